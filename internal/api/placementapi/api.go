@@ -1,0 +1,143 @@
+package placementapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"allot/internal/api"
+	"allot/internal/model"
+	"allot/internal/placement"
+)
+
+// MinVersion and MaxVersion bound the Placement microversions served.
+var (
+	MinVersion = model.V(1, 0)
+	MaxVersion = model.V(1, 39)
+)
+
+// Options configure the Placement API.
+type Options struct {
+	Logger *slog.Logger
+	// PublicURL, when set, is the externally visible base URL (it may carry
+	// a path prefix) used for links and Location headers.
+	PublicURL string
+}
+
+// handlers holds what every handler needs.
+type handlers struct {
+	svc       *placement.Service
+	publicURL string
+	prefix    string // path prefix of PublicURL, for relative links
+}
+
+// New returns the Placement API as an api.Service.
+func New(svc *placement.Service, opts Options) *api.Service {
+	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
+	if h.publicURL != "" {
+		if i := strings.Index(h.publicURL, "://"); i >= 0 {
+			rest := h.publicURL[i+3:]
+			if j := strings.Index(rest, "/"); j >= 0 {
+				h.prefix = rest[j:]
+			}
+		}
+	}
+	return &api.Service{
+		Name: "placement",
+		Versions: api.Versions{
+			Service: "placement", Min: MinVersion, Max: MaxVersion, Default: MinVersion,
+			Echo: func(hd http.Header, v model.Version) {
+				hd.Set("Openstack-Api-Version", "placement "+v.String())
+				hd.Set("Vary", "openstack-api-version")
+			},
+		},
+		Errors: api.PlacementErrors{MinVersion: MinVersion, MaxVersion: MaxVersion},
+		Auth:   NoAuth,
+		Routes: h.routes(),
+		Logger: opts.Logger,
+		Before: contentLengthRule,
+	}
+}
+
+// NoAuth authenticates like Placement's noauth2 middleware: any
+// X-Auth-Token is accepted, "admin" (as the user part of "user:project")
+// or an X-Roles header listing admin makes the caller an admin.
+func NoAuth(r *http.Request) (api.Identity, error) {
+	token, ok := r.Header["X-Auth-Token"]
+	if !ok || len(token) == 0 {
+		return api.Identity{}, model.Errorf(model.KindUnauthorized, "This server could not verify that you are authorized to access the document you requested: send an X-Auth-Token header.")
+	}
+	user, project, _ := strings.Cut(token[0], ":")
+	if project == "" {
+		project = user
+	}
+	id := api.Identity{UserID: user, ProjectID: project}
+	if roles := r.Header.Get("X-Roles"); roles != "" {
+		for _, role := range strings.Split(roles, ",") {
+			id.Roles = append(id.Roles, strings.TrimSpace(role))
+		}
+	} else if user == "admin" {
+		id.Roles = []string{"admin"}
+	}
+	for _, role := range id.Roles {
+		if role == "admin" {
+			id.Admin = true
+		}
+	}
+	id.System = r.Header.Get("Openstack-System-Scope") != ""
+	return id, nil
+}
+
+// contentLengthRule: a body needs a content type, and Content-Length must
+// be an integer (Placement checks both before routing).
+func contentLengthRule(r *http.Request) error {
+	cl := r.Header.Get("Content-Length")
+	if cl == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64)
+	if err != nil {
+		return model.BadRequest("content-length header must be an integer")
+	}
+	if n > 0 && r.Header.Get("Content-Type") == "" {
+		return model.BadRequest("content-type header required when content-length > 0")
+	}
+	return nil
+}
+
+// link is a path under the API root (relative, with the public prefix).
+func (h *handlers) link(path string) string { return h.prefix + path }
+
+// location is an absolute URL for a Location header.
+func (h *handlers) location(r *http.Request, path string) string {
+	if h.publicURL != "" {
+		return h.publicURL + path
+	}
+	return api.BaseURL(r, "") + path
+}
+
+// at reports whether the request's microversion is at least major.minor.
+func at(r *http.Request, major, minor int) bool {
+	return api.VersionOf(r).AtLeast(model.V(major, minor))
+}
+
+// readJSON applies Placement's order for writes: a JSON content type
+// (415), then policy (403), then the body is read.
+func readJSON(r *http.Request) ([]byte, error) {
+	if err := api.RequireJSON(r); err != nil {
+		return nil, err
+	}
+	if err := api.Forbid(r); err != nil {
+		return nil, err
+	}
+	return api.ReadBody(r)
+}
+
+// forRead applies Placement's order for reads: Accept (406), then policy.
+func forRead(r *http.Request) error {
+	if err := api.CheckAccept(r); err != nil {
+		return err
+	}
+	return api.Forbid(r)
+}

@@ -1,0 +1,393 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"allot/internal/model"
+)
+
+// Schema is a compiled JSON schema for a request body. Its errors read like
+// those of Python's jsonschema, which OpenStack clients and tests expect.
+type Schema struct {
+	s   *jsonschema.Schema
+	doc any
+}
+
+var uuidFormat = &jsonschema.Format{
+	Name: "uuid",
+	Validate: func(v any) error {
+		s, ok := v.(string)
+		if !ok || model.IsUUIDLike(s) {
+			return nil
+		}
+		return fmt.Errorf("not a uuid")
+	},
+}
+
+// MustSchema compiles a JSON schema given as JSON text; it panics on a
+// broken schema (a programming error caught by any test).
+func MustSchema(text string) *Schema {
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
+	if err != nil {
+		panic(fmt.Sprintf("schema: %v", err))
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft4)
+	c.AssertFormat()
+	c.RegisterFormat(uuidFormat)
+	if err := c.AddResource("mem:///schema.json", doc); err != nil {
+		panic(fmt.Sprintf("schema: %v", err))
+	}
+	s, err := c.Compile("mem:///schema.json")
+	if err != nil {
+		panic(fmt.Sprintf("schema: %v", err))
+	}
+	return &Schema{s: s, doc: doc}
+}
+
+// Validate checks v (decoded with json.Number) and returns a message in
+// Python jsonschema's words, or "" when v is valid.
+func (s *Schema) Validate(v any) string {
+	err := s.s.Validate(v)
+	if err == nil {
+		return ""
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return err.Error()
+	}
+	leaf := pickLeaf(ve)
+	return s.describe(leaf, v)
+}
+
+// pickLeaf descends through wrapper errors to the failing keyword,
+// preferring (like Python's best_match) the error highest in the instance.
+func pickLeaf(e *jsonschema.ValidationError) *jsonschema.ValidationError {
+	for {
+		switch e.ErrorKind.(type) {
+		case *kind.Schema, *kind.Group, *kind.Reference, *kind.AllOf:
+			if len(e.Causes) == 0 {
+				return e
+			}
+			best := e.Causes[0]
+			for _, c := range e.Causes[1:] {
+				if len(c.InstanceLocation) < len(best.InstanceLocation) {
+					best = c
+				}
+			}
+			e = best
+		default:
+			return e
+		}
+	}
+}
+
+// describe renders one validation failure like Python's jsonschema:
+// the message, then the schema and instance paths.
+func (s *Schema) describe(e *jsonschema.ValidationError, root any) string {
+	inst := valueAt(root, e.InstanceLocation)
+	var msg string
+	switch k := e.ErrorKind.(type) {
+	case *kind.Type:
+		want := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			want[i] = "'" + w + "'"
+		}
+		msg = fmt.Sprintf("%s is not of type %s", PyRepr(inst), strings.Join(want, ", "))
+	case *kind.Required:
+		msg = fmt.Sprintf("%s is a required property", PyRepr(k.Missing[0]))
+	case *kind.AdditionalProperties:
+		props := append([]string(nil), k.Properties...)
+		sort.Strings(props)
+		q := make([]string, len(props))
+		for i, p := range props {
+			q[i] = PyRepr(p)
+		}
+		if patterns := s.patternsAt(e.SchemaURL); len(patterns) > 0 {
+			verb := "does"
+			if len(q) > 1 {
+				verb = "do"
+			}
+			pq := make([]string, len(patterns))
+			for i, p := range patterns {
+				pq[i] = PyRepr(p)
+			}
+			msg = fmt.Sprintf("%s %s not match any of the regexes: %s", strings.Join(q, ", "), verb, strings.Join(pq, ", "))
+			break
+		}
+		verb := "was"
+		if len(q) > 1 {
+			verb = "were"
+		}
+		msg = fmt.Sprintf("Additional properties are not allowed (%s %s unexpected)", strings.Join(q, ", "), verb)
+	case *kind.Minimum:
+		msg = fmt.Sprintf("%s is less than the minimum of %s", PyRepr(inst), ratString(k.Want))
+	case *kind.Maximum:
+		msg = fmt.Sprintf("%s is greater than the maximum of %s", PyRepr(inst), ratString(k.Want))
+	case *kind.MinLength:
+		msg = fmt.Sprintf("%s is too short", PyRepr(inst))
+	case *kind.MaxLength:
+		msg = fmt.Sprintf("%s is too long", PyRepr(inst))
+	case *kind.MinItems:
+		msg = fmt.Sprintf("%s is too short", PyRepr(inst))
+	case *kind.MaxItems:
+		msg = fmt.Sprintf("%s is too long", PyRepr(inst))
+	case *kind.Pattern:
+		msg = fmt.Sprintf("%s does not match %s", PyRepr(inst), PyRepr(k.Want))
+	case *kind.UniqueItems:
+		msg = fmt.Sprintf("%s has non-unique elements", PyRepr(inst))
+	case *kind.Format:
+		msg = fmt.Sprintf("%s is not a %s", PyRepr(inst), PyRepr(k.Want))
+	case *kind.Enum:
+		msg = fmt.Sprintf("%s is not one of %s", PyRepr(inst), PyRepr(k.Want))
+	case *kind.Const:
+		msg = fmt.Sprintf("%s was expected", PyRepr(k.Want))
+	case *kind.AnyOf, *kind.OneOf:
+		msg = fmt.Sprintf("%s is not valid under any of the given schemas", PyRepr(inst))
+	case *kind.MinProperties:
+		msg = fmt.Sprintf("%s does not have enough properties", PyRepr(inst))
+	case *kind.MaxProperties:
+		msg = fmt.Sprintf("%s has too many properties", PyRepr(inst))
+	case *kind.FalseSchema:
+		msg = fmt.Sprintf("False schema does not allow %s", PyRepr(inst))
+	default:
+		msg = e.Error()
+	}
+	keyword := ""
+	if kp := e.ErrorKind.KeywordPath(); len(kp) > 0 {
+		keyword = kp[0]
+	}
+	schemaPath := schemaLocation(e.SchemaURL)
+	var b strings.Builder
+	b.WriteString(msg)
+	fmt.Fprintf(&b, "\n\nFailed validating %s in schema%s", PyRepr(keyword), schemaPath)
+	b.WriteString("\n\nOn instance")
+	for _, seg := range e.InstanceLocation {
+		if n, err := strconv.Atoi(seg); err == nil {
+			fmt.Fprintf(&b, "[%d]", n)
+		} else {
+			fmt.Fprintf(&b, "[%s]", PyRepr(seg))
+		}
+	}
+	fmt.Fprintf(&b, ":\n    %s", PyRepr(inst))
+	return b.String()
+}
+
+// schemaLocation turns "mem:///schema.json#/properties/total" into
+// Python's "['properties']['total']".
+func schemaLocation(u string) string {
+	_, frag, _ := strings.Cut(u, "#")
+	frag = strings.TrimPrefix(frag, "/")
+	if frag == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range strings.Split(frag, "/") {
+		p = pointerToken(p)
+		if n, err := strconv.Atoi(p); err == nil {
+			fmt.Fprintf(&b, "[%d]", n)
+		} else {
+			fmt.Fprintf(&b, "[%s]", PyRepr(p))
+		}
+	}
+	return b.String()
+}
+
+func valueAt(v any, path []string) any {
+	for _, seg := range path {
+		switch t := v.(type) {
+		case map[string]any:
+			v = t[seg]
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil
+			}
+			v = t[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// patternsAt returns the sorted patternProperties keys of the schema at u.
+func (s *Schema) patternsAt(u string) []string {
+	_, frag, _ := strings.Cut(u, "#")
+	node := s.doc
+	for _, p := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
+		if p == "" {
+			continue
+		}
+		p = pointerToken(p)
+		switch t := node.(type) {
+		case map[string]any:
+			node = t[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil
+			}
+			node = t[i]
+		default:
+			return nil
+		}
+	}
+	m, _ := node.(map[string]any)
+	pp, _ := m["patternProperties"].(map[string]any)
+	out := make([]string, 0, len(pp))
+	for k := range pp {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pointerToken decodes one JSON-pointer segment of a schema URL.
+func pointerToken(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		p = u
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")
+}
+
+// ValidateQuery checks query parameters (the last value of each key) against
+// a schema, answering 400 in Placement's words.
+func ValidateQuery(values map[string]string, s *Schema) error {
+	m := make(map[string]any, len(values))
+	for k, v := range values {
+		m[k] = v
+	}
+	if msg := s.Validate(m); msg != "" {
+		return model.BadRequest("Invalid query string parameters: %s", msg)
+	}
+	return nil
+}
+
+func ratString(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	f, _ := r.Float64()
+	return pyFloat(f)
+}
+
+func pyFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eE") {
+		s += ".0"
+	}
+	if i := strings.Index(s, "e"); i >= 0 && !strings.Contains(s[:i], ".") {
+		// Python prints 3.40282e+38 the same way; keep Go's form.
+		return s
+	}
+	return s
+}
+
+// PyRepr renders a decoded JSON value as Python's repr() would.
+func PyRepr(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if t {
+			return "True"
+		}
+		return "False"
+	case string:
+		if strings.Contains(t, "'") && !strings.Contains(t, `"`) {
+			return `"` + t + `"`
+		}
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", `\'`) + "'"
+	case json.Number:
+		s := t.String()
+		if strings.ContainsAny(s, ".eE") {
+			if f, err := t.Float64(); err == nil {
+				return pyFloat(f)
+			}
+		}
+		return s
+	case float64:
+		return pyFloat(t)
+	case int:
+		return strconv.Itoa(t)
+	case int64:
+		return strconv.FormatInt(t, 10)
+	case []any:
+		parts := make([]string, len(t))
+		for i, x := range t {
+			parts[i] = PyRepr(x)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case []string:
+		parts := make([]string, len(t))
+		for i, x := range t {
+			parts[i] = PyRepr(x)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = PyRepr(k) + ": " + PyRepr(t[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// decodeAny parses JSON keeping numbers exact and rejecting trailing data.
+func decodeAny(body []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("extra data after the JSON value")
+	}
+	return v, nil
+}
+
+// normalizeNumbers rewrites integral numbers such as 2.0 as 2, so that a
+// value the schema accepts as an integer also decodes into an int64.
+func normalizeNumbers(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		s := t.String()
+		if strings.ContainsAny(s, ".eE") {
+			r, ok := new(big.Rat).SetString(s)
+			if ok && r.IsInt() && r.Num().IsInt64() {
+				return json.Number(r.Num().String())
+			}
+		}
+		return t
+	case []any:
+		for i := range t {
+			t[i] = normalizeNumbers(t[i])
+		}
+		return t
+	case map[string]any:
+		for k := range t {
+			t[k] = normalizeNumbers(t[k])
+		}
+		return t
+	}
+	return v
+}

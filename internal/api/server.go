@@ -1,0 +1,316 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"allot/internal/model"
+)
+
+// HandlerFunc is an API handler: it writes a success response or returns
+// an error that the adapter renders in the API's envelope.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Route is one entry of an API's route table.
+type Route struct {
+	Method string
+	// Pattern is a net/http pattern path such as /resource_providers/{uuid}.
+	Pattern string
+	// Min and Max bound the microversions the route serves; a zero Max means
+	// no upper bound.
+	Min, Max model.Version
+	// BelowMin is the status for a request below Min (404 when zero).
+	BelowMin int
+	// Public routes need no authentication.
+	Public bool
+	// Admin routes are refused (403) to non-admin callers.
+	Admin   bool
+	Handler HandlerFunc
+}
+
+// Identity is the caller, as the auth hook determined it.
+type Identity struct {
+	UserID    string
+	ProjectID string
+	Roles     []string
+	Admin     bool
+	// System is set when the caller is system-scoped.
+	System bool
+}
+
+// Authenticator identifies a caller; it returns an error of KindUnauthorized
+// when the request carries no acceptable credentials.
+type Authenticator func(r *http.Request) (Identity, error)
+
+// Service describes one API: its versions, errors, auth and routes.
+type Service struct {
+	Name     string
+	Versions Versions
+	Errors   ErrorFormat
+	Auth     Authenticator
+	Routes   []Route
+	Logger   *slog.Logger
+	// Timeout bounds each request's context (default 60 s).
+	Timeout time.Duration
+	// MaxBody caps request bodies (default 10 MiB).
+	MaxBody int64
+	// Before runs after version negotiation and before routing (e.g.
+	// Placement's content-length / content-type rule); it may fail the
+	// request.
+	Before func(r *http.Request) error
+	// OnResponse may add headers to every response after negotiation.
+	OnResponse func(h http.Header, r *http.Request)
+}
+
+type stateKey struct{}
+
+// State is per-request information that handlers may read.
+type State struct {
+	RequestID string
+	Version   model.Version
+	Identity  Identity
+	Service   *Service
+	// Route is the matched route (nil before routing).
+	Route *Route
+}
+
+// StateOf returns the request's state.
+func StateOf(r *http.Request) *State {
+	if s, ok := r.Context().Value(stateKey{}).(*State); ok {
+		return s
+	}
+	return &State{}
+}
+
+// VersionOf returns the negotiated microversion of r.
+func VersionOf(r *http.Request) model.Version { return StateOf(r).Version }
+
+// Handler builds the http.Handler of a service.
+func (s *Service) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Timeout == 0 {
+		s.Timeout = 60 * time.Second
+	}
+	if s.MaxBody == 0 {
+		s.MaxBody = 10 << 20
+	}
+	mux := http.NewServeMux()
+	byPattern := map[string][]*Route{}
+	var patterns []string
+	for i := range s.Routes {
+		rt := &s.Routes[i]
+		if _, ok := byPattern[rt.Pattern]; !ok {
+			patterns = append(patterns, rt.Pattern)
+		}
+		byPattern[rt.Pattern] = append(byPattern[rt.Pattern], rt)
+	}
+	for _, p := range patterns {
+		routes := byPattern[p]
+		muxPattern := p
+		if p == "/" {
+			muxPattern = "/{$}"
+		}
+		mux.Handle(muxPattern, s.dispatch(routes))
+	}
+	mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		return model.NotFound("The resource could not be found.")
+	}))
+	return s.outer(mux)
+}
+
+// outer assigns the request id, recovers panics, logs, authenticates and
+// negotiates the version before routing.
+func (s *Service) outer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		st := &State{RequestID: "req-" + uuid.NewString(), Service: s}
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), stateKey{}, st), s.Timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		rec.Header().Set("X-Openstack-Request-Id", st.RequestID)
+		rec.Header().Set("Openstack-Request-Id", st.RequestID)
+		defer func() {
+			if p := recover(); p != nil {
+				s.Logger.Error("panic while serving a request", "request_id", st.RequestID, "method", r.Method,
+					"path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if !rec.wrote {
+					s.writeError(rec, r, &model.Error{Kind: model.KindInternal, Message: "internal error; the request id names it in the server log"})
+				}
+			}
+			s.Logger.Info("request", "request_id", st.RequestID, "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "version", st.Version.String(), "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		}()
+		r.Body = http.MaxBytesReader(rec, r.Body, s.MaxBody)
+		if s.Auth != nil && !s.isPublicPath(r) {
+			id, err := s.Auth(r)
+			if err != nil {
+				s.writeErrorNoVersion(rec, r, err)
+				return
+			}
+			st.Identity = id
+		}
+		v, verr := s.Versions.Negotiate(r)
+		if verr != nil {
+			title := http.StatusText(verr.status)
+			s.Errors.WriteError(rec, r, ErrorInfo{Status: verr.status, Title: title, Detail: verr.text,
+				RequestID: st.RequestID, VersionFailed: true})
+			return
+		}
+		st.Version = v
+		s.Versions.Echo(rec.Header(), v)
+		if s.OnResponse != nil {
+			s.OnResponse(rec.Header(), r)
+		}
+		if s.Before != nil {
+			if err := s.Before(r); err != nil {
+				s.writeError(rec, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// isPublicPath reports whether every route of the request's path is public.
+func (s *Service) isPublicPath(r *http.Request) bool {
+	for i := range s.Routes {
+		if s.Routes[i].Public && s.Routes[i].Pattern == r.URL.Path {
+			return true
+		}
+	}
+	return false
+}
+
+// dispatch picks the route of a pattern by method and version, answering
+// 405 with Allow for other methods.
+func (s *Service) dispatch(routes []*Route) http.Handler {
+	methods := map[string]bool{}
+	for _, rt := range routes {
+		methods[rt.Method] = true
+	}
+	var allow []string
+	for m := range methods {
+		allow = append(allow, m)
+	}
+	sort.Strings(allow)
+	allowHeader := strings.Join(allow, ", ")
+	return s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		var sameMethod []*Route
+		for _, rt := range routes {
+			if rt.Method == r.Method {
+				sameMethod = append(sameMethod, rt)
+			}
+		}
+		if len(sameMethod) == 0 {
+			w.Header().Set("Allow", allowHeader)
+			return model.Errorf(model.KindMethodNotAllowed, "The method %s is not allowed for this resource.", r.Method)
+		}
+		v := VersionOf(r)
+		var chosen *Route
+		belowMin := http.StatusNotFound
+		for _, rt := range sameMethod {
+			if v.AtLeast(rt.Min) && (rt.Max == (model.Version{}) || !rt.Max.Less(v)) {
+				chosen = rt
+				break
+			}
+			if rt.BelowMin != 0 {
+				belowMin = rt.BelowMin
+			}
+		}
+		if chosen == nil {
+			if belowMin == http.StatusMethodNotAllowed {
+				w.Header().Set("Allow", allowHeader)
+				return model.Errorf(model.KindMethodNotAllowed, "The method %s is not allowed for this resource.", r.Method)
+			}
+			return model.NotFound("The resource could not be found.")
+		}
+		StateOf(r).Route = chosen
+		return chosen.Handler(w, r)
+	})
+}
+
+// Forbid returns the 403 for a non-admin caller of an admin route; handlers
+// call it after their own input checks, where Placement checks policy.
+func Forbid(r *http.Request) error {
+	st := StateOf(r)
+	if st.Route == nil || !st.Route.Admin || st.Identity.Admin {
+		return nil
+	}
+	return model.Errorf(model.KindForbidden, "Policy does not allow %s %s to be performed.", r.Method, st.Route.Pattern)
+}
+
+// adapt turns a HandlerFunc into an http.Handler that renders its error.
+func (s *Service) adapt(h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	st := StateOf(r)
+	info := s.errorInfo(r, err)
+	info.Version = st.Version
+	s.Errors.WriteError(w, r, info)
+}
+
+func (s *Service) writeErrorNoVersion(w http.ResponseWriter, r *http.Request, err error) {
+	info := s.errorInfo(r, err)
+	s.Errors.WriteError(w, r, info)
+}
+
+func (s *Service) errorInfo(r *http.Request, err error) ErrorInfo {
+	st := StateOf(r)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = model.Errorf(model.KindRequestTooLarge, "the request body is larger than the limit of %d bytes", mbe.Limit)
+	}
+	e, ok := model.AsError(err)
+	if !ok {
+		if errors.Is(err, context.DeadlineExceeded) {
+			e = &model.Error{Kind: model.KindUnavailable, Message: "the request took too long and was abandoned; retry", Err: err}
+		} else {
+			e = &model.Error{Kind: model.KindInternal, Message: "internal error; the request id names it in the server log", Err: err}
+		}
+	}
+	status := StatusOf(e.Kind)
+	if status >= 500 {
+		s.Logger.Error("request failed", "request_id", st.RequestID, "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	return ErrorInfo{Status: status, Title: http.StatusText(status), Detail: e.Message, Code: e.Code, RequestID: st.RequestID}
+}
+
+// recorder remembers the status for logging.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

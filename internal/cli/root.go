@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses of the allot command.
+const (
+	ExitOK       = 0
+	ExitAPIError = 1
+	ExitUsage    = 2
+)
+
+// usageError marks errors in how the command was invoked.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// Execute runs the allot command with args and returns its exit status.
+func Execute(args []string, stdout, stderr io.Writer) int {
+	root := NewRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "allot:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitAPIError
+}
+
+// NewRoot builds the command tree.
+func NewRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "allot",
+		Short: "allot decides where things go: OpenStack Placement and Bare Metal allocation APIs, server and client",
+		Long: `allot serves the OpenStack Placement API (microversions 1.0-1.39, allocation
+candidates included) and the Bare Metal allocation API from one binary, on an
+embedded SQLite store or on PostgreSQL, and is a command-line client for both.
+
+  allot serve                       run both APIs (127.0.0.1:8778 and 127.0.0.1:6385)
+  allot serve --db postgres://...   run a replica on PostgreSQL`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	root.AddCommand(newServeCommand())
+	return root
+}
+
+// envOr returns the environment variable's value, or def.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"allot/internal/api"
+	"allot/internal/api/placementapi"
+	"allot/internal/model"
+	"allot/internal/placement"
+	"allot/internal/store"
+)
+
+// ServeConfig is everything "allot serve" needs.
+type ServeConfig struct {
+	PlacementListen    string
+	BaremetalListen    string
+	DB                 string
+	PublicPlacementURL string
+	PublicBaremetalURL string
+	LogLevel           string
+	LogFormat          string
+	DBMaxConns         int
+}
+
+func newServeCommand() *cobra.Command {
+	var cfg ServeConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the Placement and Bare Metal APIs",
+		Long: `Serve the Placement API at the root of --placement-listen and the Bare Metal
+API at the root of --baremetal-listen (an empty address turns that API off).
+
+The store is SQLite by default (the file is created and migrated on first
+start); give --db postgres://USER@HOST/DB to run several replicas on one
+PostgreSQL database. Every flag has an environment variable (shown in
+brackets). SIGINT or SIGTERM stops the server gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cfg.LogLevel, cfg.LogFormat, cmd.ErrOrStderr())
+			if err != nil {
+				return usageError{err}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return Serve(ctx, cfg, logger, nil)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.PlacementListen, "placement-listen", envOr("ALLOT_PLACEMENT_LISTEN", "127.0.0.1:8778"), "address of the Placement API [ALLOT_PLACEMENT_LISTEN]")
+	f.StringVar(&cfg.BaremetalListen, "baremetal-listen", envOr("ALLOT_BAREMETAL_LISTEN", "127.0.0.1:6385"), "address of the Bare Metal API [ALLOT_BAREMETAL_LISTEN]")
+	f.StringVar(&cfg.DB, "db", envOr("ALLOT_DB", "sqlite:allot.db"), "the store: sqlite:PATH or postgres://USER@HOST/DB [ALLOT_DB]")
+	f.StringVar(&cfg.PublicPlacementURL, "public-placement-url", envOr("ALLOT_PUBLIC_PLACEMENT_URL", ""), "external URL of the Placement API, for links behind a proxy [ALLOT_PUBLIC_PLACEMENT_URL]")
+	f.StringVar(&cfg.PublicBaremetalURL, "public-baremetal-url", envOr("ALLOT_PUBLIC_BAREMETAL_URL", ""), "external URL of the Bare Metal API, for links behind a proxy [ALLOT_PUBLIC_BAREMETAL_URL]")
+	f.StringVar(&cfg.LogLevel, "log-level", envOr("ALLOT_LOG_LEVEL", "info"), "debug, info, warn or error [ALLOT_LOG_LEVEL]")
+	f.StringVar(&cfg.LogFormat, "log-format", envOr("ALLOT_LOG_FORMAT", "text"), "text or json [ALLOT_LOG_FORMAT]")
+	f.IntVar(&cfg.DBMaxConns, "db-max-conns", 20, "PostgreSQL connection pool size")
+	return cmd
+}
+
+func newLogger(level, format string, w interface{ Write([]byte) (int, error) }) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// Listening reports the addresses a started server listens on.
+type Listening struct {
+	Placement string
+	Baremetal string
+}
+
+// Serve runs the server until ctx ends. ready, when not nil, receives the
+// bound addresses once the listeners are open.
+func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func(Listening)) error {
+	if cfg.PlacementListen == "" && cfg.BaremetalListen == "" {
+		return usageError{errors.New("both --placement-listen and --baremetal-listen are empty: nothing to serve")}
+	}
+	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: logger, MaxOpenConns: cfg.DBMaxConns})
+	if err != nil {
+		if model.IsKind(err, model.KindBadRequest) {
+			return usageError{err}
+		}
+		return fmt.Errorf("open the store %s: %w", cfg.DB, err)
+	}
+	defer st.Close()
+	svc := placement.New(st, placement.Options{Logger: logger})
+	if err := svc.Sync(ctx); err != nil {
+		return fmt.Errorf("load the candidate index: %w", err)
+	}
+
+	var servers []*http.Server
+	var listeners []net.Listener
+	var bound Listening
+	open := func(addr string, h http.Handler, render api.ErrorRenderer) (string, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		listeners = append(listeners, api.FixMalformedRequests(ln, render))
+		servers = append(servers, &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)})
+		return ln.Addr().String(), nil
+	}
+	if cfg.PlacementListen != "" {
+		h := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL}).Handler()
+		if bound.Placement, err = open(cfg.PlacementListen, h, api.PlacementRenderer); err != nil {
+			return err
+		}
+	}
+	if cfg.BaremetalListen != "" {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			api.WriteJSON(w, http.StatusNotFound, map[string]string{"error_message": `{"faultcode": "Client", "faultstring": "The bare-metal API is not available yet.", "debuginfo": null}`})
+		})
+		if bound.Baremetal, err = open(cfg.BaremetalListen, h, api.PlacementRenderer); err != nil {
+			for _, ln := range listeners {
+				ln.Close()
+			}
+			return err
+		}
+	}
+	logger.Info("allot serving", "placement", bound.Placement, "baremetal", bound.Baremetal, "store", st.Dialect())
+	if ready != nil {
+		ready(bound)
+	}
+	errs := make(chan error, len(servers))
+	var wg sync.WaitGroup
+	for i := range servers {
+		wg.Add(1)
+		go func(s *http.Server, ln net.Listener) {
+			defer wg.Done()
+			if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- err
+			}
+		}(servers[i], listeners[i])
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	logger.Info("allot shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		s.Shutdown(shutdownCtx)
+	}
+	wg.Wait()
+	return err
+}
+
+// wrapListener is where connection-level fixes hook in.

@@ -1,0 +1,338 @@
+package engine
+
+import (
+	"slices"
+	"sort"
+	"sync"
+
+	"allot/internal/model"
+)
+
+// Update is one catch-up step from the store's change feed.
+type Update struct {
+	// Revision is the store revision the update brings the index to.
+	Revision int64
+	// Full replaces the whole index with Providers.
+	Full bool
+	// Providers are the current states of the changed providers.
+	Providers []model.ProviderState
+	// Removed are changed provider ids that no longer exist.
+	Removed []int64
+	// Classes and Traits, when non-nil, replace the catalogs of known
+	// resource class and trait names.
+	Classes []string
+	Traits  []string
+}
+
+type classID int32
+type traitID int32
+type aggID int32
+
+// inv is an inventory as the search uses it.
+type inv struct {
+	class    classID
+	total    int64
+	reserved int64
+	minUnit  int64
+	maxUnit  int64
+	step     int64
+	ratio    float64
+	used     int64
+	capacity int64
+	src      model.Inventory
+}
+
+// fits reports whether amount more fits, unit rules included.
+func (i *inv) fits(amount int64) bool {
+	return amount >= i.minUnit && amount <= i.maxUnit && i.step > 0 && amount%i.step == 0 && i.used+amount <= i.capacity
+}
+
+// provider is a provider in the index.
+type provider struct {
+	model.Provider
+	invs   []inv     // sorted by class
+	traits []traitID // sorted
+	aggs   []aggID   // sorted
+	parent *provider
+	root   *provider
+	kids   []*provider
+}
+
+func (p *provider) inventory(c classID) *inv {
+	for i := range p.invs {
+		if p.invs[i].class == c {
+			return &p.invs[i]
+		}
+	}
+	return nil
+}
+
+func (p *provider) hasTrait(t traitID) bool {
+	_, ok := slices.BinarySearch(p.traits, t)
+	return ok
+}
+
+func (p *provider) inAgg(a aggID) bool {
+	_, ok := slices.BinarySearch(p.aggs, a)
+	return ok
+}
+
+// Engine is the index plus its searches. It is safe for concurrent use:
+// searches share a read lock, updates take the write lock.
+type Engine struct {
+	mu  sync.RWMutex
+	rev int64
+
+	classByName map[string]classID
+	classNames  []string
+	knownClass  map[string]bool
+	traitByName map[string]traitID
+	traitNames  []string
+	knownTrait  map[string]bool
+	aggByUUID   map[string]aggID
+	aggUUIDs    []string
+
+	byID     map[int64]*provider
+	byUUID   map[string]*provider
+	ordered  []*provider // by id; rebuilt when providers come or go
+	dirty    bool
+	children map[int64][]int64
+	nParents int // providers with a parent: the deployment has trees
+	sharesID traitID
+}
+
+// New returns an empty engine at revision 0.
+func New() *Engine {
+	e := &Engine{
+		classByName: map[string]classID{},
+		knownClass:  map[string]bool{},
+		traitByName: map[string]traitID{},
+		knownTrait:  map[string]bool{},
+		aggByUUID:   map[string]aggID{},
+		byID:        map[int64]*provider{},
+		byUUID:      map[string]*provider{},
+		children:    map[int64][]int64{},
+	}
+	e.sharesID = e.trait(model.SharesViaAggregate)
+	return e
+}
+
+// Revision is the store revision the index reflects.
+func (e *Engine) Revision() int64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.rev
+}
+
+// Len is the number of providers in the index.
+func (e *Engine) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.byID)
+}
+
+func (e *Engine) class(name string) classID {
+	if id, ok := e.classByName[name]; ok {
+		return id
+	}
+	id := classID(len(e.classNames))
+	e.classByName[name] = id
+	e.classNames = append(e.classNames, name)
+	return id
+}
+
+func (e *Engine) trait(name string) traitID {
+	if id, ok := e.traitByName[name]; ok {
+		return id
+	}
+	id := traitID(len(e.traitNames))
+	e.traitByName[name] = id
+	e.traitNames = append(e.traitNames, name)
+	return id
+}
+
+func (e *Engine) agg(uuid string) aggID {
+	if id, ok := e.aggByUUID[uuid]; ok {
+		return id
+	}
+	id := aggID(len(e.aggUUIDs))
+	e.aggByUUID[uuid] = id
+	e.aggUUIDs = append(e.aggUUIDs, uuid)
+	return id
+}
+
+// Apply brings the index to u.Revision. Updates older than the index are
+// ignored, so concurrent catch-ups are harmless.
+func (e *Engine) Apply(u Update) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if u.Revision < e.rev && !u.Full {
+		return
+	}
+	if u.Classes != nil {
+		e.knownClass = make(map[string]bool, len(u.Classes))
+		for _, c := range u.Classes {
+			e.knownClass[c] = true
+			e.class(c)
+		}
+	}
+	if u.Traits != nil {
+		e.knownTrait = make(map[string]bool, len(u.Traits))
+		for _, t := range u.Traits {
+			e.knownTrait[t] = true
+			e.trait(t)
+		}
+	}
+	if u.Full {
+		e.byID = map[int64]*provider{}
+		e.byUUID = map[string]*provider{}
+		e.children = map[int64][]int64{}
+		e.nParents = 0
+		e.dirty = true
+	}
+	for _, id := range u.Removed {
+		e.remove(id)
+	}
+	for i := range u.Providers {
+		e.upsert(&u.Providers[i])
+	}
+	// Resolve tree pointers of everything that changed and of their relatives.
+	for i := range u.Providers {
+		if p := e.byID[u.Providers[i].ID]; p != nil {
+			e.link(p)
+		}
+	}
+	if u.Full {
+		for _, p := range e.byID {
+			e.link(p)
+		}
+	}
+	e.rev = u.Revision
+}
+
+func (e *Engine) remove(id int64) {
+	p := e.byID[id]
+	if p == nil {
+		return
+	}
+	e.unparent(p)
+	delete(e.byID, id)
+	if q := e.byUUID[p.UUID]; q == p {
+		delete(e.byUUID, p.UUID)
+	}
+	e.dirty = true
+}
+
+func (e *Engine) unparent(p *provider) {
+	if p.ParentID == 0 {
+		return
+	}
+	e.nParents--
+	kids := e.children[p.ParentID]
+	for i, k := range kids {
+		if k == p.ID {
+			kids = append(kids[:i], kids[i+1:]...)
+			break
+		}
+	}
+	if len(kids) == 0 {
+		delete(e.children, p.ParentID)
+	} else {
+		e.children[p.ParentID] = kids
+	}
+}
+
+func (e *Engine) upsert(s *model.ProviderState) {
+	// Update in place so that pointers from other providers stay valid.
+	p := e.byID[s.ID]
+	if p != nil {
+		e.unparent(p)
+		if p.UUID != s.UUID {
+			delete(e.byUUID, p.UUID)
+		}
+		p.Provider = s.Provider
+	} else {
+		p = &provider{Provider: s.Provider}
+		e.dirty = true
+	}
+	if p.ParentID != 0 {
+		e.nParents++
+		e.children[p.ParentID] = append(e.children[p.ParentID], p.ID)
+	}
+	p.invs = make([]inv, 0, len(s.Inventories))
+	for _, in := range s.Inventories {
+		p.invs = append(p.invs, inv{
+			class: e.class(in.ResourceClass), total: in.Total, reserved: in.Reserved, minUnit: in.MinUnit,
+			maxUnit: in.MaxUnit, step: in.StepSize, ratio: in.AllocationRatio, used: in.Used,
+			capacity: in.Capacity(), src: in,
+		})
+	}
+	sort.Slice(p.invs, func(i, j int) bool { return p.invs[i].class < p.invs[j].class })
+	p.traits = make([]traitID, 0, len(s.Traits))
+	for _, t := range s.Traits {
+		p.traits = append(p.traits, e.trait(t))
+	}
+	slices.Sort(p.traits)
+	p.aggs = make([]aggID, 0, len(s.Aggregates))
+	for _, a := range s.Aggregates {
+		p.aggs = append(p.aggs, e.agg(a))
+	}
+	slices.Sort(p.aggs)
+	e.byID[p.ID] = p
+	e.byUUID[p.UUID] = p
+}
+
+// link resolves p's parent, root and children pointers, and refreshes its
+// parent's children list.
+func (e *Engine) link(p *provider) {
+	p.parent = e.byID[p.ParentID]
+	p.root = e.byID[p.RootID]
+	if p.root == nil {
+		p.root = p
+	}
+	p.kids = p.kids[:0]
+	for _, k := range e.children[p.ID] {
+		if c := e.byID[k]; c != nil {
+			p.kids = append(p.kids, c)
+			c.parent = p
+		}
+	}
+	if p.parent != nil {
+		kids := p.parent.kids[:0]
+		for _, k := range e.children[p.parent.ID] {
+			if c := e.byID[k]; c != nil {
+				kids = append(kids, c)
+			}
+		}
+		p.parent.kids = kids
+	}
+}
+
+// all returns every provider ordered by id. The caller holds at least the
+// read lock; the first caller after a change rebuilds the order under the
+// write lock.
+func (e *Engine) all() []*provider {
+	return e.ordered
+}
+
+// prepare rebuilds derived orderings if providers came or went. It must be
+// called without any lock held.
+func (e *Engine) prepare() {
+	e.mu.RLock()
+	dirty := e.dirty
+	e.mu.RUnlock()
+	if !dirty {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.dirty {
+		return
+	}
+	e.ordered = make([]*provider, 0, len(e.byID))
+	for _, p := range e.byID {
+		e.ordered = append(e.ordered, p)
+	}
+	sort.Slice(e.ordered, func(i, j int) bool { return e.ordered[i].ID < e.ordered[j].ID })
+	e.dirty = false
+}

@@ -1,0 +1,65 @@
+package placement
+
+import (
+	"context"
+
+	"allot/internal/model"
+	"allot/internal/store"
+)
+
+// ProviderAggregates is a provider's generation with its aggregates.
+type ProviderAggregates struct {
+	Provider   model.Provider
+	Aggregates []string
+}
+
+// GetProviderAggregates returns the aggregates of a provider.
+func (s *Service) GetProviderAggregates(ctx context.Context, id string) (ProviderAggregates, error) {
+	var out ProviderAggregates
+	err := s.store.Read(ctx, func(tx *store.Tx) error {
+		p, ok, err := tx.ProviderByUUID(ctx, id, false)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errProviderNotFound(id)
+		}
+		out.Provider = p
+		out.Aggregates, err = tx.ProviderAggregates(ctx, p.ID)
+		return err
+	})
+	return out, err
+}
+
+// SetProviderAggregates replaces the aggregates of a provider. With a
+// generation (microversion 1.19+) the provider's generation must match and
+// is bumped; without one (older clients) it is neither checked nor bumped.
+func (s *Service) SetProviderAggregates(ctx context.Context, id string, generation *int64, aggregates []string) (ProviderAggregates, error) {
+	var out ProviderAggregates
+	err := s.store.Write(ctx, func(tx *store.Tx) error {
+		p, err := providerForWrite(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if generation != nil && p.Generation != *generation {
+			return model.Conflict("Resource provider's generation already changed. Please update the generation and try again.").
+				WithCode(model.CodeConcurrentUpdate)
+		}
+		norm := make([]string, len(aggregates))
+		for i, a := range aggregates {
+			norm[i], _ = model.NormalizeUUID(a)
+		}
+		if _, err := tx.SetProviderAggregates(ctx, p.ID, norm); err != nil {
+			return err
+		}
+		if generation != nil {
+			if p.Generation, err = tx.BumpGeneration(ctx, p.ID, p.Generation); err != nil {
+				return err
+			}
+		}
+		out.Provider = p
+		out.Aggregates = aggregates
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,125 @@
+package placement
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"allot/internal/engine"
+	"allot/internal/model"
+	"allot/internal/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	Logger *slog.Logger
+}
+
+// Service implements the Placement operations over a store and an engine.
+type Service struct {
+	store  *store.Store
+	engine *engine.Engine
+	log    *slog.Logger
+	syncMu sync.Mutex
+}
+
+// New returns a Service over st with a fresh engine.
+func New(st *store.Store, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Service{store: st, engine: engine.New(), log: opts.Logger}
+}
+
+// Store returns the service's store.
+func (s *Service) Store() *store.Store { return s.store }
+
+// Engine returns the service's engine.
+func (s *Service) Engine() *engine.Engine { return s.engine }
+
+// Sync brings the engine up to the store's latest revision: afterwards it
+// reflects every write committed before Sync was called.
+func (s *Service) Sync(ctx context.Context) error {
+	rev, err := s.store.Revision(ctx)
+	if err != nil {
+		return err
+	}
+	if rev <= s.engine.Revision() && s.engine.Revision() > 0 {
+		return nil
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if rev <= s.engine.Revision() && s.engine.Revision() > 0 {
+		return nil
+	}
+	return s.store.Read(ctx, func(tx *store.Tx) error {
+		cur, oldest, err := tx.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		since := s.engine.Revision()
+		u := engine.Update{Revision: cur}
+		global := false
+		if since == 0 || since < oldest {
+			u.Full, global = true, true
+			if u.Providers, err = tx.ProviderStates(ctx, nil); err != nil {
+				return err
+			}
+		} else {
+			ids, g, err := tx.ChangedProviders(ctx, since, cur)
+			if err != nil {
+				return err
+			}
+			global = g
+			if u.Providers, err = tx.ProviderStates(ctx, ids); err != nil {
+				return err
+			}
+			present := make(map[int64]bool, len(u.Providers))
+			for _, p := range u.Providers {
+				present[p.ID] = true
+			}
+			for _, id := range ids {
+				if !present[id] {
+					u.Removed = append(u.Removed, id)
+				}
+			}
+		}
+		if global {
+			rcs, err := tx.ResourceClasses(ctx)
+			if err != nil {
+				return err
+			}
+			u.Classes = make([]string, len(rcs))
+			for i, rc := range rcs {
+				u.Classes[i] = rc.Name
+			}
+			ts, err := tx.Traits(ctx, store.TraitFilter{})
+			if err != nil {
+				return err
+			}
+			u.Traits = make([]string, len(ts))
+			for i, t := range ts {
+				u.Traits[i] = t.Name
+			}
+		}
+		s.engine.Apply(u)
+		return nil
+	})
+}
+
+// errProviderNotFound is the 404 for an unknown provider uuid.
+func errProviderNotFound(uuid string) error {
+	return model.NotFound("No resource provider with uuid %s found", uuid)
+}
+
+// providerForWrite locks and returns the provider, or a 404.
+func providerForWrite(ctx context.Context, tx *store.Tx, uuid string) (model.Provider, error) {
+	p, ok, err := tx.ProviderByUUID(ctx, uuid, true)
+	if err != nil {
+		return p, err
+	}
+	if !ok {
+		return p, errProviderNotFound(uuid)
+	}
+	return p, nil
+}

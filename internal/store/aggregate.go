@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+)
+
+// ProviderAggregates returns the aggregate uuids of provider id, sorted.
+func (t *Tx) ProviderAggregates(ctx context.Context, providerID int64) ([]string, error) {
+	rows, err := t.query(ctx, `SELECT a.uuid FROM aggregates a JOIN provider_aggregates pa ON pa.aggregate_id = a.id
+		WHERE pa.provider_id = $1 ORDER BY a.uuid`, providerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// ensureAggregates returns the ids of these aggregate uuids, creating the
+// aggregates that do not exist yet.
+func (t *Tx) ensureAggregates(ctx context.Context, uuids []string) (map[string]int64, error) {
+	ids := make(map[string]int64, len(uuids))
+	if len(uuids) == 0 {
+		return ids, nil
+	}
+	rows, err := t.query(ctx, `SELECT id, uuid FROM aggregates WHERE uuid IN (`+placeholders(1, len(uuids))+`)`, stringArgs(uuids)...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id int64
+		var u string
+		if err := rows.Scan(&id, &u); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids[u] = id
+	}
+	rows.Close()
+	for _, u := range uuids {
+		if _, ok := ids[u]; ok {
+			continue
+		}
+		var id int64
+		// ON CONFLICT: a concurrent writer may have created it meanwhile.
+		err := t.queryRow(ctx, `INSERT INTO aggregates (uuid, created_at) VALUES ($1, $2)
+			ON CONFLICT (uuid) DO UPDATE SET uuid = excluded.uuid RETURNING id`, u, micros(t.now)).Scan(&id)
+		if err != nil {
+			return nil, err
+		}
+		ids[u] = id
+	}
+	return ids, nil
+}
+
+// SetProviderAggregates replaces the aggregates of provider id and reports
+// whether the set changed. The caller decides about the generation.
+func (t *Tx) SetProviderAggregates(ctx context.Context, providerID int64, uuids []string) (bool, error) {
+	current, err := t.ProviderAggregates(ctx, providerID)
+	if err != nil {
+		return false, err
+	}
+	want := map[string]bool{}
+	for _, u := range uuids {
+		want[u] = true
+	}
+	have := map[string]bool{}
+	var del []string
+	for _, u := range current {
+		have[u] = true
+		if !want[u] {
+			del = append(del, u)
+		}
+	}
+	var add []string
+	for _, u := range uuids {
+		if !have[u] {
+			add = append(add, u)
+			have[u] = true
+		}
+	}
+	if len(add) == 0 && len(del) == 0 {
+		return false, nil
+	}
+	if len(del) > 0 {
+		args := append([]any{providerID}, stringArgs(del)...)
+		if _, err := t.exec(ctx, `DELETE FROM provider_aggregates WHERE provider_id = $1 AND aggregate_id IN
+			(SELECT id FROM aggregates WHERE uuid IN (`+placeholders(2, len(del))+`))`, args...); err != nil {
+			return false, err
+		}
+	}
+	ids, err := t.ensureAggregates(ctx, add)
+	if err != nil {
+		return false, err
+	}
+	for _, u := range add {
+		if _, err := t.exec(ctx, `INSERT INTO provider_aggregates (provider_id, aggregate_id) VALUES ($1, $2)`, providerID, ids[u]); err != nil {
+			return false, err
+		}
+	}
+	t.Touch(providerID)
+	return true, nil
+}

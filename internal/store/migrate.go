@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"allot/internal/model"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLockKey is the PostgreSQL advisory lock that serialises schema
+// migrations when several replicas start at once.
+const migrationLockKey = 727272001
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations(d dialect) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		if !ok {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_what.sql", name)
+		}
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", name, err)
+		}
+		body, err := migrationFiles.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		text := strings.ReplaceAll(string(body), "{{identity}}", d.identity())
+		out = append(out, migration{version: v, name: name, sql: text})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// migrate applies the missing migrations and syncs the standard catalogs,
+// under an advisory lock on PostgreSQL so that replicas starting together
+// migrate exactly once.
+func (s *Store) migrate(ctx context.Context) error {
+	conn, err := s.writer.Conn(ctx)
+	if err != nil {
+		return s.classify(fmt.Errorf("connect to the database: %w", err))
+	}
+	defer conn.Close()
+	if s.d.name() == "postgres" {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+			return s.classify(fmt.Errorf("take the migration lock: %w", err))
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return s.classify(fmt.Errorf("create schema_migrations: %w", err))
+	}
+	applied := map[int]bool{}
+	rows, err := conn.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return s.classify(fmt.Errorf("read schema_migrations: %w", err))
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	ms, err := loadMigrations(s.d)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		if err := applyMigration(ctx, conn, m); err != nil {
+			return s.classify(err)
+		}
+		s.log.Info("applied database migration", "migration", m.name, "backend", s.d.name())
+	}
+	return s.classify(syncCatalogs(ctx, conn))
+}
+
+func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	for _, stmt := range splitStatements(m.sql) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migration %s: %s: %w", m.name, firstWords(stmt), err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+		m.version, m.name, time.Now().UnixMicro()); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	return tx.Commit()
+}
+
+// splitStatements splits a migration at semicolons that end a line.
+func splitStatements(text string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteString("\n")
+		if strings.HasSuffix(trimmed, ";") {
+			out = append(out, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
+			cur.Reset()
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" {
+		out = append(out, strings.TrimSpace(cur.String()))
+	}
+	return out
+}
+
+// syncCatalogs inserts the standard resource classes (with their fixed ids)
+// and standard traits that the database does not have yet. A newer catalog
+// only ever adds names.
+func syncCatalogs(ctx context.Context, conn *sql.Conn) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sync catalogs: %w", err)
+	}
+	defer tx.Rollback()
+	now := time.Now().UnixMicro()
+	have := map[string]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM resource_classes WHERE id < $1`, model.CustomResourceClassMinID)
+	if err != nil {
+		return fmt.Errorf("sync catalogs: %w", err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		have[n] = true
+	}
+	rows.Close()
+	changed := false
+	for id, name := range model.StandardResourceClasses() {
+		if have[name] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO resource_classes (id, name, created_at) VALUES ($1, $2, $3)`, id, name, now); err != nil {
+			return fmt.Errorf("add standard resource class %s: %w", name, err)
+		}
+		changed = true
+	}
+	have = map[string]bool{}
+	rows, err = tx.QueryContext(ctx, `SELECT name FROM traits`)
+	if err != nil {
+		return fmt.Errorf("sync catalogs: %w", err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		have[n] = true
+	}
+	rows.Close()
+	for _, name := range model.StandardTraits() {
+		if have[name] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO traits (name, created_at) VALUES ($1, $2)`, name, now); err != nil {
+			return fmt.Errorf("add standard trait %s: %w", name, err)
+		}
+		changed = true
+	}
+	if changed {
+		var rev int64
+		if err := tx.QueryRowContext(ctx, `UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision`).Scan(&rev); err != nil {
+			return fmt.Errorf("sync catalogs: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (revision, provider_id) VALUES ($1, $2)`, rev, GlobalChange); err != nil {
+			return fmt.Errorf("sync catalogs: %w", err)
+		}
+	}
+	return tx.Commit()
+}

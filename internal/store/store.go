@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"allot/internal/model"
+)
+
+// Options tune a Store. The zero value is sensible.
+type Options struct {
+	// MaxOpenConns bounds the PostgreSQL pool (default 20).
+	MaxOpenConns int
+	// Logger receives store diagnostics (default slog.Default()).
+	Logger *slog.Logger
+	// MaxRetries is how often a write transaction that failed with a
+	// transient conflict (deadlock, serialization failure, busy database) is
+	// retried before the error is returned (default 10).
+	MaxRetries int
+}
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	dsn     string
+	d       dialect
+	writer  *sql.DB // write transactions
+	reader  *sql.DB // read transactions (the same pool on PostgreSQL)
+	log     *slog.Logger
+	retries int
+	writes  atomic.Int64
+}
+
+// Open connects to the database named by dsn ("sqlite:PATH" or
+// "postgres://..."/"postgresql://..."), creates or migrates its schema and
+// makes sure the standard resource classes and traits are present.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 10
+	}
+	s := &Store{dsn: dsn, log: opts.Logger, retries: opts.MaxRetries}
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, model.BadRequest("the database %q names no file: use sqlite:PATH, e.g. sqlite:allot.db", dsn)
+		}
+		if path == ":memory:" || strings.Contains(path, "mode=memory") {
+			return nil, model.BadRequest("an in-memory SQLite database cannot be shared by a connection pool: use a file, e.g. sqlite:allot.db")
+		}
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		// One writer at a time: SQLite serialises writers anyway, and
+		// queueing in Go is fairer than spinning on busy_timeout.
+		w.SetMaxOpenConns(1)
+		r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		r.SetMaxOpenConns(8)
+		s.d, s.writer, s.reader = sqliteDialect{}, w, r
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		n := opts.MaxOpenConns
+		if n <= 0 {
+			n = 20
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		s.d, s.writer, s.reader = postgresDialect{}, db, db
+	default:
+		return nil, model.BadRequest("unsupported database %q: use sqlite:PATH or postgres://USER@HOST/DB", redact(dsn))
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect names the backend: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name() }
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	var err error
+	if s.writer != nil {
+		err = s.writer.Close()
+	}
+	if s.reader != nil && s.reader != s.writer {
+		if e := s.reader.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.classify(s.reader.PingContext(ctx))
+}
+
+// redact hides a password in a DSN for messages and logs.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Write runs fn in one write transaction. Providers that fn reports with
+// Tx.Touch are recorded in the change feed under a new revision in the same
+// transaction. Transient conflicts (deadlocks, serialization failures, a
+// busy SQLite file) retry the whole transaction; an error returned by fn is
+// returned as is, after rollback.
+func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = s.writeOnce(ctx, fn)
+		if err == nil || attempt >= s.retries || !s.d.retryable(err) || ctx.Err() != nil {
+			break
+		}
+		s.log.Debug("retrying write transaction", "attempt", attempt+1, "error", err)
+		time.Sleep(time.Duration(rand.IntN(5*(attempt+1))+1) * time.Millisecond)
+	}
+	return s.classify(err)
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	tx := &Tx{s: s, tx: sqlTx, now: time.Now().UTC().Truncate(time.Microsecond)}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := tx.recordChanges(ctx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Read runs fn in one read-only transaction: everything fn reads comes from
+// one consistent snapshot of the database.
+func (s *Store) Read(ctx context.Context, fn func(tx *Tx) error) error {
+	var opts *sql.TxOptions
+	if s.d.name() == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = s.readOnce(ctx, opts, fn)
+		if err == nil || !s.d.retryable(err) {
+			break
+		}
+	}
+	return s.classify(err)
+}
+
+func (s *Store) readOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *Tx) error) error {
+	sqlTx, err := s.reader.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin read transaction: %w", err)
+	}
+	defer sqlTx.Rollback()
+	tx := &Tx{s: s, tx: sqlTx, now: time.Now().UTC().Truncate(time.Microsecond), readOnly: true}
+	return fn(tx)
+}
+
+// classify turns a lost database connection into a KindUnavailable error
+// (503 to API clients) and leaves every other error as it is.
+func (s *Store) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := model.AsError(err); ok {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if isConnectionError(err) {
+		return &model.Error{Kind: model.KindUnavailable, Message: "the database is unavailable; retry in a moment", Err: err}
+	}
+	return err
+}
+
+func isConnectionError(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, sql.ErrConnDone), errors.As(err, &ce), errors.As(err, &ne):
+		return true
+	case errors.As(err, &pe):
+		// admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+		return pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300"
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection reset") ||
+		strings.Contains(msg, "broken pipe") || strings.Contains(msg, "failed to connect")
+}
+
+// micros converts a time to the stored form (microseconds since the epoch).
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts a stored timestamp back; NULL/0 becomes the zero time.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid || v.Int64 == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}

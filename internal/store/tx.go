@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Tx is one database transaction, handed to the functions given to
+// Store.Write and Store.Read. It is not safe for concurrent use.
+type Tx struct {
+	s        *Store
+	tx       *sql.Tx
+	now      time.Time
+	readOnly bool
+	touched  map[int64]struct{}
+	global   bool
+}
+
+// Now is the transaction's timestamp, used for created_at/updated_at.
+func (t *Tx) Now() time.Time { return t.now }
+
+// Touch records that the providers with these ids changed, so that the
+// change feed reports them.
+func (t *Tx) Touch(ids ...int64) {
+	if t.touched == nil {
+		t.touched = make(map[int64]struct{})
+	}
+	for _, id := range ids {
+		t.touched[id] = struct{}{}
+	}
+}
+
+// TouchGlobal records a change that is not about one provider (a resource
+// class or trait created, renamed or deleted).
+func (t *Tx) TouchGlobal() { t.global = true }
+
+// GlobalChange is the provider id the change feed uses for a global change.
+const GlobalChange = 0
+
+func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", firstWords(q), err)
+	}
+	return res, nil
+}
+
+func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", firstWords(q), err)
+	}
+	return rows, nil
+}
+
+func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, q, args...)
+}
+
+// firstWords names a statement in an error message without dumping it.
+func firstWords(q string) string {
+	f := strings.Fields(q)
+	if len(f) > 4 {
+		f = f[:4]
+	}
+	return strings.Join(f, " ")
+}
+
+// recordChanges bumps the global revision and writes the change rows. It is
+// the last statement before commit: on PostgreSQL the row lock on meta
+// serialises the commits of writers in revision order, so a reader that sees
+// revision N has also seen every change up to N.
+func (t *Tx) recordChanges(ctx context.Context) error {
+	if len(t.touched) == 0 && !t.global {
+		return nil
+	}
+	var rev int64
+	if err := t.queryRow(ctx, `UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision`).Scan(&rev); err != nil {
+		return fmt.Errorf("bump revision: %w", err)
+	}
+	ids := make([]int64, 0, len(t.touched)+1)
+	for id := range t.touched {
+		ids = append(ids, id)
+	}
+	if t.global {
+		ids = append(ids, GlobalChange)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for start := 0; start < len(ids); start += 500 {
+		end := min(start+500, len(ids))
+		var b strings.Builder
+		args := make([]any, 0, 2*(end-start))
+		b.WriteString(`INSERT INTO changes (revision, provider_id) VALUES `)
+		for i, id := range ids[start:end] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($%d, $%d)", 2*i+1, 2*i+2)
+			args = append(args, rev, id)
+		}
+		if _, err := t.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	if rev%changePruneEvery == 0 {
+		return t.pruneChanges(ctx, rev)
+	}
+	return nil
+}
+
+const (
+	changePruneEvery = 1000
+	changeKeep       = 20000
+)
+
+func (t *Tx) pruneChanges(ctx context.Context, rev int64) error {
+	cut := rev - changeKeep
+	if cut <= 0 {
+		return nil
+	}
+	if _, err := t.exec(ctx, `DELETE FROM changes WHERE revision <= $1`, cut); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `UPDATE meta SET oldest_change = $1 WHERE id = 1`, cut)
+	return err
+}
+
+// placeholders returns "$start, $start+1, ..." for n values.
+func placeholders(start, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", start+i)
+	}
+	return b.String()
+}
+
+// int64Args converts ids to query arguments.
+func int64Args(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// stringArgs converts strings to query arguments.
+func stringArgs(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
