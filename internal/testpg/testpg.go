@@ -1,0 +1,200 @@
+// Package testpg gives tests a real PostgreSQL: the server named by
+// ALLOT_TEST_POSTGRES (a DSN with rights to create databases), or else a
+// throwaway cluster it starts itself from the machine's PostgreSQL binaries
+// (initdb, pg_ctl), shared by the tests of one test binary. PostgreSQL tests
+// never skip silently: without a server they fail, unless
+// ALLOT_SKIP_POSTGRES=1 says to skip them, which they then report loudly.
+package testpg
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
+)
+
+var (
+	once     sync.Once
+	adminDSN string
+	startErr error
+	cluster  *localCluster
+	counter  atomic.Int64
+)
+
+// DSN returns the DSN of a new, empty database for one test, dropped when
+// the test ends.
+func DSN(t testing.TB) string {
+	t.Helper()
+	if os.Getenv("ALLOT_SKIP_POSTGRES") == "1" {
+		t.Skip("SKIPPING PostgreSQL test: ALLOT_SKIP_POSTGRES=1")
+	}
+	once.Do(start)
+	if startErr != nil {
+		t.Fatalf("no PostgreSQL for tests: %v (set ALLOT_TEST_POSTGRES=postgres://... or install PostgreSQL; ALLOT_SKIP_POSTGRES=1 skips)", startErr)
+	}
+	name := fmt.Sprintf("allot_test_%d_%d", os.Getpid(), counter.Add(1))
+	admin, err := sql.Open("pgx", adminDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", adminDSN)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		db.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+	})
+	return withDatabase(adminDSN, name)
+}
+
+// Stop shuts down a cluster this package started; call it from TestMain.
+func Stop() {
+	if cluster != nil {
+		cluster.stop()
+	}
+}
+
+func withDatabase(dsn, db string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+func start() {
+	if dsn := os.Getenv("ALLOT_TEST_POSTGRES"); dsn != "" {
+		adminDSN = dsn
+		startErr = ping(dsn)
+		return
+	}
+	cluster, startErr = startCluster()
+	if startErr == nil {
+		adminDSN = cluster.dsn
+	}
+}
+
+func ping(dsn string) error {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+type localCluster struct {
+	dir    string
+	pgCtl  string
+	dsn    string
+	asUser *syscall.Credential
+}
+
+func pgBinDir() (string, error) {
+	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Dir(real), nil
+		}
+		return filepath.Dir(p), nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Strings(dirs)
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
+			return dirs[i], nil
+		}
+	}
+	return "", fmt.Errorf("no PostgreSQL binaries (initdb, pg_ctl) found")
+}
+
+func startCluster() (*localCluster, error) {
+	bin, err := pgBinDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "allot-testpg-")
+	if err != nil {
+		return nil, err
+	}
+	c := &localCluster{dir: dir, pgCtl: filepath.Join(bin, "pg_ctl")}
+	if os.Geteuid() == 0 {
+		// initdb refuses to run as root: run the cluster as "postgres".
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("running as root and there is no postgres user to run PostgreSQL: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		c.asUser = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return nil, err
+		}
+	}
+	data := filepath.Join(dir, "data")
+	if out, err := c.run(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300", port, dir)
+	if out, err := c.run(c.pgCtl, "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
+		logText, _ := os.ReadFile(filepath.Join(dir, "log"))
+		return nil, fmt.Errorf("pg_ctl start: %v: %s %s", err, out, logText)
+	}
+	c.dsn = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	if err := ping(c.dsn); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *localCluster) run(name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = c.dir
+	if c.asUser != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.asUser}
+	}
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+func (c *localCluster) stop() {
+	c.run(c.pgCtl, "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop")
+	os.RemoveAll(c.dir)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
