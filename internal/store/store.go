@@ -105,6 +105,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// DSN returns the data source name the store was opened with.
+func (s *Store) DSN() string { return s.dsn }
+
 // Dialect names the backend: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.d.name() }
 
