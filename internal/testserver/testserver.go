@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -17,6 +18,9 @@ import (
 	"allot/internal/store"
 	"allot/internal/testpg"
 )
+
+// Quiet is a logger that drops everything (tests assert, they do not log).
+var Quiet = slog.New(slog.DiscardHandler)
 
 // Backends lists the stores tests run on.
 var Backends = []string{"sqlite", "postgres"}
@@ -33,7 +37,7 @@ func OpenStore(t testing.TB, backend string) *store.Store {
 	default:
 		t.Fatalf("unknown backend %q", backend)
 	}
-	s, err := store.Open(context.Background(), dsn, store.Options{})
+	s, err := store.Open(context.Background(), dsn, store.Options{Logger: Quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +48,7 @@ func OpenStore(t testing.TB, backend string) *store.Store {
 // OpenDSN opens another store on an existing database (a second replica).
 func OpenDSN(t testing.TB, dsn string) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), dsn, store.Options{})
+	s, err := store.Open(context.Background(), dsn, store.Options{Logger: Quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +67,8 @@ type Placement struct {
 // StartPlacement serves the Placement API over st on a loopback port.
 func StartPlacement(t testing.TB, st *store.Store) *Placement {
 	t.Helper()
-	svc := placement.New(st, placement.Options{})
-	srv := httptest.NewServer(placementapi.New(svc, placementapi.Options{}).Handler())
+	svc := placement.New(st, placement.Options{Logger: Quiet})
+	srv := httptest.NewServer(placementapi.New(svc, placementapi.Options{Logger: Quiet}).Handler())
 	t.Cleanup(srv.Close)
 	return &Placement{URL: srv.URL, Service: svc, Store: st, t: t}
 }
