@@ -15,21 +15,21 @@ import (
 // Dependencies point downward only (DESIGN.md): the CLI wires everything;
 // handlers never reach the store; the engine and the query parser do no I/O.
 var allowed = map[string][]string{
-	"cmd/allot":                     {"internal/cli"},
-	"internal/cli":                  {"internal/api", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi"},
-	"internal/client":               {"internal/model"},
-	"internal/api":                  {"internal/model"},
-	"internal/api/placementapi":     {"internal/api", "internal/model", "internal/placement", "internal/query", "internal/store"},
-	"internal/api/baremetalapi":     {"internal/api", "internal/model", "internal/baremetal", "internal/query"},
-	"internal/placement":            {"internal/engine", "internal/model", "internal/query", "internal/store"},
-	"internal/baremetal":            {"internal/engine", "internal/model", "internal/placement", "internal/query", "internal/store"},
-	"internal/engine":               {"internal/model", "internal/query"},
-	"internal/query":                {"internal/model"},
-	"internal/store":                {"internal/model"},
-	"internal/model":                {},
-	"internal/store/storetest":      {"internal/model", "internal/store"},
-	"internal/testpg":               {},
-	"internal/testserver":           {"internal/api", "internal/api/placementapi", "internal/api/baremetalapi", "internal/baremetal", "internal/placement", "internal/store", "internal/testpg"},
+	"cmd/allot":                 {"internal/cli"},
+	"internal/cli":              {"internal/api", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi"},
+	"internal/client":           {"internal/model"},
+	"internal/api":              {"internal/model"},
+	"internal/api/placementapi": {"internal/api", "internal/engine", "internal/model", "internal/placement", "internal/query", "internal/store"},
+	"internal/api/baremetalapi": {"internal/api", "internal/model", "internal/baremetal", "internal/query"},
+	"internal/placement":        {"internal/engine", "internal/model", "internal/query", "internal/store"},
+	"internal/baremetal":        {"internal/engine", "internal/model", "internal/placement", "internal/query", "internal/store"},
+	"internal/engine":           {"internal/model", "internal/query"},
+	"internal/query":            {"internal/model"},
+	"internal/store":            {"internal/model"},
+	"internal/model":            {},
+	"internal/store/storetest":  {"internal/model", "internal/store"},
+	"internal/testpg":           {},
+	"internal/testserver":       {"internal/api", "internal/api/placementapi", "internal/api/baremetalapi", "internal/baremetal", "internal/placement", "internal/store", "internal/testpg"},
 }
 
 // forbiddenStd names standard or third-party imports a package must not use.

@@ -18,6 +18,7 @@ import (
 
 	"allot/internal/api"
 	"allot/internal/api/placementapi"
+	"allot/internal/engine"
 	"allot/internal/model"
 	"allot/internal/placement"
 	"allot/internal/store"
@@ -33,6 +34,9 @@ type ServeConfig struct {
 	LogLevel           string
 	LogFormat          string
 	DBMaxConns         int
+	MaxCandidates      int
+	CandidateBudget    time.Duration
+	RandomizeCands     bool
 }
 
 func newServeCommand() *cobra.Command {
@@ -67,6 +71,9 @@ brackets). SIGINT or SIGTERM stops the server gracefully.`,
 	f.StringVar(&cfg.LogLevel, "log-level", envOr("ALLOT_LOG_LEVEL", "info"), "debug, info, warn or error [ALLOT_LOG_LEVEL]")
 	f.StringVar(&cfg.LogFormat, "log-format", envOr("ALLOT_LOG_FORMAT", "text"), "text or json [ALLOT_LOG_FORMAT]")
 	f.IntVar(&cfg.DBMaxConns, "db-max-conns", 20, "PostgreSQL connection pool size")
+	f.IntVar(&cfg.MaxCandidates, "max-candidates", envInt("ALLOT_MAX_CANDIDATES", 10000), "most allocation candidates generated per query, before limit (0: no cap) [ALLOT_MAX_CANDIDATES]")
+	f.DurationVar(&cfg.CandidateBudget, "candidate-budget", envDuration("ALLOT_CANDIDATE_BUDGET", 10*time.Second), "time budget of one allocation-candidates search (0: none) [ALLOT_CANDIDATE_BUDGET]")
+	f.BoolVar(&cfg.RandomizeCands, "randomize-candidates", envOr("ALLOT_RANDOMIZE_CANDIDATES", "") == "true", "sample limit at random instead of taking the first candidates in the deterministic order [ALLOT_RANDOMIZE_CANDIDATES]")
 	return cmd
 }
 
@@ -105,7 +112,9 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		return fmt.Errorf("open the store %s: %w", cfg.DB, err)
 	}
 	defer st.Close()
-	svc := placement.New(st, placement.Options{Logger: logger})
+	svc := placement.New(st, placement.Options{Logger: logger, Search: engine.SearchOptions{
+		MaxCandidates: cfg.MaxCandidates, Budget: cfg.CandidateBudget, Randomize: cfg.RandomizeCands,
+	}})
 	if err := svc.Sync(ctx); err != nil {
 		return fmt.Errorf("load the candidate index: %w", err)
 	}

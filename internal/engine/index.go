@@ -94,11 +94,16 @@ type Engine struct {
 
 	byID     map[int64]*provider
 	byUUID   map[string]*provider
-	ordered  []*provider // by id; rebuilt when providers come or go
-	dirty    bool
 	children map[int64][]int64
 	nParents int // providers with a parent: the deployment has trees
 	sharesID traitID
+
+	// Derived lookups, rebuilt by prepare when dirty says so.
+	dirty      bool
+	ordered    []*provider             // every provider, by id
+	byClass    map[classID][]*provider // providers with inventory of a class, by id
+	aggMembers map[aggID][]*provider   // providers directly in an aggregate, by id
+	sharing    []*provider             // providers with MISC_SHARES_VIA_AGGREGATE, by id
 }
 
 // New returns an empty engine at revision 0.
@@ -259,6 +264,7 @@ func (e *Engine) upsert(s *model.ProviderState) {
 		e.nParents++
 		e.children[p.ParentID] = append(e.children[p.ParentID], p.ID)
 	}
+	oldClasses, oldAggs, oldShares := classSig(p.invs), append([]aggID(nil), p.aggs...), p.hasTrait(e.sharesID)
 	p.invs = make([]inv, 0, len(s.Inventories))
 	for _, in := range s.Inventories {
 		p.invs = append(p.invs, inv{
@@ -278,6 +284,9 @@ func (e *Engine) upsert(s *model.ProviderState) {
 		p.aggs = append(p.aggs, e.agg(a))
 	}
 	slices.Sort(p.aggs)
+	if classSig(p.invs) != oldClasses || !slices.Equal(oldAggs, p.aggs) || p.hasTrait(e.sharesID) != oldShares {
+		e.dirty = true
+	}
 	e.byID[p.ID] = p
 	e.byUUID[p.UUID] = p
 }
@@ -308,11 +317,19 @@ func (e *Engine) link(p *provider) {
 	}
 }
 
-// all returns every provider ordered by id. The caller holds at least the
-// read lock; the first caller after a change rebuilds the order under the
-// write lock.
+// all returns every provider ordered by id (the caller holds the read lock
+// after prepare).
 func (e *Engine) all() []*provider {
 	return e.ordered
+}
+
+// classSig summarises which classes a provider has inventory of.
+func classSig(invs []inv) string {
+	b := make([]byte, 0, 4*len(invs))
+	for _, in := range invs {
+		b = append(b, byte(in.class>>24), byte(in.class>>16), byte(in.class>>8), byte(in.class))
+	}
+	return string(b)
 }
 
 // prepare rebuilds derived orderings if providers came or went. It must be
@@ -334,5 +351,19 @@ func (e *Engine) prepare() {
 		e.ordered = append(e.ordered, p)
 	}
 	sort.Slice(e.ordered, func(i, j int) bool { return e.ordered[i].ID < e.ordered[j].ID })
+	e.byClass = map[classID][]*provider{}
+	e.aggMembers = map[aggID][]*provider{}
+	e.sharing = nil
+	for _, p := range e.ordered {
+		for _, in := range p.invs {
+			e.byClass[in.class] = append(e.byClass[in.class], p)
+		}
+		for _, a := range p.aggs {
+			e.aggMembers[a] = append(e.aggMembers[a], p)
+		}
+		if p.hasTrait(e.sharesID) {
+			e.sharing = append(e.sharing, p)
+		}
+	}
 	e.dirty = false
 }

@@ -53,6 +53,37 @@ type aggSet struct {
 
 func (a aggSet) empty() bool { return len(a.allOf) == 0 && len(a.forbidden) == 0 && !a.impossible }
 
+// requiredOK reports whether p is directly in (at least one aggregate of)
+// every required set.
+func (a aggSet) requiredOK(p *provider) bool {
+	if a.impossible {
+		return false
+	}
+	for _, set := range a.allOf {
+		ok := false
+		for _, id := range set {
+			if p.inAgg(id) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// forbiddenHit reports whether p is directly in a forbidden aggregate.
+func (a aggSet) forbiddenHit(p *provider) bool {
+	for _, f := range a.forbidden {
+		if p.inAgg(f) {
+			return true
+		}
+	}
+	return false
+}
+
 // matches checks a single provider's direct membership.
 func (a aggSet) matches(p *provider) bool {
 	if a.impossible {

@@ -13,6 +13,8 @@ import (
 // Options configure a Service.
 type Options struct {
 	Logger *slog.Logger
+	// Search bounds and orders allocation-candidate searches.
+	Search engine.SearchOptions
 }
 
 // Service implements the Placement operations over a store and an engine.
@@ -20,6 +22,7 @@ type Service struct {
 	store  *store.Store
 	engine *engine.Engine
 	log    *slog.Logger
+	search engine.SearchOptions
 	syncMu sync.Mutex
 }
 
@@ -28,7 +31,7 @@ func New(st *store.Store, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{store: st, engine: engine.New(), log: opts.Logger}
+	return &Service{store: st, engine: engine.New(), log: opts.Logger, search: opts.Search}
 }
 
 // Store returns the service's store.

@@ -26,7 +26,7 @@ func BenchmarkClaim(b *testing.B) {
 					p.Must(200, "POST", "/resource_providers", "1.20", map[string]any{"name": rps[i], "uuid": rps[i]})
 					p.Must(200, "PUT", "/resource_providers/"+rps[i]+"/inventories", "1.39", map[string]any{
 						"resource_provider_generation": 0,
-						"inventories": map[string]any{"VCPU": map[string]any{"total": 1 << 30}, "MEMORY_MB": map[string]any{"total": 1 << 30}},
+						"inventories":                  map[string]any{"VCPU": map[string]any{"total": 1 << 30}, "MEMORY_MB": map[string]any{"total": 1 << 30}},
 					})
 				}
 				var n atomic.Int64

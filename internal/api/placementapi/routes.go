@@ -57,6 +57,7 @@ func (h *handlers) routes() []api.Route {
 		r(http.MethodDelete, "/allocations/{consumer}", v(1, 0), h.deleteAllocations),
 		r(http.MethodGet, "/usages", v(1, 9), h.usages),
 		r(http.MethodPost, "/reshaper", v(1, 30), h.reshape),
+		r(http.MethodGet, "/allocation_candidates", v(1, 10), h.allocationCandidates),
 	}
 	return routes
 }

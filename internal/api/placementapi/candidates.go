@@ -1,0 +1,233 @@
+package placementapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"allot/internal/api"
+	"allot/internal/engine"
+	"allot/internal/model"
+	"allot/internal/query"
+)
+
+// Query schemas of GET /allocation_candidates, per microversion (as
+// Placement validates them, so that errors read the same).
+const (
+	acLimit   = `"limit": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$", "minimum": 1, "minLength": 1}`
+	acPolicy  = `"group_policy": {"type": "string", "enum": ["none", "isolate"]}`
+	acRootReq = `"root_required": {"type": ["string"]}`
+	acSubtree = `"same_subtree": {"type": ["string"]}`
+)
+
+func acGroupPatterns(suffix string, keys ...string) string {
+	out := ""
+	for i, k := range keys {
+		if i > 0 {
+			out += ", "
+		}
+		out += `"^` + k + `(` + suffix + `)?$": {"type": "string"}`
+	}
+	return out
+}
+
+func acSchema(props []string, patterns string, required string) *api.Schema {
+	text := `{"type": "object", "properties": {`
+	for i, p := range props {
+		if i > 0 {
+			text += ", "
+		}
+		text += p
+	}
+	text += `}, "additionalProperties": false`
+	if patterns != "" {
+		text += `, "patternProperties": {` + patterns + `}`
+	}
+	if required != "" {
+		text += `, "required": [` + required + `]`
+	}
+	return api.MustSchema(text + `}`)
+}
+
+var acSchemas = []struct {
+	min    model.Version
+	schema *api.Schema
+}{
+	{model.V(1, 36), acSchema([]string{acLimit, acPolicy, acRootReq, acSubtree}, acGroupPatterns("[a-zA-Z0-9_-]{1,64}", "resources", "required", "member_of", "in_tree"), "")},
+	{model.V(1, 35), acSchema([]string{acLimit, acPolicy, acRootReq}, acGroupPatterns("[a-zA-Z0-9_-]{1,64}", "resources", "required", "member_of", "in_tree"), "")},
+	{model.V(1, 33), acSchema([]string{acLimit, acPolicy}, acGroupPatterns("[a-zA-Z0-9_-]{1,64}", "resources", "required", "member_of", "in_tree"), "")},
+	{model.V(1, 31), acSchema([]string{acLimit, acPolicy}, acGroupPatterns("[1-9][0-9]*", "resources", "required", "member_of", "in_tree"), "")},
+	{model.V(1, 25), acSchema([]string{acLimit, acPolicy}, acGroupPatterns("[1-9][0-9]*", "resources", "required", "member_of"), "")},
+	{model.V(1, 21), acSchema([]string{`"resources": {"type": "string"}`, acLimit, `"required": {"type": ["string"]}`, `"member_of": {"type": ["string"]}`}, "", `"resources"`)},
+	{model.V(1, 17), acSchema([]string{`"resources": {"type": "string"}`, acLimit, `"required": {"type": ["string"]}`}, "", `"resources"`)},
+	{model.V(1, 16), acSchema([]string{`"resources": {"type": "string"}`, acLimit}, "", `"resources"`)},
+	{model.V(1, 10), acSchema([]string{`"resources": {"type": "string"}`}, "", `"resources"`)},
+}
+
+func (h *handlers) allocationCandidates(w http.ResponseWriter, r *http.Request) error {
+	if err := forRead(r); err != nil {
+		return err
+	}
+	v := api.VersionOf(r)
+	params, err := query.ParseParams(r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	for _, s := range acSchemas {
+		if v.AtLeast(s.min) {
+			if err := api.ValidateQuery(params.Last(), s.schema); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	q, err := query.ParseCandidates(params, v)
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.AllocationCandidates(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	if res.Truncated {
+		w.Header().Set("X-Allot-Candidates-Truncated", "true")
+	}
+	if at(r, 1, 15) {
+		api.SetLastModified(w, time.Now())
+	}
+	body := renderCandidates(res, q, v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(body)
+	return err
+}
+
+// renderCandidates writes the response by hand: it can be megabytes, and
+// this is the hot path of every scheduler.
+func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) []byte {
+	dict := v.AtLeast(model.V(1, 12))
+	mappings := v.AtLeast(model.V(1, 34))
+	allClasses := v.AtLeast(model.V(1, 27))
+	traits := v.AtLeast(model.V(1, 17))
+	nested := v.AtLeast(model.V(1, 29))
+	requested := map[string]bool{}
+	if !allClasses {
+		for _, g := range q.Groups {
+			for _, a := range g.Resources {
+				requested[a.Class] = true
+			}
+		}
+	}
+	b := make([]byte, 0, 256*len(res.Requests)+256*len(res.Summaries)+64)
+	b = append(b, `{"allocation_requests": [`...)
+	for i, req := range res.Requests {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		if dict {
+			b = append(b, `{"allocations": {`...)
+			for j, pa := range req.Allocations {
+				if j > 0 {
+					b = append(b, ", "...)
+				}
+				b = strconv.AppendQuote(b, pa.UUID)
+				b = append(b, `: {"resources": {`...)
+				b = appendAmounts(b, pa.Amounts)
+				b = append(b, "}}"...)
+			}
+			b = append(b, '}')
+			if mappings {
+				b = append(b, `, "mappings": {`...)
+				for j, m := range req.Mappings {
+					if j > 0 {
+						b = append(b, ", "...)
+					}
+					b = strconv.AppendQuote(b, m.Suffix)
+					b = append(b, ": ["...)
+					for k, u := range m.Providers {
+						if k > 0 {
+							b = append(b, ", "...)
+						}
+						b = strconv.AppendQuote(b, u)
+					}
+					b = append(b, ']')
+				}
+				b = append(b, '}')
+			}
+			b = append(b, '}')
+		} else {
+			b = append(b, `{"allocations": [`...)
+			for j, pa := range req.Allocations {
+				if j > 0 {
+					b = append(b, ", "...)
+				}
+				b = append(b, `{"resource_provider": {"uuid": `...)
+				b = strconv.AppendQuote(b, pa.UUID)
+				b = append(b, `}, "resources": {`...)
+				b = appendAmounts(b, pa.Amounts)
+				b = append(b, "}}"...)
+			}
+			b = append(b, "]}"...)
+		}
+	}
+	b = append(b, `], "provider_summaries": {`...)
+	for i, s := range res.Summaries {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendQuote(b, s.UUID)
+		b = append(b, `: {"resources": {`...)
+		n := 0
+		for _, r := range s.Resources {
+			if !allClasses && !requested[r.Class] {
+				continue
+			}
+			if n > 0 {
+				b = append(b, ", "...)
+			}
+			n++
+			b = strconv.AppendQuote(b, r.Class)
+			b = append(b, `: {"capacity": `...)
+			b = strconv.AppendInt(b, r.Capacity, 10)
+			b = append(b, `, "used": `...)
+			b = strconv.AppendInt(b, r.Used, 10)
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+		if traits {
+			b = append(b, `, "traits": [`...)
+			for j, t := range s.Traits {
+				if j > 0 {
+					b = append(b, ", "...)
+				}
+				b = strconv.AppendQuote(b, t)
+			}
+			b = append(b, ']')
+		}
+		if nested {
+			b = append(b, `, "parent_provider_uuid": `...)
+			if s.ParentUUID == "" {
+				b = append(b, "null"...)
+			} else {
+				b = strconv.AppendQuote(b, s.ParentUUID)
+			}
+			b = append(b, `, "root_provider_uuid": `...)
+			b = strconv.AppendQuote(b, s.RootUUID)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "}}"...)
+}
+
+func appendAmounts(b []byte, amounts []engine.ClassAmount) []byte {
+	for k, a := range amounts {
+		if k > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendQuote(b, a.Class)
+		b = append(b, ": "...)
+		b = strconv.AppendInt(b, a.Amount, 10)
+	}
+	return b
+}

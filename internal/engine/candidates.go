@@ -1,0 +1,346 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"allot/internal/model"
+	"allot/internal/query"
+)
+
+// SearchOptions bound and order a candidate search.
+type SearchOptions struct {
+	// MaxCandidates caps how many candidates are generated (<= 0: no cap).
+	MaxCandidates int
+	// Budget caps the time spent generating (0: no budget).
+	Budget time.Duration
+	// Randomize samples the limit at random (and shuffles the result)
+	// instead of taking the first candidates in the deterministic order.
+	Randomize bool
+	// Seed makes a randomized search repeatable (0: a random seed).
+	Seed uint64
+}
+
+// Result is the answer to a candidates query.
+type Result struct {
+	Requests  []Request
+	Summaries []Summary
+	// Truncated is set when the cap or the time budget stopped generation.
+	Truncated bool
+	// Stats explain the search.
+	Stats Stats
+}
+
+// Request is one allocation request: the consolidated amounts per provider
+// and which providers satisfied which group.
+type Request struct {
+	Allocations []ProviderAmounts
+	Mappings    []Mapping
+}
+
+// ProviderAmounts is what one request takes from one provider.
+type ProviderAmounts struct {
+	UUID    string
+	Amounts []ClassAmount
+}
+
+// ClassAmount is an amount of one class.
+type ClassAmount struct {
+	Class  string
+	Amount int64
+}
+
+// Mapping names the providers that satisfied one request group.
+type Mapping struct {
+	Suffix    string
+	Providers []string
+}
+
+// Summary describes a provider of a tree involved in the result.
+type Summary struct {
+	UUID       string
+	ParentUUID string
+	RootUUID   string
+	Resources  []SummaryResource
+	Traits     []string
+}
+
+// SummaryResource is a provider's capacity and usage of one class.
+type SummaryResource struct {
+	Class    string
+	Capacity int64
+	Used     int64
+}
+
+// Stats count what the search looked at.
+type Stats struct {
+	Anchors    int // trees that could satisfy every group
+	Partials   int // per-group partial solutions
+	Steps      int // search steps
+	Candidates int // candidates generated before the limit
+}
+
+// resolvedGroup is a request group with names resolved to ids.
+type resolvedGroup struct {
+	suffix     string
+	granular   bool
+	amounts    []amount
+	traits     traitSet
+	aggs       aggSet
+	inTree     *provider // the root of the in_tree provider, or nil
+	noInTree   bool      // in_tree named an unknown provider
+	allSharing bool      // filled during the search
+}
+
+// partial is one way to satisfy one group under one anchor tree.
+type partial struct {
+	anchor *provider
+	allocs []palloc
+	provs  []*provider // providers mapped to the group
+	// sharingOnly is set when every provider of the partial is a sharing
+	// provider (such a partial may repeat under several anchors).
+	sharingOnly bool
+}
+
+type palloc struct {
+	p      *provider
+	in     *inv
+	amount int64
+}
+
+// errUnknownClassCandidates and errUnknownTraitsCandidates word unknown
+// names as GET /allocation_candidates does.
+func errUnknownClassCandidates(name string) error {
+	return model.BadRequest("Invalid resource class in resources parameter: No such resource class %s.", name)
+}
+
+func errUnknownTraitsCandidates(names []string) error {
+	return model.BadRequest("No such trait(s): %s.", sortedNames(names))
+}
+
+// Candidates answers GET /allocation_candidates over the index.
+func (e *Engine) Candidates(q query.Candidates, opts SearchOptions) (*Result, error) {
+	e.prepare()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s := &search{e: e, q: q, opts: opts, start: time.Now()}
+	if err := s.resolve(); err != nil {
+		return nil, err
+	}
+	return s.run(), nil
+}
+
+// search is the state of one candidates query.
+type search struct {
+	e      *Engine
+	q      query.Candidates
+	opts   SearchOptions
+	start  time.Time
+	groups []resolvedGroup
+	root   traitSet // root_required
+	empty  bool     // some filter already rules out every candidate
+	subs   [][]int  // same_subtree sets as group indexes
+	// subAt[d] lists the same_subtree sets complete at group depth d.
+	subAt    [][]int
+	isolate  bool
+	stats    Stats
+	stopped  bool
+	steps    int
+	hasTrees bool
+}
+
+func (s *search) resolve() error {
+	e := s.e
+	var err error
+	if !s.q.RootRequired.Empty() {
+		if s.root, err = e.resolveTraits(s.q.RootRequired, errUnknownTraitsCandidates); err != nil {
+			return err
+		}
+	}
+	index := map[string]int{}
+	for _, g := range s.q.Groups {
+		rg := resolvedGroup{suffix: g.Suffix, granular: g.Granular()}
+		if rg.amounts, err = e.resolveAmounts(g.Resources, errUnknownClassCandidates); err != nil {
+			return err
+		}
+		if rg.traits, err = e.resolveTraits(g.Required, errUnknownTraitsCandidates); err != nil {
+			return err
+		}
+		rg.aggs = e.resolveAggs(g.MemberOf)
+		if rg.aggs.impossible {
+			s.empty = true
+		}
+		if g.InTree != "" {
+			if p := e.byUUID[g.InTree]; p != nil {
+				rg.inTree = p.root
+			} else {
+				s.empty = true
+			}
+		}
+		index[g.Suffix] = len(s.groups)
+		s.groups = append(s.groups, rg)
+	}
+	s.subAt = make([][]int, len(s.groups))
+	for _, set := range s.q.SameSubtree {
+		var idx []int
+		maxAt := 0
+		for _, suffix := range set {
+			i := index[suffix]
+			idx = append(idx, i)
+			maxAt = max(maxAt, i)
+		}
+		s.subAt[maxAt] = append(s.subAt[maxAt], len(s.subs))
+		s.subs = append(s.subs, idx)
+	}
+	s.isolate = s.q.GroupPolicy == "isolate"
+	s.hasTrees = e.nParents > 0
+	return nil
+}
+
+// rootOK applies root_required to an anchor.
+func (s *search) rootOK(anchor *provider) bool {
+	if s.root.empty() {
+		return true
+	}
+	return anchor.ParentID == 0 && s.root.matches(anchor)
+}
+
+// budgetExceeded checks the time budget every so often.
+func (s *search) budgetExceeded() bool {
+	if s.stopped {
+		return true
+	}
+	s.steps++
+	if s.opts.Budget > 0 && s.steps%1024 == 0 && time.Since(s.start) > s.opts.Budget {
+		s.stopped = true
+	}
+	return s.stopped
+}
+
+func (s *search) run() *Result {
+	res := &Result{Requests: []Request{}, Summaries: []Summary{}}
+	if s.empty {
+		return res
+	}
+	// Stage 1: partial solutions per group, bucketed by anchor tree.
+	byAnchor := map[*provider][][]*partial{}
+	var anchorOrder []*provider
+	for gi := range s.groups {
+		parts := s.partials(&s.groups[gi])
+		if len(parts) == 0 {
+			return res
+		}
+		s.stats.Partials += len(parts)
+		for _, pt := range parts {
+			lists, ok := byAnchor[pt.anchor]
+			if !ok {
+				if gi != 0 {
+					continue // this anchor missed an earlier group
+				}
+				lists = make([][]*partial, len(s.groups))
+				byAnchor[pt.anchor] = lists
+				anchorOrder = append(anchorOrder, pt.anchor)
+			}
+			lists[gi] = append(lists[gi], pt)
+		}
+	}
+	var anchors []*provider
+	for _, a := range anchorOrder {
+		lists := byAnchor[a]
+		complete := true
+		for _, l := range lists {
+			if len(l) == 0 {
+				complete = false
+				break
+			}
+		}
+		if complete {
+			anchors = append(anchors, a)
+		}
+	}
+	sort.Slice(anchors, func(i, j int) bool { return anchors[i].ID < anchors[j].ID })
+	s.stats.Anchors = len(anchors)
+
+	// Stage 2: combine one partial per group under each anchor, round-robin
+	// across anchors, up to the cap.
+	limit := s.opts.MaxCandidates
+	if s.q.Limit > 0 && !s.opts.Randomize && (limit <= 0 || s.q.Limit < limit) {
+		limit = s.q.Limit
+	}
+	iters := make([]*anchorIter, 0, len(anchors))
+	for _, a := range anchors {
+		iters = append(iters, newAnchorIter(a, byAnchor[a]))
+	}
+	var results [][]*partial
+	seen := map[string]bool{}
+	for len(iters) > 0 && !s.stopped {
+		live := iters[:0]
+		for _, it := range iters {
+			combo, ok := it.next(s)
+			if !ok {
+				continue
+			}
+			live = append(live, it)
+			if !s.keep(combo, seen) {
+				continue
+			}
+			results = append(results, combo)
+			if limit > 0 && len(results) >= limit {
+				s.stopped = true
+				break
+			}
+		}
+		iters = live
+	}
+	res.Truncated = s.stopped && !(s.q.Limit > 0 && len(results) >= s.q.Limit && !s.opts.Randomize && (s.opts.MaxCandidates <= 0 || s.q.Limit <= s.opts.MaxCandidates))
+	s.stats.Candidates = len(results)
+	s.stats.Steps = s.steps
+
+	// Stage 3: limit (random sample if asked), then render.
+	if s.opts.Randomize {
+		seed := s.opts.Seed
+		if seed == 0 {
+			seed = rand.Uint64()
+		}
+		r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+		r.Shuffle(len(results), func(i, j int) { results[i], results[j] = results[j], results[i] })
+	}
+	if s.q.Limit > 0 && len(results) > s.q.Limit {
+		results = results[:s.q.Limit]
+	}
+	res.Stats = s.stats
+	s.render(res, results)
+	return res
+}
+
+// keep applies the checks made on a whole combination: the pre-1.29 rule
+// and deduplication.
+func (s *search) keep(combo []*partial, seen map[string]bool) bool {
+	if !s.q.NestedAware && s.hasTrees {
+		roots := map[*provider]*provider{}
+		for _, pt := range combo {
+			for _, a := range pt.allocs {
+				if other, ok := roots[a.p.root]; ok && other != a.p {
+					return false
+				}
+				roots[a.p.root] = a.p
+			}
+		}
+	}
+	sharingOnly := true
+	for _, pt := range combo {
+		if !pt.sharingOnly {
+			sharingOnly = false
+			break
+		}
+	}
+	if sharingOnly {
+		k := comboKey(combo)
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+	}
+	return true
+}

@@ -1,0 +1,142 @@
+package engine
+
+// anchorIter walks, depth first, the combinations of one partial per group
+// under one anchor tree, pruning every prefix that already breaks capacity
+// (usage included), group_policy=isolate or same_subtree.
+type anchorIter struct {
+	anchor *provider
+	lists  [][]*partial
+	idx    []int
+	depth  int
+	combo  []*partial
+	done   bool
+}
+
+func newAnchorIter(anchor *provider, lists [][]*partial) *anchorIter {
+	idx := make([]int, len(lists))
+	for i := range idx {
+		idx[i] = -1
+	}
+	return &anchorIter{anchor: anchor, lists: lists, idx: idx, combo: make([]*partial, len(lists))}
+}
+
+// next returns the next valid combination (a fresh slice), or false when
+// the anchor is exhausted or the search stopped.
+func (it *anchorIter) next(s *search) ([]*partial, bool) {
+	if it.done {
+		return nil, false
+	}
+	n := len(it.lists)
+	for {
+		if s.budgetExceeded() {
+			return nil, false
+		}
+		d := it.depth
+		it.idx[d]++
+		if it.idx[d] >= len(it.lists[d]) {
+			// Exhausted this level: backtrack.
+			it.idx[d] = -1
+			if d == 0 {
+				it.done = true
+				return nil, false
+			}
+			it.depth--
+			continue
+		}
+		pt := it.lists[d][it.idx[d]]
+		if !s.prefixOK(it.combo[:d], pt, d) {
+			continue
+		}
+		it.combo[d] = pt
+		if d == n-1 {
+			out := make([]*partial, n)
+			copy(out, it.combo)
+			return out, true
+		}
+		it.depth++
+	}
+}
+
+// prefixOK checks adding pt at depth d to the partial combination prefix.
+func (s *search) prefixOK(prefix []*partial, pt *partial, d int) bool {
+	g := &s.groups[d]
+	if s.isolate && g.granular {
+		mine := pt.provs[0]
+		for i, other := range prefix {
+			if s.groups[i].granular && other.provs[0] == mine {
+				return false
+			}
+		}
+	}
+	// Capacity of the consolidated amounts, usage included.
+	for _, a := range pt.allocs {
+		sum := a.amount
+		for _, other := range prefix {
+			for _, b := range other.allocs {
+				if b.in == a.in {
+					sum += b.amount
+				}
+			}
+		}
+		if sum != a.amount && (a.in.used+sum > a.in.capacity || sum > a.in.maxUnit) {
+			return false
+		}
+	}
+	for _, si := range s.subAt[d] {
+		if !s.sameSubtree(s.subs[si], prefix, pt, d) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameSubtree reports whether, among the providers mapped to the groups of
+// one same_subtree set, one is an ancestor (or self) of all the others.
+func (s *search) sameSubtree(groups []int, prefix []*partial, pt *partial, d int) bool {
+	var provs []*provider
+	add := func(p *provider) {
+		for _, x := range provs {
+			if x == p {
+				return
+			}
+		}
+		provs = append(provs, p)
+	}
+	for _, gi := range groups {
+		var part *partial
+		if gi == d {
+			part = pt
+		} else {
+			part = prefix[gi]
+		}
+		for _, p := range part.provs {
+			add(p)
+		}
+	}
+	if len(provs) <= 1 {
+		return true
+	}
+	for _, cand := range provs {
+		all := true
+		for _, p := range provs {
+			if !isAncestorOrSelf(cand, p) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// isAncestorOrSelf reports whether a is p or one of p's ancestors.
+func isAncestorOrSelf(a, p *provider) bool {
+	for x := p; x != nil; x = x.parent {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}

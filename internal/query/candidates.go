@@ -1,0 +1,291 @@
+package query
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"allot/internal/model"
+)
+
+// Group is one request group of GET /allocation_candidates: the unsuffixed
+// group (Suffix "") may be satisfied by several providers of one tree and by
+// sharing providers; a granular group (any other suffix) by one provider.
+type Group struct {
+	Suffix    string
+	Resources []Amount
+	Required  TraitExpr
+	MemberOf  AggExpr
+	InTree    string
+}
+
+// Granular reports whether the group must be satisfied by a single provider.
+func (g Group) Granular() bool { return g.Suffix != "" }
+
+// Candidates is a parsed GET /allocation_candidates query.
+type Candidates struct {
+	// Groups in the order their suffixes first appear in the query.
+	Groups []Group
+	// Limit is the maximum number of results (0: no limit).
+	Limit int
+	// GroupPolicy is "", "none" or "isolate".
+	GroupPolicy string
+	// RootRequired constrains the root of every candidate's tree (AllOf
+	// holds single-trait sets: no any-of here).
+	RootRequired TraitExpr
+	// SameSubtree lists sets of suffixes whose providers must share a
+	// subtree (one of them is an ancestor of all the others).
+	SameSubtree [][]string
+	// NestedAware is false before 1.29: candidates may use one provider per tree only.
+	NestedAware bool
+}
+
+var (
+	groupKey     = regexp.MustCompile(`^(resources|required|member_of|in_tree)([1-9][0-9]*)?$`)
+	groupKey133  = regexp.MustCompile(`^(resources|required|member_of|in_tree)([a-zA-Z0-9_-]{1,64})?$`)
+	limitPattern = regexp.MustCompile(`^[1-9][0-9]*$`)
+)
+
+// ParseCandidates parses a GET /allocation_candidates query at version v
+// after its keys passed the version's schema (unknown keys are ignored
+// here). Errors are 400s in Placement's words, with its error codes.
+func ParseCandidates(p Params, v model.Version) (Candidates, error) {
+	out := Candidates{NestedAware: v.AtLeast(model.V(1, 29))}
+	// Request-wide parameters first, as Placement reads them.
+	if p.Has("limit") && v.AtLeast(model.V(1, 16)) {
+		raw := p.All("limit")[0]
+		if !limitPattern.MatchString(raw) {
+			return out, model.BadRequest("Invalid query string parameters: %s does not match '^[1-9][0-9]*$'", pyRepr(raw))
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n <= 0 {
+			n = int(^uint(0) >> 1) // larger than any result
+		}
+		out.Limit = n
+	}
+	if p.Has("group_policy") && v.AtLeast(model.V(1, 25)) {
+		out.GroupPolicy = p.All("group_policy")[0]
+		if out.GroupPolicy != "none" && out.GroupPolicy != "isolate" {
+			return out, model.BadRequest("Invalid query string parameters: %s is not one of ['none', 'isolate']", pyRepr(out.GroupPolicy))
+		}
+	}
+	if p.Has("root_required") && v.AtLeast(model.V(1, 35)) {
+		vals := p.All("root_required")
+		if len(vals) > 1 {
+			return out, model.BadRequest("Query parameter 'root_required' may be specified only once.").WithCode(model.CodeQueryDuplicateKey)
+		}
+		e, err := ParseTraitValue(vals[0], true, false)
+		if err != nil {
+			return out, err
+		}
+		var conflicts []string
+		forb := map[string]bool{}
+		for _, f := range e.Forbidden {
+			forb[f] = true
+		}
+		for _, set := range e.AllOf {
+			if forb[set[0]] {
+				conflicts = append(conflicts, set[0])
+			}
+		}
+		if len(conflicts) > 0 {
+			return out, model.BadRequest("Conflicting required and forbidden traits found in root_required: %s", strings.Join(conflicts, ", ")).WithCode(model.CodeQueryBadValue)
+		}
+		out.RootRequired = e
+	}
+	if p.Has("same_subtree") && v.AtLeast(model.V(1, 36)) {
+		for _, val := range p.All("same_subtree") {
+			var set []string
+			seen := map[string]bool{}
+			for _, s := range strings.Split(val, ",") {
+				s = strings.TrimSpace(s)
+				if s == "" {
+					return out, model.BadRequest("Empty string (unsuffixed group) can not be specified in `same_subtree` ").WithCode(model.CodeQueryBadValue)
+				}
+				if !seen[s] {
+					seen[s] = true
+					set = append(set, s)
+				}
+			}
+			out.SameSubtree = append(out.SameSubtree, set)
+		}
+	}
+
+	// Request groups, keyed by suffix, in order of first appearance.
+	pattern := groupKey
+	if v.AtLeast(model.V(1, 33)) {
+		pattern = groupKey133
+	}
+	index := map[string]int{}
+	groupFor := func(suffix string) *Group {
+		i, ok := index[suffix]
+		if !ok {
+			i = len(out.Groups)
+			index[suffix] = i
+			out.Groups = append(out.Groups, Group{Suffix: suffix})
+		}
+		return &out.Groups[i]
+	}
+	if !v.AtLeast(model.V(1, 25)) {
+		// Before granular groups only the fixed keys exist.
+		pattern = regexp.MustCompile(`^(resources|required|member_of|in_tree)()$`)
+	}
+	for _, key := range p.Keys() {
+		m := pattern.FindStringSubmatch(key)
+		if m == nil {
+			continue
+		}
+		prefix, suffix := m[1], m[2]
+		g := groupFor(suffix)
+		var err error
+		switch prefix {
+		case "resources":
+			g.Resources, err = ParseResources(p.Get(key))
+		case "required":
+			if !v.AtLeast(model.V(1, 17)) {
+				continue
+			}
+			g.Required, err = ParseRequired(p.All(key), v)
+		case "member_of":
+			if !v.AtLeast(model.V(1, 21)) {
+				continue
+			}
+			g.MemberOf, err = ParseMemberOf(p.All(key), suffix, v)
+		case "in_tree":
+			if !v.AtLeast(model.V(1, 31)) {
+				continue
+			}
+			g.InTree, err = ParseInTree(p.Get(key))
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	if err := checkGroups(&out, v); err != nil {
+		return out, err
+	}
+	if out.GroupPolicy == "" {
+		granular := 0
+		for _, g := range out.Groups {
+			if g.Granular() {
+				granular++
+			}
+		}
+		if granular > 1 {
+			return out, model.BadRequest(`The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.`)
+		}
+	}
+	return out, nil
+}
+
+// checkGroups applies Placement's sanity rules on the groups.
+func checkGroups(c *Candidates, v model.Version) error {
+	if v.AtLeast(model.V(1, 36)) {
+		var resourceless []string
+		for _, g := range c.Groups {
+			if len(g.Resources) == 0 {
+				resourceless = append(resourceless, g.Suffix)
+			}
+		}
+		if len(resourceless) == len(c.Groups) {
+			return model.BadRequest("There must be at least one resources or resources[$S] parameter.").WithCode(model.CodeQueryMissingValue)
+		}
+		inSubtree := map[string]bool{}
+		for _, set := range c.SameSubtree {
+			for _, s := range set {
+				inSubtree[s] = true
+			}
+		}
+		var bad []string
+		for _, s := range resourceless {
+			if !inSubtree[s] {
+				bad = append(bad, s)
+			}
+		}
+		if len(bad) > 0 {
+			return model.BadRequest("Resourceless suffixed group request should be specified in `same_subtree` query param: bad group(s) - %s.", pyList(bad)).WithCode(model.CodeQueryBadValue)
+		}
+		exists := map[string]bool{}
+		var all []string
+		for _, g := range c.Groups {
+			exists[g.Suffix] = true
+			all = append(all, g.Suffix)
+		}
+		var missing []string
+		for _, set := range c.SameSubtree {
+			for _, s := range set {
+				if !exists[s] {
+					missing = append(missing, s)
+				}
+			}
+		}
+		if len(missing) > 0 {
+			return model.BadRequest("Real suffixes should be specified in `same_subtree`: %s not found in %s.", pyList(missing), pyList(all)).WithCode(model.CodeQueryBadValue)
+		}
+	} else {
+		var orphans []string
+		for _, g := range c.Groups {
+			if len(g.Required.AllOf) > 0 && len(g.Resources) == 0 {
+				orphans = append(orphans, "required"+g.Suffix)
+			}
+		}
+		if len(orphans) > 0 {
+			return model.BadRequest("All traits parameters must be associated with resources.  Found the following orphaned traits keys: %s", strings.Join(orphans, ", "))
+		}
+		for _, g := range c.Groups {
+			if len(g.Resources) == 0 && !g.MemberOf.Empty() {
+				orphans = append(orphans, "member_of"+g.Suffix)
+			}
+		}
+		if len(orphans) > 0 {
+			return model.BadRequest("All member_of parameters must be associated with resources. Found the following orphaned member_of keys: %s", strings.Join(orphans, ", "))
+		}
+		for _, g := range c.Groups {
+			if len(g.Resources) == 0 {
+				return model.BadRequest("All request groups must specify resources.")
+			}
+		}
+		if len(c.Groups) == 0 {
+			return model.BadRequest("At least one request group (`resources` or `resources{$S}`) is required.")
+		}
+	}
+	if v.AtLeast(model.V(1, 22)) {
+		var conflicts []string
+		for _, g := range c.Groups {
+			forb := map[string]bool{}
+			for _, f := range g.Required.Forbidden {
+				forb[f] = true
+			}
+			for _, set := range g.Required.AllOf {
+				all := true
+				for _, t := range set {
+					if !forb[t] {
+						all = false
+						break
+					}
+				}
+				if all {
+					s := append([]string(nil), set...)
+					sort.Strings(s)
+					conflicts = append(conflicts, fmt.Sprintf("required%s: (%s)", g.Suffix, strings.Join(s, ", ")))
+				}
+			}
+		}
+		if len(conflicts) > 0 {
+			sort.Strings(conflicts)
+			return model.BadRequest("Conflicting required and forbidden traits found in the following traits keys: %s", strings.Join(conflicts, ", "))
+		}
+	}
+	return nil
+}
+
+// pyList renders names like a Python list repr: ['a', 'b'].
+func pyList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = pyRepr(n)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
