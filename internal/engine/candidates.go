@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math/rand/v2"
-	"sort"
 	"time"
 
 	"allot/internal/model"
@@ -148,6 +147,20 @@ type search struct {
 	stopped  bool
 	steps    int
 	hasTrees bool
+	// Allocation slabs and scratch buffers.
+	partSlab    slab[partial]
+	pallocs     slab[palloc]
+	provs       slab[*provider]
+	combos      slab[*partial]
+	partPtrs    slab[*partial]
+	lists       slab[[]*partial]
+	partBuf     []*partial
+	treeBuf     []*provider
+	pairScratch [][]pair
+	pairLists   [][]pair
+	choice      []pair
+	// Why generation stopped early.
+	limited, capped, outOfTime bool
 }
 
 func (s *search) resolve() error {
@@ -223,77 +236,66 @@ func (s *search) run() *Result {
 	if s.empty {
 		return res
 	}
-	// Stage 1: partial solutions per group, bucketed by anchor tree.
-	byAnchor := map[*provider][][]*partial{}
-	var anchorOrder []*provider
-	for gi := range s.groups {
-		parts := s.partials(&s.groups[gi])
-		if len(parts) == 0 {
-			return res
-		}
-		s.stats.Partials += len(parts)
-		for _, pt := range parts {
-			lists, ok := byAnchor[pt.anchor]
-			if !ok {
-				if gi != 0 {
-					continue // this anchor missed an earlier group
-				}
-				lists = make([][]*partial, len(s.groups))
-				byAnchor[pt.anchor] = lists
-				anchorOrder = append(anchorOrder, pt.anchor)
-			}
-			lists[gi] = append(lists[gi], pt)
-		}
-	}
-	var anchors []*provider
-	for _, a := range anchorOrder {
-		lists := byAnchor[a]
-		complete := true
-		for _, l := range lists {
-			if len(l) == 0 {
-				complete = false
-				break
-			}
-		}
-		if complete {
-			anchors = append(anchors, a)
-		}
-	}
-	sort.Slice(anchors, func(i, j int) bool { return anchors[i].ID < anchors[j].ID })
-	s.stats.Anchors = len(anchors)
-
-	// Stage 2: combine one partial per group under each anchor, round-robin
-	// across anchors, up to the cap.
-	limit := s.opts.MaxCandidates
-	if s.q.Limit > 0 && !s.opts.Randomize && (limit <= 0 || s.q.Limit < limit) {
-		limit = s.q.Limit
-	}
-	iters := make([]*anchorIter, 0, len(anchors))
-	for _, a := range anchors {
-		iters = append(iters, newAnchorIter(a, byAnchor[a]))
+	// The generation cap: the limit itself when results are taken in
+	// order, else the configured maximum.
+	want := s.opts.MaxCandidates
+	byLimit := false
+	if s.q.Limit > 0 && !s.opts.Randomize && (want <= 0 || s.q.Limit <= want) {
+		want, byLimit = s.q.Limit, true
 	}
 	var results [][]*partial
 	seen := map[string]bool{}
-	for len(iters) > 0 && !s.stopped {
+	full := func() bool {
+		if want > 0 && len(results) >= want {
+			if byLimit {
+				s.limited = true
+			} else {
+				s.capped = true
+			}
+			return true
+		}
+		return false
+	}
+	emit := func(combo []*partial) {
+		if s.keep(combo, seen) {
+			results = append(results, combo)
+		}
+	}
+	// Round 0 discovers anchors in id order, one candidate each; later
+	// rounds take one more candidate from each anchor in turn.
+	var iters []*anchorIter
+	for _, a := range s.driverAnchors() {
+		if full() || s.budgetExceeded() {
+			break
+		}
+		lists, ok := s.anchorPartials(a)
+		if !ok {
+			continue
+		}
+		it := newAnchorIter(a, lists)
+		if combo, ok := it.next(s); ok {
+			s.stats.Anchors++
+			iters = append(iters, it)
+			emit(combo)
+		}
+	}
+	for len(iters) > 0 && !full() && !s.stopped {
 		live := iters[:0]
 		for _, it := range iters {
+			if full() {
+				break
+			}
 			combo, ok := it.next(s)
 			if !ok {
 				continue
 			}
 			live = append(live, it)
-			if !s.keep(combo, seen) {
-				continue
-			}
-			results = append(results, combo)
-			if limit > 0 && len(results) >= limit {
-				s.stopped = true
-				break
-			}
+			emit(combo)
 		}
 		iters = live
 	}
-	res.Truncated = s.stopped && !(s.q.Limit > 0 && len(results) >= s.q.Limit && !s.opts.Randomize && (s.opts.MaxCandidates <= 0 || s.q.Limit <= s.opts.MaxCandidates))
+	s.outOfTime = s.stopped
+	res.Truncated = s.capped || s.outOfTime
 	s.stats.Candidates = len(results)
 	s.stats.Steps = s.steps
 

@@ -1,210 +1,259 @@
 package engine
 
-// partials computes every way to satisfy one group, each under an anchor
-// tree (the root the candidate will be counted under).
-func (s *search) partials(g *resolvedGroup) []*partial {
-	if g.granular {
-		return s.granularPartials(g)
-	}
-	return s.treePartials(g)
-}
+import "sort"
 
-// smallestClassList returns the providers with inventory of the group's
-// rarest class (nil for a resourceless group: every provider).
-func (s *search) smallestClassList(g *resolvedGroup) []*provider {
-	if len(g.amounts) == 0 {
-		return s.e.all()
-	}
-	best := s.e.byClass[g.amounts[0].class]
-	for _, a := range g.amounts[1:] {
-		if l := s.e.byClass[a.class]; len(l) < len(best) {
-			best = l
+// The search is anchor-centric: candidates are generated one anchor tree
+// at a time (in id order), from the providers of that tree and the sharing
+// providers associated with it, so that a small limit touches few trees.
+
+// driverAnchors returns, in id order, the trees that could possibly satisfy
+// every group: those that can satisfy the most selective group.
+func (s *search) driverAnchors() []*provider {
+	var best []*provider
+	for gi := range s.groups {
+		a := s.groupAnchors(&s.groups[gi])
+		if best == nil || len(a) < len(best) {
+			best = a
+		}
+		if len(best) == 0 {
+			return nil
 		}
 	}
+	sortProviders(best)
 	return best
 }
 
-// sharingAnchors returns the roots of every tree that shares an aggregate
-// with sharing provider p (p's own root included when p is in an aggregate).
-func (s *search) sharingAnchors(p *provider, cache map[*provider][]*provider) []*provider {
-	if a, ok := cache[p]; ok {
-		return a
-	}
+// groupAnchors over-approximates the anchors a group can be satisfied under.
+func (s *search) groupAnchors(g *resolvedGroup) []*provider {
 	seen := map[*provider]bool{}
 	var out []*provider
-	for _, agg := range p.aggs {
-		for _, m := range s.e.aggMembers[agg] {
-			if !seen[m.root] {
-				seen[m.root] = true
-				out = append(out, m.root)
-			}
+	add := func(a *provider) {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
 		}
 	}
-	cache[p] = out
-	return out
-}
-
-// granularPartials: each provider that alone has capacity for every class
-// of the group and itself has the traits and (direct) aggregates asked for.
-// A sharing provider also serves every tree it shares an aggregate with.
-func (s *search) granularPartials(g *resolvedGroup) []*partial {
-	resourceless := len(g.amounts) == 0
-	if resourceless && len(g.traits.allOf) == 0 && len(g.aggs.allOf) == 0 {
-		// Placement matches nothing for a group with no positive filter.
-		return nil
-	}
-	var out []*partial
-	cache := map[*provider][]*provider{}
-	for _, p := range s.smallestClassList(g) {
-		if s.budgetExceeded() {
-			return out
+	// The most selective positive filter: a class (a provider of the tree
+	// or a sharing one must have it), a required aggregate set or a
+	// required trait set (some provider used must be in it / have one).
+	var list []*provider
+	consider := func(l []*provider) {
+		if list == nil || len(l) < len(list) {
+			list = l
 		}
+	}
+	for _, a := range g.amounts {
+		consider(s.e.byClass[a.class])
+	}
+	for _, set := range g.aggs.allOf {
+		var u []*provider
+		for _, id := range set {
+			u = append(u, s.e.aggMembers[id]...)
+		}
+		consider(u)
+	}
+	for _, set := range g.traits.allOf {
+		var u []*provider
+		for _, id := range set {
+			u = append(u, s.e.byTrait[id]...)
+		}
+		consider(u)
+	}
+	if list == nil {
+		list = s.e.all()
+	}
+	sharingAllowed := g.granular || g.inTree == nil
+	for _, p := range list {
 		if g.inTree != nil && p.root != g.inTree {
 			continue
 		}
-		if !g.traits.matches(p) || !g.aggs.matches(p) {
-			continue
-		}
-		allocs := make([]palloc, 0, len(g.amounts))
-		fits := true
-		for _, a := range g.amounts {
-			in := p.inventory(a.class)
-			if in == nil || !in.fits(a.n) {
-				fits = false
-				break
-			}
-			allocs = append(allocs, palloc{p: p, in: in, amount: a.n})
-		}
-		if !fits {
-			continue
-		}
-		sharing := p.hasTrait(s.e.sharesID)
-		provs := []*provider{p}
-		if s.rootOK(p.root) {
-			out = append(out, &partial{anchor: p.root, allocs: allocs, provs: provs, sharingOnly: sharing})
-		}
-		if sharing {
-			for _, a := range s.sharingAnchors(p, cache) {
-				if a != p.root && s.rootOK(a) {
-					out = append(out, &partial{anchor: a, allocs: allocs, provs: provs, sharingOnly: true})
-				}
+		add(p.root)
+		if sharingAllowed && p.hasTrait(s.e.sharesID) {
+			for _, a := range s.e.sharingAnchors[p] {
+				add(a)
 			}
 		}
+	}
+	if out == nil {
+		out = []*provider{}
 	}
 	return out
 }
 
-// pair is a provider able to supply one class for a candidate anchored at
-// anchor (its own root, or a tree it shares with).
-type pair struct {
-	p      *provider
-	in     *inv
-	anchor *provider
+// anchorPartials computes, for one anchor tree, the partial solutions of
+// every group; ok is false when some group has none.
+func (s *search) anchorPartials(a *provider) ([][]*partial, bool) {
+	if !s.rootOK(a) {
+		return nil, false
+	}
+	s.treeBuf = appendTree(s.treeBuf[:0], a)
+	shared := s.e.sharedWith[a]
+	lists := s.lists.take(len(s.groups))
+	for gi := range s.groups {
+		g := &s.groups[gi]
+		var parts []*partial
+		if g.granular {
+			parts = s.granularAt(g, a, s.treeBuf, shared)
+		} else {
+			parts = s.treeAt(g, a, s.treeBuf, shared)
+		}
+		if len(parts) == 0 {
+			return nil, false
+		}
+		lists[gi] = parts
+		s.stats.Partials += len(parts)
+	}
+	return lists, true
 }
 
-// treePartials: the unsuffixed group may take each class from a different
-// provider of one tree, or from a sharing provider in an aggregate with the
-// tree; the providers used must together have the required traits and none
+// granularAt: providers that alone have capacity for every class of the
+// group and themselves have the traits and (direct) aggregates asked for,
+// from the anchor's tree or shared with it.
+func (s *search) granularAt(g *resolvedGroup, a *provider, tree, shared []*provider) []*partial {
+	resourceless := len(g.amounts) == 0
+	if resourceless && len(g.traits.allOf) == 0 && len(g.aggs.allOf) == 0 {
+		return nil // Placement matches nothing for a group with no positive filter
+	}
+	start := len(s.partBuf)
+	try := func(p *provider, sharingOnly bool) {
+		if g.inTree != nil && p.root != g.inTree {
+			return
+		}
+		if !g.traits.matches(p) || !g.aggs.matches(p) {
+			return
+		}
+		for _, am := range g.amounts {
+			if in := p.inventory(am.class); in == nil || !in.fits(am.n) {
+				return
+			}
+		}
+		allocs := s.pallocs.take(len(g.amounts))
+		for i, am := range g.amounts {
+			allocs[i] = palloc{p: p, in: p.inventory(am.class), amount: am.n}
+		}
+		provs := s.provs.take(1)
+		provs[0] = p
+		pt := s.partSlab.one()
+		*pt = partial{anchor: a, allocs: allocs, provs: provs, sharingOnly: sharingOnly}
+		s.partBuf = append(s.partBuf, pt)
+	}
+	for _, p := range tree {
+		try(p, p.hasTrait(s.e.sharesID))
+	}
+	for _, p := range shared {
+		if p.root != a {
+			try(p, true)
+		}
+	}
+	return s.keepParts(start)
+}
+
+// keepParts moves the partials appended to partBuf since start into a
+// slice of their own.
+func (s *search) keepParts(start int) []*partial {
+	n := len(s.partBuf) - start
+	if n == 0 {
+		return nil
+	}
+	out := s.partPtrs.take(n)
+	copy(out, s.partBuf[start:])
+	s.partBuf = s.partBuf[:start]
+	return out
+}
+
+// pair is a provider able to supply one class for a candidate.
+type pair struct {
+	p  *provider
+	in *inv
+}
+
+// treeAt: the unsuffixed group may take each class from a different
+// provider of the anchor's tree, or from a sharing provider associated with
+// it; together the providers used must have the required traits and none
 // of them a forbidden one.
-func (s *search) treePartials(g *resolvedGroup) []*partial {
-	cache := map[*provider][]*provider{}
-	// Per class (in class order), the candidate providers per anchor.
-	perClass := make([]map[*provider][]pair, len(g.amounts))
-	var anchors []*provider
-	for ci, a := range g.amounts {
-		m := map[*provider][]pair{}
-		add := func(p *provider, in *inv, anchor *provider) {
-			if !s.rootOK(anchor) {
+func (s *search) treeAt(g *resolvedGroup, a *provider, tree, shared []*provider) []*partial {
+	if g.inTree != nil && a != g.inTree {
+		return nil
+	}
+	lists := s.pairLists[:0]
+	for ci, am := range g.amounts {
+		list := s.pairBufs(ci)
+		add := func(p *provider) {
+			in := p.inventory(am.class)
+			if in == nil || !in.fits(am.n) {
 				return
 			}
 			if !g.aggs.empty() {
-				if !(g.aggs.requiredOK(p) || g.aggs.requiredOK(anchor)) || g.aggs.forbiddenHit(p) || g.aggs.forbiddenHit(anchor) {
+				if !(g.aggs.requiredOK(p) || g.aggs.requiredOK(a)) || g.aggs.forbiddenHit(p) || g.aggs.forbiddenHit(a) {
 					return
 				}
 			}
-			if ci > 0 {
-				if _, ok := perClass[ci-1][anchor]; !ok {
-					return // the tree already lacks an earlier class
-				}
-			}
-			for _, x := range m[anchor] {
+			for _, x := range list {
 				if x.p == p {
 					return
 				}
 			}
-			m[anchor] = append(m[anchor], pair{p: p, in: in, anchor: anchor})
+			list = append(list, pair{p: p, in: in})
 		}
-		for _, p := range s.e.byClass[a.class] {
-			if s.budgetExceeded() {
-				return nil
-			}
-			if g.inTree != nil && p.root != g.inTree {
-				continue
-			}
-			in := p.inventory(a.class)
-			if in == nil || !in.fits(a.n) {
-				continue
-			}
-			add(p, in, p.root)
-			if g.inTree == nil && p.hasTrait(s.e.sharesID) && (len(g.aggs.allOf) == 0 || g.aggs.requiredOK(p)) {
-				for _, anchor := range s.sharingAnchors(p, cache) {
-					add(p, in, anchor)
+		for _, p := range tree {
+			add(p)
+		}
+		if g.inTree == nil {
+			for _, p := range shared {
+				if len(g.aggs.allOf) == 0 || g.aggs.requiredOK(p) {
+					add(p)
 				}
 			}
 		}
-		if len(m) == 0 {
+		if len(list) == 0 {
+			s.pairLists = lists
 			return nil
 		}
-		perClass[ci] = m
+		s.setPairBuf(ci, list)
+		lists = append(lists, list)
 	}
-	// Anchors with providers for every class, in a stable order.
-	for anchor := range perClass[len(perClass)-1] {
-		anchors = append(anchors, anchor)
+	s.pairLists = lists
+	start := len(s.partBuf)
+	choice := s.choice[:0]
+	for range lists {
+		choice = append(choice, pair{})
 	}
-	sortProviders(anchors)
-	var out []*partial
-	choice := make([]pair, len(g.amounts))
-	for _, anchor := range anchors {
-		lists := make([][]pair, len(g.amounts))
-		ok := true
-		for ci := range g.amounts {
-			lists[ci] = perClass[ci][anchor]
-			if len(lists[ci]) == 0 {
-				ok = false
-				break
+	s.choice = choice
+	var walk func(ci int)
+	walk = func(ci int) {
+		if ci == len(lists) {
+			if pt := s.treePartial(g, a, choice); pt != nil {
+				s.partBuf = append(s.partBuf, pt)
 			}
+			return
 		}
-		if !ok {
-			continue
-		}
-		var walk func(ci int)
-		walk = func(ci int) {
-			if s.stopped {
+		for _, c := range lists[ci] {
+			if s.budgetExceeded() {
 				return
 			}
-			if ci == len(lists) {
-				if pt := s.treePartial(g, anchor, choice); pt != nil {
-					out = append(out, pt)
-				}
-				return
-			}
-			for _, c := range lists[ci] {
-				if s.budgetExceeded() {
-					return
-				}
-				choice[ci] = c
-				walk(ci + 1)
-			}
+			choice[ci] = c
+			walk(ci + 1)
 		}
-		walk(0)
 	}
-	return out
+	walk(0)
+	return s.keepParts(start)
 }
+
+// pairBufs returns an empty reusable pair list for class index ci.
+func (s *search) pairBufs(ci int) []pair {
+	for len(s.pairScratch) <= ci {
+		s.pairScratch = append(s.pairScratch, nil)
+	}
+	return s.pairScratch[ci][:0]
+}
+
+func (s *search) setPairBuf(ci int, l []pair) { s.pairScratch[ci] = l }
 
 // treePartial checks the traits of one combination of providers and
 // builds its partial.
 func (s *search) treePartial(g *resolvedGroup, anchor *provider, choice []pair) *partial {
-	var provs []*provider
+	var local [8]*provider
+	provs := local[:0]
 	sharingOnly := true
 	for _, c := range choice {
 		dup := false
@@ -245,15 +294,23 @@ func (s *search) treePartial(g *resolvedGroup, anchor *provider, choice []pair) 
 			return nil
 		}
 	}
-	allocs := make([]palloc, len(choice))
+	allocs := s.pallocs.take(len(choice))
 	for i, c := range choice {
 		allocs[i] = palloc{p: c.p, in: c.in, amount: g.amounts[i].n}
 	}
-	sortProviders(provs)
-	return &partial{anchor: anchor, allocs: allocs, provs: provs, sharingOnly: sharingOnly}
+	kept := s.provs.take(len(provs))
+	copy(kept, provs)
+	sortProviders(kept)
+	pt := s.partSlab.one()
+	*pt = partial{anchor: anchor, allocs: allocs, provs: kept, sharingOnly: sharingOnly}
+	return pt
 }
 
 func sortProviders(ps []*provider) {
+	if len(ps) > 16 {
+		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
+		return
+	}
 	for i := 1; i < len(ps); i++ {
 		for j := i; j > 0 && ps[j].ID < ps[j-1].ID; j-- {
 			ps[j], ps[j-1] = ps[j-1], ps[j]

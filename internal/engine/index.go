@@ -56,6 +56,9 @@ type provider struct {
 	parent *provider
 	root   *provider
 	kids   []*provider
+	// Immutable views for results (replaced, never mutated, on update).
+	summaryResources []SummaryResource
+	traitNames       []string
 }
 
 func (p *provider) inventory(c classID) *inv {
@@ -103,7 +106,14 @@ type Engine struct {
 	ordered    []*provider             // every provider, by id
 	byClass    map[classID][]*provider // providers with inventory of a class, by id
 	aggMembers map[aggID][]*provider   // providers directly in an aggregate, by id
+	byTrait    map[traitID][]*provider // providers with a trait, by id
 	sharing    []*provider             // providers with MISC_SHARES_VIA_AGGREGATE, by id
+	// sharingAnchors maps a sharing provider to the roots of every tree
+	// that shares an aggregate with it (its own root included when it is in
+	// an aggregate); sharedWith is the reverse: per root, the sharing
+	// providers it may use.
+	sharingAnchors map[*provider][]*provider
+	sharedWith     map[*provider][]*provider
 }
 
 // New returns an empty engine at revision 0.
@@ -264,7 +274,7 @@ func (e *Engine) upsert(s *model.ProviderState) {
 		e.nParents++
 		e.children[p.ParentID] = append(e.children[p.ParentID], p.ID)
 	}
-	oldClasses, oldAggs, oldShares := classSig(p.invs), append([]aggID(nil), p.aggs...), p.hasTrait(e.sharesID)
+	oldClasses, oldAggs, oldTraits := classSig(p.invs), append([]aggID(nil), p.aggs...), append([]traitID(nil), p.traits...)
 	p.invs = make([]inv, 0, len(s.Inventories))
 	for _, in := range s.Inventories {
 		p.invs = append(p.invs, inv{
@@ -284,7 +294,15 @@ func (e *Engine) upsert(s *model.ProviderState) {
 		p.aggs = append(p.aggs, e.agg(a))
 	}
 	slices.Sort(p.aggs)
-	if classSig(p.invs) != oldClasses || !slices.Equal(oldAggs, p.aggs) || p.hasTrait(e.sharesID) != oldShares {
+	p.summaryResources = make([]SummaryResource, len(p.invs))
+	for i := range p.invs {
+		p.summaryResources[i] = SummaryResource{Class: e.classNames[p.invs[i].class], Capacity: p.invs[i].capacity, Used: p.invs[i].used}
+	}
+	p.traitNames = make([]string, len(p.traits))
+	for i, t := range p.traits {
+		p.traitNames[i] = e.traitNames[t]
+	}
+	if classSig(p.invs) != oldClasses || !slices.Equal(oldAggs, p.aggs) || !slices.Equal(oldTraits, p.traits) {
 		e.dirty = true
 	}
 	e.byID[p.ID] = p
@@ -353,6 +371,7 @@ func (e *Engine) prepare() {
 	sort.Slice(e.ordered, func(i, j int) bool { return e.ordered[i].ID < e.ordered[j].ID })
 	e.byClass = map[classID][]*provider{}
 	e.aggMembers = map[aggID][]*provider{}
+	e.byTrait = map[traitID][]*provider{}
 	e.sharing = nil
 	for _, p := range e.ordered {
 		for _, in := range p.invs {
@@ -361,8 +380,25 @@ func (e *Engine) prepare() {
 		for _, a := range p.aggs {
 			e.aggMembers[a] = append(e.aggMembers[a], p)
 		}
+		for _, t := range p.traits {
+			e.byTrait[t] = append(e.byTrait[t], p)
+		}
 		if p.hasTrait(e.sharesID) {
 			e.sharing = append(e.sharing, p)
+		}
+	}
+	e.sharingAnchors = map[*provider][]*provider{}
+	e.sharedWith = map[*provider][]*provider{}
+	for _, sp := range e.sharing {
+		seen := map[*provider]bool{}
+		for _, agg := range sp.aggs {
+			for _, m := range e.aggMembers[agg] {
+				if !seen[m.root] {
+					seen[m.root] = true
+					e.sharingAnchors[sp] = append(e.sharingAnchors[sp], m.root)
+					e.sharedWith[m.root] = append(e.sharedWith[m.root], sp)
+				}
+			}
 		}
 	}
 	e.dirty = false

@@ -49,7 +49,7 @@ func (it *anchorIter) next(s *search) ([]*partial, bool) {
 		}
 		it.combo[d] = pt
 		if d == n-1 {
-			out := make([]*partial, n)
+			out := s.combos.take(n)
 			copy(out, it.combo)
 			return out, true
 		}

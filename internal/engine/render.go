@@ -1,13 +1,15 @@
 package engine
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 )
 
-func consolidate(combo []*partial) []palloc {
-	var out []palloc
+func consolidate(combo []*partial) []palloc { return consolidateInto(nil, combo) }
+
+// consolidateInto sums a combination's amounts per (provider, class) into
+// out, sorted by provider id then class.
+func consolidateInto(out []palloc, combo []*partial) []palloc {
 	for _, pt := range combo {
 		for _, a := range pt.allocs {
 			merged := false
@@ -23,12 +25,11 @@ func consolidate(combo []*partial) []palloc {
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].p.ID != out[j].p.ID {
-			return out[i].p.ID < out[j].p.ID
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && pallocLess(out[j], out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
 		}
-		return out[i].in.class < out[j].in.class
-	})
+	}
 	return out
 }
 
@@ -55,61 +56,81 @@ func comboKey(combo []*partial) string {
 	return b.String()
 }
 
-// render turns the chosen combinations into requests and summaries.
+// render turns the chosen combinations into requests and summaries. Slices
+// are carved from a few large slabs: a response can hold tens of thousands
+// of requests.
 func (s *search) render(res *Result, combos [][]*partial) {
 	e := s.e
 	trees := map[*provider]bool{}
-	used := map[*provider]bool{}
-	res.Requests = make([]Request, 0, len(combos))
-	for _, combo := range combos {
-		allocs := consolidate(combo)
-		var req Request
-		for i := 0; i < len(allocs); {
-			p := allocs[i].p
-			pa := ProviderAmounts{UUID: p.UUID}
-			for ; i < len(allocs) && allocs[i].p == p; i++ {
-				pa.Amounts = append(pa.Amounts, ClassAmount{Class: e.classNames[allocs[i].in.class], Amount: allocs[i].amount})
+	var roots []*provider
+	oldStyle := !s.q.NestedAware && s.hasTrees
+	var used map[*provider]bool
+	if oldStyle {
+		used = map[*provider]bool{}
+	}
+	res.Requests = make([]Request, len(combos))
+	var scratch []palloc
+	var amounts slab[ClassAmount]
+	var pas slab[ProviderAmounts]
+	var maps slab[Mapping]
+	var uuids slab[string]
+	for ci, combo := range combos {
+		scratch = consolidateInto(scratch[:0], combo)
+		req := &res.Requests[ci]
+		// Allocations grouped per provider.
+		nprov := 0
+		for i := range scratch {
+			if i == 0 || scratch[i].p != scratch[i-1].p {
+				nprov++
 			}
-			req.Allocations = append(req.Allocations, pa)
-			trees[p.root] = true
-			used[p] = true
+		}
+		req.Allocations = pas.take(nprov)
+		amt := amounts.take(len(scratch))
+		k := 0
+		for i := 0; i < len(scratch); {
+			p := scratch[i].p
+			a0 := i
+			for ; i < len(scratch) && scratch[i].p == p; i++ {
+				amt[i] = ClassAmount{Class: e.classNames[scratch[i].in.class], Amount: scratch[i].amount}
+			}
+			req.Allocations[k] = ProviderAmounts{UUID: p.UUID, Amounts: amt[a0:i:i]}
+			k++
+			if !trees[p.root] {
+				trees[p.root] = true
+				roots = append(roots, p.root)
+			}
+			if oldStyle {
+				used[p] = true
+			}
 		}
 		// Mappings: one entry per suffix, in request order.
+		req.Mappings = maps.take(len(combo))
 		for gi, pt := range combo {
-			m := Mapping{Suffix: s.groups[gi].suffix}
-			for _, p := range pt.provs {
-				m.Providers = append(m.Providers, p.UUID)
+			u := uuids.take(len(pt.provs))
+			for j, p := range pt.provs {
+				u[j] = p.UUID
 			}
-			req.Mappings = append(req.Mappings, m)
+			req.Mappings[gi] = Mapping{Suffix: s.groups[gi].suffix, Providers: u}
 		}
-		res.Requests = append(res.Requests, req)
 	}
 	// Provider summaries: every provider of every tree that supplies a
 	// resource (before 1.29 with trees: only the providers used).
 	var provs []*provider
-	if !s.q.NestedAware && s.hasTrees {
+	if oldStyle {
 		for p := range used {
 			provs = append(provs, p)
 		}
+		sortProviders(provs)
 	} else {
-		for root := range trees {
+		sortProviders(roots)
+		for _, root := range roots {
 			provs = appendTree(provs, root)
 		}
 	}
-	sort.Slice(provs, func(i, j int) bool { return provs[i].ID < provs[j].ID })
-	res.Summaries = make([]Summary, 0, len(provs))
-	for _, p := range provs {
-		sum := Summary{UUID: p.UUID, ParentUUID: p.ParentUUID, RootUUID: p.RootUUID}
-		sum.Resources = make([]SummaryResource, len(p.invs))
-		for i := range p.invs {
-			in := &p.invs[i]
-			sum.Resources[i] = SummaryResource{Class: e.classNames[in.class], Capacity: in.capacity, Used: in.used}
-		}
-		sum.Traits = make([]string, len(p.traits))
-		for i, t := range p.traits {
-			sum.Traits[i] = e.traitNames[t]
-		}
-		res.Summaries = append(res.Summaries, sum)
+	res.Summaries = make([]Summary, len(provs))
+	for i, p := range provs {
+		res.Summaries[i] = Summary{UUID: p.UUID, ParentUUID: p.ParentUUID, RootUUID: p.RootUUID,
+			Resources: p.summaryResources, Traits: p.traitNames}
 	}
 }
 
@@ -120,4 +141,11 @@ func appendTree(out []*provider, root *provider) []*provider {
 		out = appendTree(out, k)
 	}
 	return out
+}
+
+func pallocLess(a, b palloc) bool {
+	if a.p.ID != b.p.ID {
+		return a.p.ID < b.p.ID
+	}
+	return a.in.class < b.in.class
 }

@@ -1,6 +1,7 @@
 package placementapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -95,17 +96,45 @@ func (h *handlers) allocationCandidates(w http.ResponseWriter, r *http.Request) 
 	if at(r, 1, 15) {
 		api.SetLastModified(w, time.Now())
 	}
-	body := renderCandidates(res, q, v)
+	buf := getBuffer(512*len(res.Requests) + 768*len(res.Summaries) + 1024)
+	body := renderCandidates(buf[:0], res, q, v)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(body)
+	putBuffer(body)
 	return err
+}
+
+// bufFree recycles large response buffers: allocating (and zeroing)
+// megabytes for every response costs more than rendering them. Unlike a
+// sync.Pool it survives garbage collections.
+var bufFree = make(chan []byte, 4)
+
+func getBuffer(estimate int) []byte {
+	select {
+	case b := <-bufFree:
+		if cap(b) >= estimate {
+			return b
+		}
+	default:
+	}
+	return make([]byte, 0, estimate)
+}
+
+func putBuffer(b []byte) {
+	if cap(b) > 64<<20 {
+		return
+	}
+	select {
+	case bufFree <- b[:0]:
+	default:
+	}
 }
 
 // renderCandidates writes the response by hand: it can be megabytes, and
 // this is the hot path of every scheduler.
-func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) []byte {
+func renderCandidates(b []byte, res *engine.Result, q query.Candidates, v model.Version) []byte {
 	dict := v.AtLeast(model.V(1, 12))
 	mappings := v.AtLeast(model.V(1, 34))
 	allClasses := v.AtLeast(model.V(1, 27))
@@ -119,7 +148,6 @@ func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) [
 			}
 		}
 	}
-	b := make([]byte, 0, 256*len(res.Requests)+256*len(res.Summaries)+64)
 	b = append(b, `{"allocation_requests": [`...)
 	for i, req := range res.Requests {
 		if i > 0 {
@@ -131,7 +159,7 @@ func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) [
 				if j > 0 {
 					b = append(b, ", "...)
 				}
-				b = strconv.AppendQuote(b, pa.UUID)
+				b = appendString(b, pa.UUID)
 				b = append(b, `: {"resources": {`...)
 				b = appendAmounts(b, pa.Amounts)
 				b = append(b, "}}"...)
@@ -143,13 +171,13 @@ func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) [
 					if j > 0 {
 						b = append(b, ", "...)
 					}
-					b = strconv.AppendQuote(b, m.Suffix)
+					b = appendString(b, m.Suffix)
 					b = append(b, ": ["...)
 					for k, u := range m.Providers {
 						if k > 0 {
 							b = append(b, ", "...)
 						}
-						b = strconv.AppendQuote(b, u)
+						b = appendString(b, u)
 					}
 					b = append(b, ']')
 				}
@@ -163,7 +191,7 @@ func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) [
 					b = append(b, ", "...)
 				}
 				b = append(b, `{"resource_provider": {"uuid": `...)
-				b = strconv.AppendQuote(b, pa.UUID)
+				b = appendString(b, pa.UUID)
 				b = append(b, `}, "resources": {`...)
 				b = appendAmounts(b, pa.Amounts)
 				b = append(b, "}}"...)
@@ -176,7 +204,7 @@ func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) [
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = strconv.AppendQuote(b, s.UUID)
+		b = appendString(b, s.UUID)
 		b = append(b, `: {"resources": {`...)
 		n := 0
 		for _, r := range s.Resources {
@@ -187,7 +215,7 @@ func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) [
 				b = append(b, ", "...)
 			}
 			n++
-			b = strconv.AppendQuote(b, r.Class)
+			b = appendString(b, r.Class)
 			b = append(b, `: {"capacity": `...)
 			b = strconv.AppendInt(b, r.Capacity, 10)
 			b = append(b, `, "used": `...)
@@ -201,7 +229,7 @@ func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) [
 				if j > 0 {
 					b = append(b, ", "...)
 				}
-				b = strconv.AppendQuote(b, t)
+				b = appendString(b, t)
 			}
 			b = append(b, ']')
 		}
@@ -210,10 +238,10 @@ func renderCandidates(res *engine.Result, q query.Candidates, v model.Version) [
 			if s.ParentUUID == "" {
 				b = append(b, "null"...)
 			} else {
-				b = strconv.AppendQuote(b, s.ParentUUID)
+				b = appendString(b, s.ParentUUID)
 			}
 			b = append(b, `, "root_provider_uuid": `...)
-			b = strconv.AppendQuote(b, s.RootUUID)
+			b = appendString(b, s.RootUUID)
 		}
 		b = append(b, '}')
 	}
@@ -225,9 +253,24 @@ func appendAmounts(b []byte, amounts []engine.ClassAmount) []byte {
 		if k > 0 {
 			b = append(b, ", "...)
 		}
-		b = strconv.AppendQuote(b, a.Class)
+		b = appendString(b, a.Class)
 		b = append(b, ": "...)
 		b = strconv.AppendInt(b, a.Amount, 10)
 	}
 	return b
+}
+
+// appendString appends s as a JSON string: a straight copy for the plain
+// ASCII of UUIDs, class and trait names, escaped properly otherwise.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			enc, _ := json.Marshal(s)
+			return append(b, enc...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -1,0 +1,50 @@
+package placementapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"allot/internal/placement"
+	"allot/internal/store"
+)
+
+func BenchmarkAdhocCandidates(b *testing.B) {
+	path := os.Getenv("ADHOC_DB")
+	if path == "" {
+		b.Skip("ADHOC_DB not set")
+	}
+	st, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := placement.New(st, placement.Options{})
+	h := New(svc, Options{Logger: slog.New(slog.DiscardHandler)}).Handler()
+	q := os.Getenv("ADHOC_Q")
+	if err := svc.Sync(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req := httptest.NewRequest("GET", "/allocation_candidates?"+q, nil)
+		req.Header.Set("X-Auth-Token", "admin")
+		req.Header.Set("OpenStack-API-Version", "placement 1.39")
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.code != 200 {
+			b.Fatal(w.code)
+		}
+	}
+}
+
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(c int)           { d.code = c }

@@ -1,0 +1,24 @@
+package engine
+
+// slab hands out small slices carved from large chunks, so that a search
+// producing tens of thousands of partial solutions allocates a few chunks
+// instead of tens of thousands of objects. Chunks are never grown in place,
+// so slices handed out stay valid.
+type slab[T any] struct {
+	buf   []T
+	chunk int
+}
+
+func (s *slab[T]) take(n int) []T {
+	if cap(s.buf)-len(s.buf) < n {
+		// Chunks double from small to large: small answers stay cheap.
+		s.chunk = min(max(2*s.chunk, 32), 8192)
+		s.buf = make([]T, 0, max(s.chunk, n))
+	}
+	start := len(s.buf)
+	s.buf = s.buf[:start+n]
+	return s.buf[start : start+n : start+n]
+}
+
+// one returns a pointer to a fresh zero element.
+func (s *slab[T]) one() *T { return &s.take(1)[0] }
