@@ -100,6 +100,9 @@ type partial struct {
 	// sharingOnly is set when every provider of the partial is a sharing
 	// provider (such a partial may repeat under several anchors).
 	sharingOnly bool
+	// foreign is set when a provider of the partial is outside the anchor's
+	// tree (a sharing provider serving it).
+	foreign bool
 }
 
 type palloc struct {
@@ -262,8 +265,12 @@ func (s *search) run() *Result {
 		}
 	}
 	// Round 0 discovers anchors in id order, one candidate each; later
-	// rounds take one more candidate from each anchor in turn.
-	var iters []*anchorIter
+	// rounds take one more candidate from each anchor in turn. Trees that
+	// can be served by their own providers come first: an anchor whose
+	// first candidate leans on a sharing provider is deferred to the end of
+	// round 0 (local capacity before shared capacity).
+	var iters, deferred []*anchorIter
+	var deferredCombos [][]*partial
 	for _, a := range s.driverAnchors() {
 		if full() || s.budgetExceeded() {
 			break
@@ -275,9 +282,21 @@ func (s *search) run() *Result {
 		it := newAnchorIter(a, lists)
 		if combo, ok := it.next(s); ok {
 			s.stats.Anchors++
+			if usesForeign(combo) {
+				deferred = append(deferred, it)
+				deferredCombos = append(deferredCombos, combo)
+				continue
+			}
 			iters = append(iters, it)
 			emit(combo)
 		}
+	}
+	for i, it := range deferred {
+		if full() {
+			break
+		}
+		iters = append(iters, it)
+		emit(deferredCombos[i])
 	}
 	for len(iters) > 0 && !full() && !s.stopped {
 		live := iters[:0]
@@ -314,6 +333,17 @@ func (s *search) run() *Result {
 	res.Stats = s.stats
 	s.render(res, results)
 	return res
+}
+
+// usesForeign reports whether a combination takes from a provider outside
+// its anchor's tree.
+func usesForeign(combo []*partial) bool {
+	for _, pt := range combo {
+		if pt.foreign {
+			return true
+		}
+	}
+	return false
 }
 
 // keep applies the checks made on a whole combination: the pre-1.29 rule

@@ -134,7 +134,7 @@ func (s *search) granularAt(g *resolvedGroup, a *provider, tree, shared []*provi
 		provs := s.provs.take(1)
 		provs[0] = p
 		pt := s.partSlab.one()
-		*pt = partial{anchor: a, allocs: allocs, provs: provs, sharingOnly: sharingOnly}
+		*pt = partial{anchor: a, allocs: allocs, provs: provs, sharingOnly: sharingOnly, foreign: p.root != a}
 		s.partBuf = append(s.partBuf, pt)
 	}
 	for _, p := range tree {
@@ -254,7 +254,7 @@ func (s *search) setPairBuf(ci int, l []pair) { s.pairScratch[ci] = l }
 func (s *search) treePartial(g *resolvedGroup, anchor *provider, choice []pair) *partial {
 	var local [8]*provider
 	provs := local[:0]
-	sharingOnly := true
+	sharingOnly, foreign := true, false
 	for _, c := range choice {
 		dup := false
 		for _, p := range provs {
@@ -267,6 +267,9 @@ func (s *search) treePartial(g *resolvedGroup, anchor *provider, choice []pair) 
 			provs = append(provs, c.p)
 			if !c.p.hasTrait(s.e.sharesID) {
 				sharingOnly = false
+			}
+			if c.p.root != anchor {
+				foreign = true
 			}
 		}
 	}
@@ -302,7 +305,7 @@ func (s *search) treePartial(g *resolvedGroup, anchor *provider, choice []pair) 
 	copy(kept, provs)
 	sortProviders(kept)
 	pt := s.partSlab.one()
-	*pt = partial{anchor: anchor, allocs: allocs, provs: kept, sharingOnly: sharingOnly}
+	*pt = partial{anchor: anchor, allocs: allocs, provs: kept, sharingOnly: sharingOnly, foreign: foreign}
 	return pt
 }
 
