@@ -6,25 +6,63 @@ import "sort"
 // at a time (in id order), from the providers of that tree and the sharing
 // providers associated with it, so that a small limit touches few trees.
 
-// driverAnchors returns, in id order, the trees that could possibly satisfy
-// every group: those that can satisfy the most selective group.
+// driverAnchors returns, in id order, the trees that could possibly
+// satisfy every group: when a group has a selective filter (few providers
+// with its class, aggregate or trait), the trees reachable from those;
+// otherwise every root whose tree (with its sharing providers) has all the
+// classes asked for. The second form costs one mask test per root.
 func (s *search) driverAnchors() []*provider {
 	var best []*provider
 	for gi := range s.groups {
-		a := s.groupAnchors(&s.groups[gi])
-		if best == nil || len(a) < len(best) {
+		a := s.groupAnchors(&s.groups[gi], len(s.e.roots)/4)
+		if a != nil && (best == nil || len(a) < len(best)) {
 			best = a
 		}
-		if len(best) == 0 {
+		if best != nil && len(best) == 0 {
 			return nil
 		}
 	}
-	sortProviders(best)
-	return best
+	if best != nil {
+		sortProviders(best)
+		return best
+	}
+	// No selective group: scan the roots by their class masks.
+	var out []*provider
+	for _, root := range s.e.roots {
+		if s.treeMayServe(root) {
+			out = append(out, root)
+		}
+	}
+	return out
 }
 
-// groupAnchors over-approximates the anchors a group can be satisfied under.
-func (s *search) groupAnchors(g *resolvedGroup) []*provider {
+// treeMayServe checks the class masks of a root against every group.
+func (s *search) treeMayServe(root *provider) bool {
+	for gi := range s.groups {
+		g := &s.groups[gi]
+		if g.inTree != nil && g.inTree != root && !g.granular {
+			return false
+		}
+		have := root.treeClasses | root.sharedClasses
+		if !g.granular && g.inTree != nil {
+			have = root.treeClasses
+		}
+		for _, a := range g.amounts {
+			if have&classBit(a.class) == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// groupAnchors over-approximates the anchors a group can be satisfied
+// under, from its most selective filter; it returns nil when that filter
+// matches more than limit providers (then scanning roots is cheaper).
+func (s *search) groupAnchors(g *resolvedGroup, limit int) []*provider {
+	if g.inTree != nil && !g.granular {
+		return []*provider{g.inTree}
+	}
 	seen := map[*provider]bool{}
 	var out []*provider
 	add := func(a *provider) {
@@ -61,6 +99,9 @@ func (s *search) groupAnchors(g *resolvedGroup) []*provider {
 	}
 	if list == nil {
 		list = s.e.all()
+	}
+	if len(list) > limit {
+		return nil
 	}
 	sharingAllowed := g.granular || g.inTree == nil
 	for _, p := range list {

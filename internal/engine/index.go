@@ -56,6 +56,9 @@ type provider struct {
 	parent *provider
 	root   *provider
 	kids   []*provider
+	// For roots (set by prepare): the classes present in the tree, and
+	// those the tree may take from sharing providers (bit 63: class id >= 63).
+	treeClasses, sharedClasses uint64
 	// Immutable views for results (replaced, never mutated, on update).
 	summaryResources []SummaryResource
 	traitNames       []string
@@ -114,6 +117,15 @@ type Engine struct {
 	// providers it may use.
 	sharingAnchors map[*provider][]*provider
 	sharedWith     map[*provider][]*provider
+	roots          []*provider // every root, by id
+}
+
+// classBit is a class's bit in a tree class mask.
+func classBit(c classID) uint64 {
+	if c >= 63 {
+		return 1 << 63
+	}
+	return 1 << uint(c)
 }
 
 // New returns an empty engine at revision 0.
@@ -387,6 +399,18 @@ func (e *Engine) prepare() {
 			e.sharing = append(e.sharing, p)
 		}
 	}
+	e.roots = nil
+	for _, p := range e.ordered {
+		p.treeClasses, p.sharedClasses = 0, 0
+	}
+	for _, p := range e.ordered {
+		if p.ParentID == 0 {
+			e.roots = append(e.roots, p)
+		}
+		for _, in := range p.invs {
+			p.root.treeClasses |= classBit(in.class)
+		}
+	}
 	e.sharingAnchors = map[*provider][]*provider{}
 	e.sharedWith = map[*provider][]*provider{}
 	for _, sp := range e.sharing {
@@ -397,6 +421,9 @@ func (e *Engine) prepare() {
 					seen[m.root] = true
 					e.sharingAnchors[sp] = append(e.sharingAnchors[sp], m.root)
 					e.sharedWith[m.root] = append(e.sharedWith[m.root], sp)
+					for _, in := range sp.invs {
+						m.root.sharedClasses |= classBit(in.class)
+					}
 				}
 			}
 		}
