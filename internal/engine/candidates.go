@@ -2,6 +2,8 @@ package engine
 
 import (
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"allot/internal/model"
@@ -63,7 +65,27 @@ type Summary struct {
 	RootUUID   string
 	Resources  []SummaryResource
 	Traits     []string
+	// Memo lets a renderer keep what it derived from this summary until
+	// the provider changes (it is fresh after every change).
+	Memo *Memo
 }
+
+// Memo holds a few renderings of a provider summary, keyed by the caller
+// (e.g. per response format). It is safe for concurrent use.
+type Memo struct {
+	slots [4]atomic.Pointer[[]byte]
+}
+
+// Get returns the value stored under key (0..3), or nil.
+func (m *Memo) Get(key int) []byte {
+	if p := m.slots[key].Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Put stores b under key (0..3); b must not be modified afterwards.
+func (m *Memo) Put(key int, b []byte) { m.slots[key].Store(&b) }
 
 // SummaryResource is a provider's capacity and usage of one class.
 type SummaryResource struct {
@@ -126,12 +148,51 @@ func (e *Engine) Candidates(q query.Candidates, opts SearchOptions) (*Result, er
 	e.prepare()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s := &search{e: e, q: q, opts: opts, start: time.Now()}
+	sc := scratchPool.Get().(*scratch)
+	defer func() {
+		sc.reset()
+		scratchPool.Put(sc)
+	}()
+	s := &search{e: e, q: q, opts: opts, start: time.Now(), scratch: sc}
 	if err := s.resolve(); err != nil {
 		return nil, err
 	}
 	return s.run(), nil
 }
+
+// scratch is the memory a search uses internally, recycled between
+// searches (nothing in a Result points into it).
+type scratch struct {
+	partSlab    slab[partial]
+	pallocs     slab[palloc]
+	provs       slab[*provider]
+	combos      slab[*partial]
+	partPtrs    slab[*partial]
+	lists       slab[[]*partial]
+	partBuf     []*partial
+	treeBuf     []*provider
+	pairScratch [][]pair
+	pairLists   [][]pair
+	choice      []pair
+}
+
+func (sc *scratch) reset() {
+	sc.partSlab.reset()
+	sc.pallocs.reset()
+	sc.provs.reset()
+	sc.combos.reset()
+	sc.partPtrs.reset()
+	sc.lists.reset()
+	clear(sc.partBuf[:cap(sc.partBuf)])
+	sc.partBuf = sc.partBuf[:0]
+	clear(sc.treeBuf[:cap(sc.treeBuf)])
+	sc.treeBuf = sc.treeBuf[:0]
+	for i := range sc.pairScratch {
+		clear(sc.pairScratch[i][:cap(sc.pairScratch[i])])
+	}
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // search is the state of one candidates query.
 type search struct {
@@ -150,18 +211,8 @@ type search struct {
 	stopped  bool
 	steps    int
 	hasTrees bool
-	// Allocation slabs and scratch buffers.
-	partSlab    slab[partial]
-	pallocs     slab[palloc]
-	provs       slab[*provider]
-	combos      slab[*partial]
-	partPtrs    slab[*partial]
-	lists       slab[[]*partial]
-	partBuf     []*partial
-	treeBuf     []*provider
-	pairScratch [][]pair
-	pairLists   [][]pair
-	choice      []pair
+	// Recycled working memory.
+	*scratch
 	// Why generation stopped early.
 	limited, capped, outOfTime bool
 }

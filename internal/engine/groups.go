@@ -63,14 +63,6 @@ func (s *search) groupAnchors(g *resolvedGroup, limit int) []*provider {
 	if g.inTree != nil && !g.granular {
 		return []*provider{g.inTree}
 	}
-	seen := map[*provider]bool{}
-	var out []*provider
-	add := func(a *provider) {
-		if !seen[a] {
-			seen[a] = true
-			out = append(out, a)
-		}
-	}
 	// The most selective positive filter: a class (a provider of the tree
 	// or a sharing one must have it), a required aggregate set or a
 	// required trait set (some provider used must be in it / have one).
@@ -102,6 +94,14 @@ func (s *search) groupAnchors(g *resolvedGroup, limit int) []*provider {
 	}
 	if len(list) > limit {
 		return nil
+	}
+	seen := make(map[*provider]bool, len(list))
+	var out []*provider
+	add := func(a *provider) {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
 	}
 	sharingAllowed := g.granular || g.inTree == nil
 	for _, p := range list {

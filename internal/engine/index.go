@@ -62,6 +62,7 @@ type provider struct {
 	// Immutable views for results (replaced, never mutated, on update).
 	summaryResources []SummaryResource
 	traitNames       []string
+	memo             *Memo
 }
 
 func (p *provider) inventory(c classID) *inv {
@@ -310,6 +311,7 @@ func (e *Engine) upsert(s *model.ProviderState) {
 	for i := range p.invs {
 		p.summaryResources[i] = SummaryResource{Class: e.classNames[p.invs[i].class], Capacity: p.invs[i].capacity, Used: p.invs[i].used}
 	}
+	p.memo = new(Memo)
 	p.traitNames = make([]string, len(p.traits))
 	for i, t := range p.traits {
 		p.traitNames[i] = e.traitNames[t]

@@ -130,7 +130,7 @@ func (s *search) render(res *Result, combos [][]*partial) {
 	res.Summaries = make([]Summary, len(provs))
 	for i, p := range provs {
 		res.Summaries[i] = Summary{UUID: p.UUID, ParentUUID: p.ParentUUID, RootUUID: p.RootUUID,
-			Resources: p.summaryResources, Traits: p.traitNames}
+			Resources: p.summaryResources, Traits: p.traitNames, Memo: p.memo}
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"os"
 
 	"allot/internal/model"
 )
@@ -15,12 +16,47 @@ func (t *Tx) Revision(ctx context.Context) (rev, oldest int64, err error) {
 	return rev, oldest, err
 }
 
-// Revision reads the latest committed revision outside any transaction:
-// the one cheap query an engine makes before each search.
+// Revision reads the latest committed revision: the one cheap check an
+// engine makes before each search. On SQLite it skips the query when this
+// process wrote nothing and the database files (main and WAL) are
+// unchanged since the last answer, so another process writing to the same
+// file is still noticed.
 func (s *Store) Revision(ctx context.Context) (int64, error) {
+	var mark revisionMark
+	if s.path != "" {
+		mark.writes = s.writes.Load()
+		mark.files = s.fileMarks()
+		s.revMu.Lock()
+		seen := s.revSeen
+		s.revMu.Unlock()
+		if seen.valid && seen.writes == mark.writes && seen.files == mark.files {
+			return seen.rev, nil
+		}
+	}
 	var rev int64
-	err := s.reader.QueryRowContext(ctx, `SELECT revision FROM meta WHERE id = 1`).Scan(&rev)
-	return rev, s.classify(err)
+	if err := s.reader.QueryRowContext(ctx, `SELECT revision FROM meta WHERE id = 1`).Scan(&rev); err != nil {
+		return 0, s.classify(err)
+	}
+	if s.path != "" {
+		mark.valid, mark.rev = true, rev
+		s.revMu.Lock()
+		if !s.revSeen.valid || rev >= s.revSeen.rev {
+			s.revSeen = mark
+		}
+		s.revMu.Unlock()
+	}
+	return rev, nil
+}
+
+// fileMarks stats the SQLite database and its write-ahead log.
+func (s *Store) fileMarks() [2]fileMark {
+	var out [2]fileMark
+	for i, name := range []string{s.path, s.path + "-wal"} {
+		if fi, err := os.Stat(name); err == nil {
+			out[i] = fileMark{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+		}
+	}
+	return out
 }
 
 // ChangedProviders returns the ids of the providers changed after revision

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -43,7 +44,26 @@ type Store struct {
 	reader  *sql.DB // read transactions (the same pool on PostgreSQL)
 	log     *slog.Logger
 	retries int
+	// writes counts this process's committed write transactions; with the
+	// SQLite files' sizes and times it lets Revision skip the query when
+	// nothing can have changed.
 	writes  atomic.Int64
+	path    string // SQLite database file
+	revMu   sync.Mutex
+	revSeen revisionMark
+}
+
+// revisionMark is what Revision last observed.
+type revisionMark struct {
+	valid  bool
+	rev    int64
+	writes int64
+	files  [2]fileMark
+}
+
+type fileMark struct {
+	size  int64
+	mtime int64
 }
 
 // Open connects to the database named by dsn ("sqlite:PATH" or
@@ -82,6 +102,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		}
 		r.SetMaxOpenConns(8)
 		s.d, s.writer, s.reader = sqliteDialect{}, w, r
+		s.path = path
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -176,6 +197,9 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if len(tx.touched) > 0 || tx.global {
+		s.writes.Add(1)
 	}
 	return nil
 }

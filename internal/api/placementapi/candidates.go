@@ -200,52 +200,81 @@ func renderCandidates(b []byte, res *engine.Result, q query.Candidates, v model.
 		}
 	}
 	b = append(b, `], "provider_summaries": {`...)
-	for i, s := range res.Summaries {
+	// A summary's rendering is kept with the provider until it changes
+	// (memo slot per format); formats listing only requested classes are
+	// rendered every time.
+	memoKey := -1
+	if allClasses {
+		memoKey = 0
+		if traits {
+			memoKey |= 1
+		}
+		if nested {
+			memoKey |= 2
+		}
+	}
+	for i := range res.Summaries {
+		s := &res.Summaries[i]
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendString(b, s.UUID)
-		b = append(b, `: {"resources": {`...)
-		n := 0
-		for _, r := range s.Resources {
-			if !allClasses && !requested[r.Class] {
+		if memoKey >= 0 && s.Memo != nil {
+			if frag := s.Memo.Get(memoKey); frag != nil {
+				b = append(b, frag...)
 				continue
 			}
-			if n > 0 {
-				b = append(b, ", "...)
-			}
-			n++
-			b = appendString(b, r.Class)
-			b = append(b, `: {"capacity": `...)
-			b = strconv.AppendInt(b, r.Capacity, 10)
-			b = append(b, `, "used": `...)
-			b = strconv.AppendInt(b, r.Used, 10)
-			b = append(b, '}')
+			start := len(b)
+			b = appendSummary(b, s, requested, allClasses, traits, nested)
+			s.Memo.Put(memoKey, append([]byte(nil), b[start:]...))
+			continue
 		}
-		b = append(b, '}')
-		if traits {
-			b = append(b, `, "traits": [`...)
-			for j, t := range s.Traits {
-				if j > 0 {
-					b = append(b, ", "...)
-				}
-				b = appendString(b, t)
-			}
-			b = append(b, ']')
-		}
-		if nested {
-			b = append(b, `, "parent_provider_uuid": `...)
-			if s.ParentUUID == "" {
-				b = append(b, "null"...)
-			} else {
-				b = appendString(b, s.ParentUUID)
-			}
-			b = append(b, `, "root_provider_uuid": `...)
-			b = appendString(b, s.RootUUID)
-		}
-		b = append(b, '}')
+		b = appendSummary(b, s, requested, allClasses, traits, nested)
 	}
 	return append(b, "}}"...)
+}
+
+// appendSummary renders `"uuid": {...}` for one provider summary.
+func appendSummary(b []byte, s *engine.Summary, requested map[string]bool, allClasses, traits, nested bool) []byte {
+	b = appendString(b, s.UUID)
+	b = append(b, `: {"resources": {`...)
+	n := 0
+	for _, r := range s.Resources {
+		if !allClasses && !requested[r.Class] {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ", "...)
+		}
+		n++
+		b = appendString(b, r.Class)
+		b = append(b, `: {"capacity": `...)
+		b = strconv.AppendInt(b, r.Capacity, 10)
+		b = append(b, `, "used": `...)
+		b = strconv.AppendInt(b, r.Used, 10)
+		b = append(b, '}')
+	}
+	b = append(b, '}')
+	if traits {
+		b = append(b, `, "traits": [`...)
+		for j, t := range s.Traits {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendString(b, t)
+		}
+		b = append(b, ']')
+	}
+	if nested {
+		b = append(b, `, "parent_provider_uuid": `...)
+		if s.ParentUUID == "" {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, s.ParentUUID)
+		}
+		b = append(b, `, "root_provider_uuid": `...)
+		b = appendString(b, s.RootUUID)
+	}
+	return append(b, '}')
 }
 
 func appendAmounts(b []byte, amounts []engine.ClassAmount) []byte {

@@ -12,10 +12,13 @@ import (
 	"allot/internal/store"
 )
 
-func BenchmarkAdhocCandidates(b *testing.B) {
-	path := os.Getenv("ADHOC_DB")
+// BenchmarkCandidatesOnDB times one candidates query (ALLOT_BENCH_QUERY)
+// through the HTTP handler over a copy of a real store (ALLOT_BENCH_DB), e.g.
+// one loaded by ../shared/peers/placement/loadcloud.py.
+func BenchmarkCandidatesOnDB(b *testing.B) {
+	path := os.Getenv("ALLOT_BENCH_DB")
 	if path == "" {
-		b.Skip("ADHOC_DB not set")
+		b.Skip("ALLOT_BENCH_DB not set")
 	}
 	st, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
 	if err != nil {
@@ -23,7 +26,7 @@ func BenchmarkAdhocCandidates(b *testing.B) {
 	}
 	svc := placement.New(st, placement.Options{})
 	h := New(svc, Options{Logger: slog.New(slog.DiscardHandler)}).Handler()
-	q := os.Getenv("ADHOC_Q")
+	q := os.Getenv("ALLOT_BENCH_QUERY")
 	if err := svc.Sync(context.Background()); err != nil {
 		b.Fatal(err)
 	}
