@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"allot/internal/model"
 )
 
@@ -134,7 +132,7 @@ func (s *Service) Handler() http.Handler {
 func (s *Service) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		st := &State{RequestID: "req-" + uuid.NewString(), Service: s}
+		st := &State{RequestID: newRequestID(), Service: s}
 		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), stateKey{}, st), s.Timeout)
 		defer cancel()
 		r = r.WithContext(ctx)

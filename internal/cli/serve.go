@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -37,6 +38,7 @@ type ServeConfig struct {
 	MaxCandidates      int
 	CandidateBudget    time.Duration
 	RandomizeCands     bool
+	PprofListen        string
 }
 
 func newServeCommand() *cobra.Command {
@@ -73,6 +75,7 @@ brackets). SIGINT or SIGTERM stops the server gracefully.`,
 	f.IntVar(&cfg.DBMaxConns, "db-max-conns", 20, "PostgreSQL connection pool size")
 	f.IntVar(&cfg.MaxCandidates, "max-candidates", envInt("ALLOT_MAX_CANDIDATES", 10000), "most allocation candidates generated per query, before limit (0: no cap) [ALLOT_MAX_CANDIDATES]")
 	f.DurationVar(&cfg.CandidateBudget, "candidate-budget", envDuration("ALLOT_CANDIDATE_BUDGET", 10*time.Second), "time budget of one allocation-candidates search (0: none) [ALLOT_CANDIDATE_BUDGET]")
+	f.StringVar(&cfg.PprofListen, "pprof-listen", envOr("ALLOT_PPROF_LISTEN", ""), "address of Go's profiling endpoints (/debug/pprof/), off when empty [ALLOT_PPROF_LISTEN]")
 	f.BoolVar(&cfg.RandomizeCands, "randomize-candidates", envOr("ALLOT_RANDOMIZE_CANDIDATES", "") == "true", "sample limit at random instead of taking the first candidates in the deterministic order [ALLOT_RANDOMIZE_CANDIDATES]")
 	return cmd
 }
@@ -147,6 +150,18 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 			}
 			return err
 		}
+	}
+	if cfg.PprofListen != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		ln, err := net.Listen("tcp", cfg.PprofListen)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.PprofListen, err)
+		}
+		go http.Serve(ln, mux)
+		defer ln.Close()
 	}
 	logger.Info("allot serving", "placement", bound.Placement, "baremetal", bound.Baremetal, "store", st.Dialect())
 	if ready != nil {

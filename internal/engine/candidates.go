@@ -174,6 +174,31 @@ type scratch struct {
 	pairScratch [][]pair
 	pairLists   [][]pair
 	choice      []pair
+	// marks[p.idx] == epoch means p was seen by the current pass.
+	marks []uint32
+	epoch uint32
+}
+
+// newPass starts a fresh "seen" pass over n providers.
+func (sc *scratch) newPass(n int) {
+	if len(sc.marks) < n {
+		sc.marks = make([]uint32, n)
+		sc.epoch = 0
+	}
+	sc.epoch++
+	if sc.epoch == 0 {
+		clear(sc.marks)
+		sc.epoch = 1
+	}
+}
+
+// see marks p and reports whether it was already seen in this pass.
+func (sc *scratch) see(p *provider) bool {
+	if sc.marks[p.idx] == sc.epoch {
+		return true
+	}
+	sc.marks[p.idx] = sc.epoch
+	return false
 }
 
 func (sc *scratch) reset() {

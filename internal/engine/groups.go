@@ -95,11 +95,10 @@ func (s *search) groupAnchors(g *resolvedGroup, limit int) []*provider {
 	if len(list) > limit {
 		return nil
 	}
-	seen := make(map[*provider]bool, len(list))
+	s.newPass(len(s.e.ordered))
 	var out []*provider
 	add := func(a *provider) {
-		if !seen[a] {
-			seen[a] = true
+		if !s.see(a) {
 			out = append(out, a)
 		}
 	}

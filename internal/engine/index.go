@@ -56,6 +56,8 @@ type provider struct {
 	parent *provider
 	root   *provider
 	kids   []*provider
+	// idx is the provider's position in the id order (set by prepare).
+	idx int
 	// For roots (set by prepare): the classes present in the tree, and
 	// those the tree may take from sharing providers (bit 63: class id >= 63).
 	treeClasses, sharedClasses uint64
@@ -402,7 +404,8 @@ func (e *Engine) prepare() {
 		}
 	}
 	e.roots = nil
-	for _, p := range e.ordered {
+	for i, p := range e.ordered {
+		p.idx = i
 		p.treeClasses, p.sharedClasses = 0, 0
 	}
 	for _, p := range e.ordered {

@@ -61,7 +61,7 @@ func comboKey(combo []*partial) string {
 // of requests.
 func (s *search) render(res *Result, combos [][]*partial) {
 	e := s.e
-	trees := map[*provider]bool{}
+	s.newPass(len(e.ordered))
 	var roots []*provider
 	oldStyle := !s.q.NestedAware && s.hasTrees
 	var used map[*provider]bool
@@ -95,8 +95,7 @@ func (s *search) render(res *Result, combos [][]*partial) {
 			}
 			req.Allocations[k] = ProviderAmounts{UUID: p.UUID, Amounts: amt[a0:i:i]}
 			k++
-			if !trees[p.root] {
-				trees[p.root] = true
+			if !s.see(p.root) {
 				roots = append(roots, p.root)
 			}
 			if oldStyle {
