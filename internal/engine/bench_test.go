@@ -2,6 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"runtime"
 	"testing"
 	"time"
@@ -84,6 +87,21 @@ func benchEngine(cloud []model.ProviderState) *Engine {
 	return e
 }
 
+// rssMiB reads the process's resident set size (Linux).
+func rssMiB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return -1
+}
+
 func heapMiB() float64 {
 	runtime.GC()
 	var m runtime.MemStats
@@ -155,6 +173,7 @@ func BenchmarkIndexMemory(b *testing.B) {
 				cloud = nil
 				after := heapMiB()
 				b.ReportMetric(after-before, "MiB")
+				b.ReportMetric(rssMiB(), "RSS_MiB")
 				b.ReportMetric(float64(e.Len()), "providers")
 			}
 		})
