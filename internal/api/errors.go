@@ -19,6 +19,8 @@ type ErrorInfo struct {
 	Version model.Version
 	// VersionFailed is set when the error is the negotiation's own.
 	VersionFailed bool
+	// Gate is set for a route's version gate.
+	Gate bool
 }
 
 // ErrorFormat renders error responses in one API's envelope.
@@ -113,4 +115,26 @@ func errorMediaType(r *http.Request) string {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// IronicErrors renders Ironic's envelope: {"error_message": "<JSON text>"},
+// the inner document being {"faultcode", "faultstring", "debuginfo"} for
+// ordinary errors, and {"code", "title", "description"} for version gates
+// and failed negotiation.
+type IronicErrors struct{}
+
+// WriteError implements ErrorFormat.
+func (IronicErrors) WriteError(w http.ResponseWriter, r *http.Request, info ErrorInfo) {
+	var inner map[string]any
+	if info.Gate || info.VersionFailed {
+		inner = map[string]any{"code": info.Status, "title": info.Title, "description": info.Detail}
+	} else {
+		fault := "Client"
+		if info.Status >= 500 {
+			fault = "Server"
+		}
+		inner = map[string]any{"faultcode": fault, "faultstring": info.Detail, "debuginfo": nil}
+	}
+	text, _ := json.Marshal(inner)
+	WriteJSON(w, info.Status, map[string]any{"error_message": string(text)})
 }

@@ -24,6 +24,13 @@ func PlacementRenderer(detail string) (string, []byte) {
 	return "application/json", b
 }
 
+// IronicRenderer renders a bare Ironic error body.
+func IronicRenderer(detail string) (string, []byte) {
+	inner, _ := json.Marshal(map[string]any{"faultcode": "Client", "faultstring": detail, "debuginfo": nil})
+	b, _ := json.Marshal(map[string]any{"error_message": string(inner)})
+	return "application/json", b
+}
+
 // FixMalformedRequests wraps a listener so that requests net/http rejects
 // before any handler runs are answered in the API's own error format with a
 // message that says what was wrong (e.g. a Content-Length that is not an

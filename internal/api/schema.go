@@ -70,6 +70,16 @@ func (s *Schema) Validate(v any) string {
 	return s.describe(leaf, v)
 }
 
+// ValidateShort checks v and returns only the first line of the message
+// (what Ironic reports), or "" when v is valid.
+func (s *Schema) ValidateShort(v any) string {
+	msg := s.Validate(v)
+	if i := strings.Index(msg, "\n"); i >= 0 {
+		return msg[:i]
+	}
+	return msg
+}
+
 // pickLeaf descends through wrapper errors to the failing keyword,
 // preferring (like Python's best_match) the error highest in the instance.
 func pickLeaf(e *jsonschema.ValidationError) *jsonschema.ValidationError {
@@ -99,8 +109,12 @@ func (s *Schema) describe(e *jsonschema.ValidationError, root any) string {
 	var msg string
 	switch k := e.ErrorKind.(type) {
 	case *kind.Type:
-		want := make([]string, len(k.Want))
-		for i, w := range k.Want {
+		types := s.typesAt(e.SchemaURL)
+		if len(types) != len(k.Want) {
+			types = k.Want
+		}
+		want := make([]string, len(types))
+		for i, w := range types {
 			want[i] = "'" + w + "'"
 		}
 		msg = fmt.Sprintf("%s is not of type %s", PyRepr(inst), strings.Join(want, ", "))
@@ -223,6 +237,32 @@ func valueAt(v any, path []string) any {
 
 // patternsAt returns the sorted patternProperties keys of the schema at u.
 func (s *Schema) patternsAt(u string) []string {
+	m := s.nodeAt(u)
+	pp, _ := m["patternProperties"].(map[string]any)
+	out := make([]string, 0, len(pp))
+	for k := range pp {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// typesAt returns the "type" list of the schema at u in declared order, so
+// messages name the types as the schema author (and Python) wrote them.
+func (s *Schema) typesAt(u string) []string {
+	list, _ := s.nodeAt(u)["type"].([]any)
+	out := make([]string, 0, len(list))
+	for _, t := range list {
+		if str, ok := t.(string); ok {
+			out = append(out, str)
+		}
+	}
+	return out
+}
+
+// nodeAt returns the schema object a schema URL's fragment points at, or
+// nil when the path does not resolve to an object.
+func (s *Schema) nodeAt(u string) map[string]any {
 	_, frag, _ := strings.Cut(u, "#")
 	node := s.doc
 	for _, p := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
@@ -244,13 +284,7 @@ func (s *Schema) patternsAt(u string) []string {
 		}
 	}
 	m, _ := node.(map[string]any)
-	pp, _ := m["patternProperties"].(map[string]any)
-	out := make([]string, 0, len(pp))
-	for k := range pp {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return m
 }
 
 // pointerToken decodes one JSON-pointer segment of a schema URL.

@@ -31,8 +31,11 @@ type Route struct {
 	// Public routes need no authentication.
 	Public bool
 	// Admin routes are refused (403) to non-admin callers.
-	Admin   bool
-	Handler HandlerFunc
+	Admin bool
+	// BelowMinMessage words the error below Min (default "The resource
+	// could not be found.").
+	BelowMinMessage string
+	Handler         HandlerFunc
 }
 
 // Identity is the caller, as the auth hook determined it.
@@ -67,6 +70,35 @@ type Service struct {
 	Before func(r *http.Request) error
 	// OnResponse may add headers to every response after negotiation.
 	OnResponse func(h http.Header, r *http.Request)
+	// Headers may add headers to every response, negotiated or not.
+	Headers func(h http.Header)
+}
+
+// EmptyMessage as a Route's BelowMinMessage makes the gate's message empty.
+const EmptyMessage = "\x00"
+
+func hasEmpty(routes []*Route) bool {
+	for _, rt := range routes {
+		if rt.BelowMinMessage == EmptyMessage {
+			return true
+		}
+	}
+	return false
+}
+
+// GateError is the error of a version gate (a route below its minimum
+// microversion); some APIs word it differently from handler errors.
+type GateError struct{ Err *model.Error }
+
+// Error implements error.
+func (g GateError) Error() string { return g.Err.Error() }
+
+// Unwrap exposes the model error.
+func (g GateError) Unwrap() error { return g.Err }
+
+// Gate builds a GateError.
+func Gate(kind model.Kind, format string, args ...any) error {
+	return GateError{model.Errorf(kind, format, args...)}
 }
 
 type stateKey struct{}
@@ -116,8 +148,8 @@ func (s *Service) Handler() http.Handler {
 	for _, p := range patterns {
 		routes := byPattern[p]
 		muxPattern := p
-		if p == "/" {
-			muxPattern = "/{$}"
+		if strings.HasSuffix(p, "/") {
+			muxPattern = p + "{$}" // exact, not a prefix
 		}
 		mux.Handle(muxPattern, s.dispatch(routes))
 	}
@@ -139,6 +171,9 @@ func (s *Service) outer(next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		rec.Header().Set("X-Openstack-Request-Id", st.RequestID)
 		rec.Header().Set("Openstack-Request-Id", st.RequestID)
+		if s.Headers != nil {
+			s.Headers(rec.Header())
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				s.Logger.Error("panic while serving a request", "request_id", st.RequestID, "method", r.Method,
@@ -217,7 +252,7 @@ func (s *Service) dispatch(routes []*Route) http.Handler {
 		}
 		v := VersionOf(r)
 		var chosen *Route
-		belowMin := http.StatusNotFound
+		belowMin, belowMsg := http.StatusNotFound, ""
 		for _, rt := range sameMethod {
 			if v.AtLeast(rt.Min) && (rt.Max == (model.Version{}) || !rt.Max.Less(v)) {
 				chosen = rt
@@ -226,13 +261,28 @@ func (s *Service) dispatch(routes []*Route) http.Handler {
 			if rt.BelowMin != 0 {
 				belowMin = rt.BelowMin
 			}
+			if rt.BelowMinMessage != "" {
+				belowMsg = rt.BelowMinMessage
+			}
+			if rt.BelowMinMessage == EmptyMessage {
+				belowMsg = ""
+			}
 		}
 		if chosen == nil {
+			if belowMsg == "" && belowMin != http.StatusMethodNotAllowed && hasEmpty(sameMethod) {
+				return Gate(model.KindNotFound, "")
+			}
 			if belowMin == http.StatusMethodNotAllowed {
 				w.Header().Set("Allow", allowHeader)
-				return model.Errorf(model.KindMethodNotAllowed, "The method %s is not allowed for this resource.", r.Method)
+				if belowMsg == "" {
+					belowMsg = "The method " + r.Method + " is not allowed for this resource."
+				}
+				return Gate(model.KindMethodNotAllowed, "%s", belowMsg)
 			}
-			return model.NotFound("The resource could not be found.")
+			if belowMsg == "" {
+				belowMsg = "The resource could not be found."
+			}
+			return Gate(model.KindNotFound, "%s", belowMsg)
 		}
 		StateOf(r).Route = chosen
 		return chosen.Handler(w, r)
@@ -276,6 +326,8 @@ func (s *Service) errorInfo(r *http.Request, err error) ErrorInfo {
 	if errors.As(err, &mbe) {
 		err = model.Errorf(model.KindRequestTooLarge, "the request body is larger than the limit of %d bytes", mbe.Limit)
 	}
+	var gate GateError
+	isGate := errors.As(err, &gate)
 	e, ok := model.AsError(err)
 	if !ok {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -288,7 +340,7 @@ func (s *Service) errorInfo(r *http.Request, err error) ErrorInfo {
 	if status >= 500 {
 		s.Logger.Error("request failed", "request_id", st.RequestID, "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	return ErrorInfo{Status: status, Title: http.StatusText(status), Detail: e.Message, Code: e.Code, RequestID: st.RequestID}
+	return ErrorInfo{Status: status, Title: http.StatusText(status), Detail: e.Message, Code: e.Code, RequestID: st.RequestID, Gate: isGate}
 }
 
 // recorder remembers the status for logging.

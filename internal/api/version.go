@@ -20,6 +20,10 @@ type Versions struct {
 	Default model.Version
 	// Echo writes the negotiated version onto a response.
 	Echo func(h http.Header, v model.Version)
+	// Reject, when set, words a failed negotiation: raw is what the client
+	// asked for, malformed says it was not a version at all. It returns the
+	// status and message (default: 400 malformed, 406 out of range).
+	Reject func(raw string, malformed bool) (status int, text string)
 }
 
 // versionError is a negotiation failure: 400 for a malformed version, 406
@@ -59,9 +63,17 @@ func (vs Versions) Negotiate(r *http.Request) (model.Version, *versionError) {
 	}
 	v, ok := model.ParseVersion(raw)
 	if !ok {
+		if vs.Reject != nil {
+			status, text := vs.Reject(raw, true)
+			return model.Version{}, &versionError{status: status, text: text}
+		}
 		return model.Version{}, &versionError{status: http.StatusBadRequest, text: "invalid version string: " + raw}
 	}
 	if v.Less(vs.Min) || vs.Max.Less(v) {
+		if vs.Reject != nil {
+			status, text := vs.Reject(raw, false)
+			return model.Version{}, &versionError{status: status, text: text}
+		}
 		return model.Version{}, &versionError{status: http.StatusNotAcceptable, text: "Unacceptable version header: " + raw}
 	}
 	return v, nil

@@ -18,7 +18,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"allot/internal/api"
+	"allot/internal/api/baremetalapi"
 	"allot/internal/api/placementapi"
+	"allot/internal/baremetal"
 	"allot/internal/engine"
 	"allot/internal/model"
 	"allot/internal/placement"
@@ -39,6 +41,11 @@ type ServeConfig struct {
 	CandidateBudget    time.Duration
 	RandomizeCands     bool
 	PprofListen        string
+	// AllocationWorkers and AllocationLease configure the bare-metal
+	// allocation workers (see baremetal.Options: 0 is the default number,
+	// negative is none).
+	AllocationWorkers int
+	AllocationLease   time.Duration
 }
 
 func newServeCommand() *cobra.Command {
@@ -61,6 +68,9 @@ brackets). SIGINT or SIGTERM stops the server gracefully.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if cfg.AllocationWorkers == 0 {
+				cfg.AllocationWorkers = -1 // --allocation-workers 0: none here
+			}
 			return Serve(ctx, cfg, logger, nil)
 		},
 	}
@@ -77,6 +87,8 @@ brackets). SIGINT or SIGTERM stops the server gracefully.`,
 	f.DurationVar(&cfg.CandidateBudget, "candidate-budget", envDuration("ALLOT_CANDIDATE_BUDGET", 10*time.Second), "time budget of one allocation-candidates search (0: none) [ALLOT_CANDIDATE_BUDGET]")
 	f.StringVar(&cfg.PprofListen, "pprof-listen", envOr("ALLOT_PPROF_LISTEN", ""), "address of Go's profiling endpoints (/debug/pprof/), off when empty [ALLOT_PPROF_LISTEN]")
 	f.BoolVar(&cfg.RandomizeCands, "randomize-candidates", envOr("ALLOT_RANDOMIZE_CANDIDATES", "") == "true", "sample limit at random instead of taking the first candidates in the deterministic order [ALLOT_RANDOMIZE_CANDIDATES]")
+	f.IntVar(&cfg.AllocationWorkers, "allocation-workers", envInt("ALLOT_ALLOCATION_WORKERS", 2), "bare-metal allocation workers in this process (0: none; allocations then wait for another replica) [ALLOT_ALLOCATION_WORKERS]")
+	f.DurationVar(&cfg.AllocationLease, "allocation-lease", envDuration("ALLOT_ALLOCATION_LEASE", 30*time.Second), "how long a worker holds an allocation before another replica may take it over [ALLOT_ALLOCATION_LEASE]")
 	return cmd
 }
 
@@ -141,10 +153,11 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		}
 	}
 	if cfg.BaremetalListen != "" {
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			api.WriteJSON(w, http.StatusNotFound, map[string]string{"error_message": `{"faultcode": "Client", "faultstring": "The bare-metal API is not available yet.", "debuginfo": null}`})
-		})
-		if bound.Baremetal, err = open(cfg.BaremetalListen, h, api.PlacementRenderer); err != nil {
+		bm := baremetal.New(svc, baremetal.Options{Logger: logger, Workers: cfg.AllocationWorkers, Lease: cfg.AllocationLease})
+		bm.Start()
+		defer bm.Stop()
+		h := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL}).Handler()
+		if bound.Baremetal, err = open(cfg.BaremetalListen, h, api.IronicRenderer); err != nil {
 			for _, ln := range listeners {
 				ln.Close()
 			}

@@ -12,8 +12,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"allot/internal/api/baremetalapi"
 	"allot/internal/api/placementapi"
+	"allot/internal/baremetal"
 	"allot/internal/placement"
 	"allot/internal/store"
 	"allot/internal/testpg"
@@ -71,6 +74,115 @@ func StartPlacement(t testing.TB, st *store.Store) *Placement {
 	srv := httptest.NewServer(placementapi.New(svc, placementapi.Options{Logger: Quiet}).Handler())
 	t.Cleanup(srv.Close)
 	return &Placement{URL: srv.URL, Service: svc, Store: st, t: t}
+}
+
+// Baremetal is a running Bare Metal API (with its allocation workers) and
+// the Placement API over the same store.
+type Baremetal struct {
+	URL       string
+	Placement *Placement
+	Service   *baremetal.Service
+	t         testing.TB
+}
+
+// StartBaremetal serves the Bare Metal API over st, with workers polling
+// every 20 ms, and the Placement API beside it.
+func StartBaremetal(t testing.TB, st *store.Store) *Baremetal {
+	t.Helper()
+	return StartBaremetalWith(t, st, baremetal.Options{Poll: 20 * time.Millisecond})
+}
+
+// StartBaremetalWith is StartBaremetal with the service options given
+// (logging is quiet unless opts.Logger is set).
+func StartBaremetalWith(t testing.TB, st *store.Store, opts baremetal.Options) *Baremetal {
+	t.Helper()
+	p := StartPlacement(t, st)
+	if opts.Logger == nil {
+		opts.Logger = Quiet
+	}
+	svc := baremetal.New(p.Service, opts)
+	svc.Start()
+	t.Cleanup(svc.Stop)
+	srv := httptest.NewServer(baremetalapi.New(svc, baremetalapi.Options{Logger: Quiet}).Handler())
+	t.Cleanup(srv.Close)
+	return &Baremetal{URL: srv.URL, Placement: p, Service: svc, t: t}
+}
+
+// Do sends a request at the given Bare Metal microversion ("" for none).
+func (b *Baremetal) Do(method, path, version string, body any) Response {
+	b.t.Helper()
+	var rd io.Reader
+	switch x := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(x)
+	default:
+		data, err := json.Marshal(x)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, b.URL+path, rd)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if version != "" {
+		req.Header.Set("X-OpenStack-Ironic-API-Version", version)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// Must sends a request and fails the test unless the status is want.
+func (b *Baremetal) Must(want int, method, path, version string, body any) Response {
+	b.t.Helper()
+	r := b.Do(method, path, version, body)
+	if r.Status != want {
+		b.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, want, r.Body)
+	}
+	return r
+}
+
+// Fault returns the faultstring (or description) of an Ironic error body.
+func (r Response) Fault() string {
+	inner := r.ErrorDoc()
+	if inner == nil {
+		var outer struct {
+			ErrorMessage string `json:"error_message"`
+		}
+		json.Unmarshal(r.Body, &outer)
+		return outer.ErrorMessage
+	}
+	if s, ok := inner["faultstring"].(string); ok {
+		return s
+	}
+	s, _ := inner["description"].(string)
+	return s
+}
+
+// ErrorDoc decodes the JSON document an Ironic error body carries as a
+// string in error_message; nil when the body is not such an error.
+func (r Response) ErrorDoc() map[string]any {
+	var outer struct {
+		ErrorMessage string `json:"error_message"`
+	}
+	if json.Unmarshal(r.Body, &outer) != nil {
+		return nil
+	}
+	var inner map[string]any
+	if json.Unmarshal([]byte(outer.ErrorMessage), &inner) != nil {
+		return nil
+	}
+	return inner
 }
 
 // Response is a decoded HTTP answer.

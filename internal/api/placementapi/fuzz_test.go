@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 
 	"allot/internal/api/placementapi"
@@ -17,23 +16,18 @@ import (
 
 const fuzzRP = "11111111-2222-3333-4444-555555555555"
 
-var (
-	fuzzOnce    sync.Once
-	fuzzHandler http.Handler
-)
-
+// fuzzServer is the Placement handler over a fresh SQLite store (in the
+// fuzz target's TempDir) holding one provider.
 func fuzzServer(f *testing.F) http.Handler {
-	fuzzOnce.Do(func() {
-		st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(f.TempDir(), "fuzz.db"), store.Options{})
-		if err != nil {
-			f.Fatal(err)
-		}
-		fuzzHandler = placementapi.New(placement.New(st, placement.Options{}), placementapi.Options{}).Handler()
-		req := httptest.NewRequest("POST", "/resource_providers", bytes.NewBufferString(`{"name": "fuzz", "uuid": "`+fuzzRP+`"}`))
-		req.Header.Set("X-Auth-Token", "admin")
-		req.Header.Set("Content-Type", "application/json")
-		fuzzHandler.ServeHTTP(httptest.NewRecorder(), req)
-	})
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(f.TempDir(), "fuzz.db"), store.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	fuzzHandler := placementapi.New(placement.New(st, placement.Options{}), placementapi.Options{}).Handler()
+	req := httptest.NewRequest("POST", "/resource_providers", bytes.NewBufferString(`{"name": "fuzz", "uuid": "`+fuzzRP+`"}`))
+	req.Header.Set("X-Auth-Token", "admin")
+	req.Header.Set("Content-Type", "application/json")
+	fuzzHandler.ServeHTTP(httptest.NewRecorder(), req)
 	return fuzzHandler
 }
 

@@ -1,0 +1,117 @@
+package baremetalapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"allot/internal/api"
+	"allot/internal/baremetal"
+	"allot/internal/model"
+)
+
+// MinVersion and MaxVersion bound the Bare Metal microversions served: up
+// to 1.79 every node field and verb of those versions is implemented.
+var (
+	MinVersion = model.V(1, 1)
+	MaxVersion = model.V(1, 79)
+)
+
+// Options configure the API.
+type Options struct {
+	Logger *slog.Logger
+	// PublicURL is the externally visible base URL for links, when set.
+	PublicURL string
+}
+
+type handlers struct {
+	svc       *baremetal.Service
+	publicURL string
+}
+
+// New returns the Bare Metal API as an api.Service.
+func New(svc *baremetal.Service, opts Options) *api.Service {
+	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
+	rangeText := fmt.Sprintf("[%s, %s]", MinVersion, MaxVersion)
+	return &api.Service{
+		Name: "baremetal",
+		Versions: api.Versions{
+			Service: "baremetal", LegacyHeader: "X-Openstack-Ironic-Api-Version",
+			Min: MinVersion, Max: MaxVersion, Default: MinVersion,
+			Echo: func(hd http.Header, v model.Version) {
+				hd.Set("X-Openstack-Ironic-Api-Version", v.String())
+				hd.Set("Openstack-Api-Version", "baremetal "+v.String())
+				hd.Set("Vary", "X-OpenStack-Ironic-API-Version")
+			},
+			Reject: func(raw string, malformed bool) (int, string) {
+				if malformed {
+					return http.StatusNotAcceptable, "Invalid value for X-OpenStack-Ironic-API-Version header"
+				}
+				v, _ := model.ParseVersion(raw)
+				if v.Major != 1 {
+					return http.StatusNotAcceptable, fmt.Sprintf("Mutually exclusive versions requested. Version %s requested but not supported by this service. The supported version range is: %s.", raw, rangeText)
+				}
+				return http.StatusNotAcceptable, fmt.Sprintf("Version %s was requested but the minor version is not supported by this service. The supported version range is: %s.", raw, rangeText)
+			},
+		},
+		Headers: func(hd http.Header) {
+			hd.Set("X-Openstack-Ironic-Api-Minimum-Version", MinVersion.String())
+			hd.Set("X-Openstack-Ironic-Api-Maximum-Version", MaxVersion.String())
+		},
+		Errors: api.IronicErrors{},
+		Routes: h.routes(),
+		Logger: opts.Logger,
+	}
+}
+
+// at reports whether the request's version is at least 1.minor.
+func at(r *http.Request, minor int) bool { return api.VersionOf(r).AtLeast(model.V(1, minor)) }
+
+// base is the scheme and host (or public URL) for links.
+func (h *handlers) base(r *http.Request) string { return api.BaseURL(r, h.publicURL) }
+
+// links are Ironic's self and bookmark links of a resource.
+func (h *handlers) links(r *http.Request, kind, id string) []any {
+	b := h.base(r)
+	return []any{
+		map[string]string{"href": b + "/v1/" + kind + "/" + id, "rel": "self"},
+		map[string]string{"href": b + "/" + kind + "/" + id, "rel": "bookmark"},
+	}
+}
+
+// timestamp formats a time as Ironic does (ISO 8601 with +00:00).
+func timestamp(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000+00:00")
+}
+
+// readBody reads a JSON body: anything that is not JSON is a 400 that says so.
+func readBody(r *http.Request) (any, []byte, error) {
+	body, err := api.ReadBody(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := api.DecodeBody(body, nil, nil)
+	if err != nil {
+		e, _ := model.AsError(err)
+		return nil, nil, model.BadRequest("The request body is not valid JSON: %s", strings.TrimPrefix(e.Message, "Malformed JSON: "))
+	}
+	return v, body, nil
+}
+
+// validate checks a decoded body against a schema with Ironic's wording.
+func validate(v any, s *api.Schema, what string) error {
+	if msg := s.ValidateShort(v); msg != "" {
+		return model.BadRequest("Schema error for %s: %s", what, msg)
+	}
+	return nil
+}
+
+// notAcceptable is Ironic's answer to a field newer than the request's version.
+func notAcceptable() error {
+	return api.Gate(model.KindNotAcceptable, "Request not acceptable.")
+}

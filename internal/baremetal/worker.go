@@ -1,0 +1,327 @@
+package baremetal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"allot/internal/model"
+	"allot/internal/query"
+	"allot/internal/store"
+)
+
+// Start runs the allocation workers until Stop. Allocations made by other
+// replicas, or left allocating by a worker that died, are found by polling.
+func (s *Service) Start() {
+	if s.opts.Workers < 0 {
+		return
+	}
+	s.startOnce.Do(func() {
+		for i := 0; i < s.opts.Workers; i++ {
+			s.wg.Add(1)
+			go s.work(fmt.Sprintf("%s/%d", s.opts.WorkerID, i))
+		}
+	})
+}
+
+// Stop stops the workers and waits for them; an allocation being processed
+// is finished first (or left to be taken over).
+func (s *Service) Stop() {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.wg.Wait()
+}
+
+// Wake tells idle workers that there is work.
+func (s *Service) Wake() {
+	for i := 0; i < max(1, s.opts.Workers); i++ {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+			return
+		}
+	}
+}
+
+func (s *Service) work(id string) {
+	defer s.wg.Done()
+	ctx := context.Background()
+	for {
+		select {
+		case <-s.stop:
+			return
+		default:
+		}
+		worked, err := s.processOne(ctx, id)
+		if err != nil {
+			s.log.Warn("allocation worker", "worker", id, "error", err)
+		}
+		if worked && err == nil {
+			continue
+		}
+		wait := s.opts.Poll
+		if err != nil {
+			wait = min(wait, time.Second)
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-s.wake:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// processOne leases one pending allocation and processes it; worked is
+// false when there was none.
+func (s *Service) processOne(ctx context.Context, worker string) (worked bool, err error) {
+	var a model.NodeAllocation
+	var ok bool
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		now := tx.Now()
+		var err error
+		a, ok, err = tx.ClaimPendingAllocation(ctx, worker, now, now.Add(s.opts.Lease))
+		return err
+	})
+	if err != nil || !ok {
+		return false, err
+	}
+	return true, s.process(ctx, worker, a)
+}
+
+// errNodeTaken means the chosen node was no longer free when claimed.
+var errNodeTaken = errors.New("node taken")
+
+// process chooses a node for a and binds it, or records why none fits.
+func (s *Service) process(ctx context.Context, worker string, a model.NodeAllocation) error {
+	cands, err := s.suitableNodes(ctx, a)
+	if err != nil {
+		return err
+	}
+	for _, nodeUUID := range cands {
+		done, err := s.tryBind(ctx, worker, a, nodeUUID)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+	reason, err := s.diagnose(ctx, a, len(cands))
+	if err != nil {
+		return err
+	}
+	return s.fail(ctx, worker, a, reason)
+}
+
+// suitableNodes asks the engine for the nodes offering the allocation's
+// class with its traits, keeps the candidates and the owner's nodes, and
+// orders them: shuffled (so concurrent allocations spread out), a node
+// named like the allocation first.
+func (s *Service) suitableNodes(ctx context.Context, a model.NodeAllocation) ([]string, error) {
+	f := query.ProviderList{Resources: []query.Amount{{Class: model.NodeResourceClass(a.ResourceClass), Amount: 1}}}
+	for _, t := range a.Traits {
+		f.Required.AllOf = append(f.Required.AllOf, []string{t})
+	}
+	provs, err := s.placement.ListProviders(ctx, f)
+	if model.IsKind(err, model.KindBadRequest) {
+		return nil, nil // a class or trait no provider has ever had
+	}
+	if err != nil {
+		return nil, err
+	}
+	uuids := make([]string, 0, len(provs))
+	for _, p := range provs {
+		if len(a.CandidateNodes) == 0 || contains(a.CandidateNodes, p.UUID) {
+			uuids = append(uuids, p.UUID)
+		}
+	}
+	if len(uuids) == 0 {
+		return nil, nil
+	}
+	// The engine has already kept only allocatable nodes (the others'
+	// units are reserved) of the class with the traits; tryBind re-checks
+	// every condition on the locked row. Only two things need the rows
+	// here: an owner's nodes, and the node named like the allocation.
+	first := ""
+	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		if a.Owner != nil && *a.Owner != "" {
+			mine := map[string]bool{}
+			rc := a.ResourceClass
+			for _, f := range []store.NodeFilter{{ResourceClass: &rc, Owner: a.Owner}, {ResourceClass: &rc, Lessee: a.Owner}} {
+				nodes, err := tx.ListNodes(ctx, f)
+				if err != nil {
+					return err
+				}
+				for _, n := range nodes {
+					mine[n.UUID] = true
+				}
+			}
+			kept := uuids[:0]
+			for _, u := range uuids {
+				if mine[u] {
+					kept = append(kept, u)
+				}
+			}
+			uuids = kept
+		}
+		if a.Name != nil && *a.Name != "" {
+			n, ok, err := tx.NodeBy(ctx, "name", *a.Name, false)
+			if err != nil {
+				return err
+			}
+			if ok && contains(uuids, n.UUID) {
+				first = n.UUID
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(uuids))
+	for _, u := range uuids {
+		if u != first {
+			out = append(out, u)
+		}
+	}
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	if first != "" {
+		out = append([]string{first}, out...)
+	}
+	return out, nil
+}
+
+// nodeFits re-checks, on the node's row, everything that makes it suitable.
+func nodeFits(a *model.NodeAllocation, n *model.Node) bool {
+	if !n.Allocatable() || deref(n.ResourceClass) != a.ResourceClass || len(missingTraits(n.Traits, a.Traits)) > 0 {
+		return false
+	}
+	if len(a.CandidateNodes) > 0 && !contains(a.CandidateNodes, n.UUID) {
+		return false
+	}
+	if a.Owner != nil && *a.Owner != "" && deref(n.Owner) != *a.Owner && deref(n.Lessee) != *a.Owner {
+		return false
+	}
+	return true
+}
+
+// tryBind binds a to the node in one transaction if both are still as
+// expected; done is true when a needs no more work (bound, or gone).
+func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAllocation, nodeUUID string) (done bool, err error) {
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		cur, ok, err := tx.NodeAllocationBy(ctx, "id", a.ID, true)
+		if err != nil {
+			return err
+		}
+		if !ok || cur.State != model.AllocAllocating || cur.Worker != worker {
+			done = true // deleted meanwhile, or taken over by another worker
+			return nil
+		}
+		n, ok, err := tx.NodeBy(ctx, "uuid", nodeUUID, true)
+		if err != nil {
+			return err
+		}
+		if !ok || !nodeFits(&cur, &n) {
+			return errNodeTaken
+		}
+		if err := bind(ctx, tx, &cur, &n); err != nil {
+			if model.IsKind(err, model.KindConflict) {
+				return errNodeTaken
+			}
+			return err
+		}
+		done = true
+		return nil
+	})
+	if errors.Is(err, errNodeTaken) {
+		return false, nil
+	}
+	return done, err
+}
+
+// fail records why an allocation could not be processed.
+func (s *Service) fail(ctx context.Context, worker string, a model.NodeAllocation, reason string) error {
+	return s.store.Write(ctx, func(tx *store.Tx) error {
+		cur, ok, err := tx.NodeAllocationBy(ctx, "id", a.ID, true)
+		if err != nil || !ok || cur.State != model.AllocAllocating || cur.Worker != worker {
+			return err // deleted meanwhile: nothing to record
+		}
+		msg := fmt.Sprintf("Failed to process allocation %s: %s.", cur.UUID, reason)
+		cur.State, cur.LastError, cur.Worker, cur.LeaseUntil = model.AllocError, &msg, "", time.Time{}
+		return tx.UpdateNodeAllocation(ctx, cur)
+	})
+}
+
+// diagnose explains why no node could be given to a: Ironic's sentence,
+// then how many nodes of the class were rejected for each reason.
+func (s *Service) diagnose(ctx context.Context, a model.NodeAllocation, tried int) (string, error) {
+	var nodes []model.Node
+	err := s.store.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		rc := a.ResourceClass
+		nodes, err = tx.ListNodes(ctx, store.NodeFilter{ResourceClass: &rc})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if tried > 0 {
+		return fmt.Sprintf("could not reserve any of %d suitable nodes: each was taken by another allocation first", tried), nil
+	}
+	counts := map[string]int{}
+	var order []string
+	note := func(why string) {
+		if counts[why] == 0 {
+			order = append(order, why)
+		}
+		counts[why]++
+	}
+	available := 0
+	for i := range nodes {
+		n := &nodes[i]
+		switch {
+		case len(a.CandidateNodes) > 0 && !contains(a.CandidateNodes, n.UUID):
+			note("not among the candidate nodes")
+		case n.ProvisionState != model.StateAvailable:
+			note(fmt.Sprintf("in provision state %s", n.ProvisionState))
+		case n.Maintenance:
+			note("in maintenance")
+		case n.PowerState == nil:
+			note("with no known power state (no power action yet)")
+		case n.InstanceUUID != nil:
+			note("associated with an instance")
+		case a.Owner != nil && *a.Owner != "" && deref(n.Owner) != *a.Owner && deref(n.Lessee) != *a.Owner:
+			note(fmt.Sprintf("neither owned nor leased by project %s", *a.Owner))
+		default:
+			available++
+			if m := missingTraits(n.Traits, a.Traits); len(m) > 0 {
+				note("lacking traits " + strings.Join(m, ", "))
+			}
+		}
+	}
+	var why []string
+	for _, k := range order {
+		why = append(why, fmt.Sprintf("%d %s", counts[k], k))
+	}
+	detail := ""
+	if len(why) > 0 {
+		detail = fmt.Sprintf(" (%d nodes of that class: %s)", len(nodes), strings.Join(why, ", "))
+	}
+	if available > 0 && len(a.Traits) > 0 {
+		return fmt.Sprintf("no suitable nodes have the requested traits %s%s", strings.Join(sorted(a.Traits), ", "), detail), nil
+	}
+	if len(a.CandidateNodes) > 0 {
+		return fmt.Sprintf("none of the requested nodes are available and match the resource class %s%s", a.ResourceClass, detail), nil
+	}
+	return fmt.Sprintf("no available nodes match the resource class %s%s", a.ResourceClass, detail), nil
+}
+
+func sorted(ss []string) []string {
+	out := append([]string(nil), ss...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,111 @@
+package model
+
+import "time"
+
+// Node is a bare-metal machine. It is also a resource provider (same UUID)
+// offering one unit of its resource class.
+type Node struct {
+	ID                   int64
+	UUID                 string
+	Name                 *string
+	Driver               string
+	ResourceClass        *string
+	ProvisionState       string
+	TargetProvisionState *string
+	PowerState           *string
+	TargetPowerState     *string
+	Maintenance          bool
+	MaintenanceReason    *string
+	InstanceUUID         *string
+	// AllocationID and AllocationUUID name the node's allocation (0/"" if none).
+	AllocationID   int64
+	AllocationUUID string
+	Owner          *string
+	Lessee         *string
+	Properties     map[string]any
+	Extra          map[string]any
+	InstanceInfo   map[string]any
+	DriverInfo     map[string]any
+	// Attrs holds the other node fields clients may set (interfaces,
+	// description, conductor group, ...) as they were given.
+	Attrs              map[string]any
+	Traits             []string
+	LastError          *string
+	ProvisionUpdatedAt time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Provision states of the bare-metal state machine (those allot's instant
+// fake driver passes through).
+const (
+	StateEnroll     = "enroll"
+	StateManageable = "manageable"
+	StateAvailable  = "available"
+	StateActive     = "active"
+	StateDeployFail = "deploy failed"
+	StateError      = "error"
+)
+
+// Power states.
+const (
+	PowerOn  = "power on"
+	PowerOff = "power off"
+)
+
+// Allocatable reports whether the node can be given to a new allocation:
+// available, with a known power state, not in maintenance, not associated
+// with an instance.
+func (n *Node) Allocatable() bool {
+	return n.ProvisionState == StateAvailable && n.PowerState != nil && !n.Maintenance && n.InstanceUUID == nil
+}
+
+// NodeAllocation is a request for one node of a resource class.
+type NodeAllocation struct {
+	ID             int64
+	UUID           string
+	Name           *string
+	NodeID         int64
+	NodeUUID       string
+	State          string
+	LastError      *string
+	ResourceClass  string
+	Traits         []string
+	CandidateNodes []string
+	Extra          map[string]any
+	Owner          *string
+	// Worker and LeaseUntil record which worker processes an allocating
+	// allocation, and until when; an expired lease may be taken over.
+	Worker     string
+	LeaseUntil time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Allocation states.
+const (
+	AllocAllocating = "allocating"
+	AllocActive     = "active"
+	AllocError      = "error"
+)
+
+// NodeResourceClass turns a node's resource class into the Placement class
+// that represents it: upper case, every other character than A-Z, 0-9 and
+// _ replaced by _, with the CUSTOM_ prefix (as Nova's Ironic driver does).
+func NodeResourceClass(rc string) string {
+	b := []byte(rc)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+		default:
+			b[i] = '_'
+		}
+	}
+	s := string(b)
+	if len(s) >= len(CustomPrefix) && s[:len(CustomPrefix)] == CustomPrefix {
+		return s
+	}
+	return CustomPrefix + s
+}
