@@ -59,7 +59,10 @@ embedded SQLite store or on PostgreSQL, and is a command-line client for both.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
+	clientOpts := newClientOptions()
+	clientOpts.register(root.PersistentFlags())
 	root.AddCommand(newServeCommand())
+	root.AddCommand(newPlacementCommand(clientOpts))
 	return root
 }
 

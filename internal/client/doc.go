@@ -1,0 +1,7 @@
+// Package client is a Go client for the APIs allot serves: the OpenStack
+// Placement API (any compatible endpoint, allot's or OpenStack's) and, later,
+// the Bare Metal API. It speaks only the published HTTP API: a Client knows a
+// base URL, a token (sent as X-Auth-Token) and the microversion to ask for,
+// and turns error bodies into *APIError values carrying the server's own
+// message. The CLI and the tests use it.
+package client
