@@ -16,3 +16,14 @@ func TestMain(m *testing.M) {
 	testpg.Stop()
 	os.Exit(code)
 }
+
+// skipOrFail skips a scenario whose client is not installed, unless
+// ALLOT_REQUIRE_CLIENTS is set (CI sets it, having installed the clients):
+// then a missing client is a failure, never a silent skip.
+func skipOrFail(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("ALLOT_REQUIRE_CLIENTS") != "" {
+		t.Fatal(why + " (ALLOT_REQUIRE_CLIENTS is set)")
+	}
+	t.Skip(why)
+}

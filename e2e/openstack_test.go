@@ -25,7 +25,7 @@ func newOpenstackCLI(t *testing.T, endpoint string) *openstackCLI {
 	t.Helper()
 	bin, err := exec.LookPath("openstack")
 	if err != nil {
-		t.Skip("the openstack command is not installed (apt-get install python3-openstackclient python3-osc-placement): skipping the OpenStack CLI scenario")
+		skipOrFail(t, "the openstack command is not installed (apt-get install python3-openstackclient python3-osc-placement): skipping the OpenStack CLI scenario")
 	}
 	env := []string{"HOME=" + t.TempDir(), "LANG=C.UTF-8"}
 	for _, kv := range os.Environ() {
