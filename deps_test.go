@@ -16,8 +16,9 @@ import (
 // handlers never reach the store; the engine and the query parser do no I/O.
 var allowed = map[string][]string{
 	"cmd/allot":                 {"internal/cli"},
-	"internal/cli":              {"internal/api", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi"},
+	"internal/cli":              {"internal/api", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi", "internal/loadgen"},
 	"internal/client":           {"internal/model"},
+	"internal/loadgen":          {"internal/client", "internal/model"},
 	"internal/api":              {"internal/model"},
 	"internal/api/placementapi": {"internal/api", "internal/engine", "internal/model", "internal/placement", "internal/query", "internal/store"},
 	"internal/api/baremetalapi": {"internal/api", "internal/model", "internal/baremetal", "internal/query"},

@@ -62,6 +62,7 @@ embedded SQLite store or on PostgreSQL, and is a command-line client for both.
 	clientOpts := newClientOptions()
 	clientOpts.register(root.PersistentFlags())
 	root.AddCommand(newServeCommand())
+	root.AddCommand(newBenchCommand())
 	root.AddCommand(newPlacementCommand(clientOpts))
 	return root
 }

@@ -113,6 +113,7 @@ func (s *Service) WriteAllocations(ctx context.Context, reqs []ConsumerAllocatio
 type consumerWrite struct {
 	req      *ConsumerAllocations
 	consumer model.Consumer
+	created  bool // by this transaction: it has no allocations yet
 	existing []store.ProviderAllocation
 }
 
@@ -155,27 +156,48 @@ func writeAllocations(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocati
 		if found[w] {
 			continue
 		}
-		created, err := tx.CreateConsumer(ctx, w.req.ConsumerUUID, w.req.ProjectID, w.req.UserID, w.req.ConsumerType)
+		// A new consumer that gets allocations ends this write at
+		// generation 1: insert it so, rather than insert and update.
+		gen := int64(0)
+		if len(w.req.Allocations) > 0 {
+			gen = 1
+		}
+		c, created, err := tx.CreateConsumer(ctx, w.req.ConsumerUUID, w.req.ProjectID, w.req.UserID, w.req.ConsumerType, gen)
 		if err != nil {
 			return err
-		}
-		c, ok, err := tx.Consumer(ctx, w.req.ConsumerUUID, true)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("consumer %s vanished right after its creation", w.req.ConsumerUUID)
 		}
 		if !created {
 			// A concurrent writer created it between our read and insert.
+			var ok bool
+			if c, ok, err = tx.Consumer(ctx, w.req.ConsumerUUID, true); err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("consumer %s vanished right after its creation", w.req.ConsumerUUID)
+			}
 			if err := checkConsumerGeneration(w.req, c, true); err != nil {
 				return err
 			}
 		}
-		w.consumer = c
+		w.consumer, w.created = c, created
 	}
 
-	// Providers and classes named in the request.
+	// Current allocations of the consumers that existed before.
+	anyExisting := false
+	for _, w := range writes {
+		if w.consumer.ID != 0 && !w.created {
+			var err error
+			if w.existing, err = tx.ConsumerAllocations(ctx, w.consumer.ID); err != nil {
+				return err
+			}
+		}
+		anyExisting = anyExisting || len(w.existing) > 0
+	}
+
+	// Providers and classes named in the request. Every provider involved
+	// is locked in id order (a fixed order, so writers cannot deadlock):
+	// with no existing allocations, the providers named are all of them
+	// and are read and locked in one query.
 	var uuids, classes []string
 	for _, w := range writes {
 		for _, pr := range w.req.Allocations {
@@ -185,7 +207,13 @@ func writeAllocations(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocati
 			}
 		}
 	}
-	providers, err := tx.ProvidersByUUID(ctx, uuids)
+	var providers map[string]model.Provider
+	var err error
+	if anyExisting {
+		providers, err = tx.ProvidersByUUID(ctx, uuids)
+	} else {
+		providers, err = tx.LockProvidersByUUID(ctx, uuids)
+	}
 	if err != nil {
 		return err
 	}
@@ -207,15 +235,8 @@ func writeAllocations(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocati
 			}
 		}
 	}
-
-	// Current allocations, then lock every provider involved in id order.
 	var ids []int64
 	for _, w := range writes {
-		if w.consumer.ID != 0 {
-			if w.existing, err = tx.ConsumerAllocations(ctx, w.consumer.ID); err != nil {
-				return err
-			}
-		}
 		for _, a := range w.existing {
 			ids = append(ids, a.ProviderID)
 		}
@@ -223,9 +244,15 @@ func writeAllocations(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocati
 	for _, p := range providers {
 		ids = append(ids, p.ID)
 	}
-	locked, err := tx.LockProviders(ctx, ids)
-	if err != nil {
-		return err
+	locked := make(map[int64]model.Provider, len(providers))
+	if anyExisting {
+		if locked, err = tx.LockProviders(ctx, ids); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range providers {
+			locked[p.ID] = p
+		}
 	}
 	invs, err := tx.InventoriesOf(ctx, ids)
 	if err != nil {
@@ -317,6 +344,9 @@ func writeAllocations(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocati
 				return err
 			}
 			continue
+		}
+		if w.created {
+			continue // inserted with its final project, user, type and generation
 		}
 		if _, err := tx.UpdateConsumer(ctx, w.consumer, w.req.ProjectID, w.req.UserID, w.req.ConsumerType); err != nil {
 			return err

@@ -26,12 +26,11 @@ func scanConsumer(sc interface{ Scan(...any) error }) (model.Consumer, error) {
 // Consumer returns the consumer with that uuid; ok is false if none. With
 // lock, its row is locked until the end of a write transaction.
 func (t *Tx) Consumer(ctx context.Context, uuid string, lock bool) (c model.Consumer, ok bool, err error) {
-	if lock && !t.readOnly && t.s.d.forUpdate() != "" {
-		if _, err := t.exec(ctx, `SELECT id FROM consumers WHERE uuid = $1`+t.s.d.forUpdate(), uuid); err != nil {
-			return c, false, err
-		}
+	q := `SELECT ` + consumerColumns + consumerFrom + ` WHERE c.uuid = $1`
+	if lock {
+		q += t.lockRowsOf("c")
 	}
-	c, err = scanConsumer(t.queryRow(ctx, `SELECT `+consumerColumns+consumerFrom+` WHERE c.uuid = $1`, uuid))
+	c, err = scanConsumer(t.queryRow(ctx, q, uuid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
@@ -40,10 +39,21 @@ func (t *Tx) Consumer(ctx context.Context, uuid string, lock bool) (c model.Cons
 
 // ensureNamed returns the id of an external name in a lookup table
 // (projects, users, consumer_types), creating it if needed.
+//
+// These rows are never deleted, so ids are cached per store once a
+// transaction that saw them commits (see Store.names).
 func (t *Tx) ensureNamed(ctx context.Context, table, column, value string) (int64, error) {
+	key := nameKey{table, value}
+	if id, ok := t.s.names.get(key); ok {
+		return id, nil
+	}
+	if id, ok := t.names[key]; ok {
+		return id, nil
+	}
 	var id int64
 	err := t.queryRow(ctx, `SELECT id FROM `+table+` WHERE `+column+` = $1`, value).Scan(&id)
 	if err == nil {
+		t.rememberName(key, id)
 		return id, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -60,35 +70,43 @@ func (t *Tx) ensureNamed(ctx context.Context, table, column, value string) (int6
 		return 0, err
 	}
 	err = t.queryRow(ctx, `SELECT id FROM `+table+` WHERE `+column+` = $1`, value).Scan(&id)
+	if err == nil {
+		t.rememberName(key, id)
+	}
 	return id, err
 }
 
-// CreateConsumer creates a consumer with generation 0. created is false if
-// a concurrent writer created it first; the caller then re-reads it.
-func (t *Tx) CreateConsumer(ctx context.Context, uuid, project, user, consumerType string) (created bool, err error) {
+// CreateConsumer creates a consumer with the given generation and returns
+// it. created is false if a concurrent writer created it first; the caller
+// then re-reads it.
+func (t *Tx) CreateConsumer(ctx context.Context, uuid, project, user, consumerType string, generation int64) (c model.Consumer, created bool, err error) {
 	pid, err := t.ensureNamed(ctx, "projects", "external_id", project)
 	if err != nil {
-		return false, err
+		return c, false, err
 	}
 	uid, err := t.ensureNamed(ctx, "users", "external_id", user)
 	if err != nil {
-		return false, err
+		return c, false, err
 	}
 	var typ any
 	if consumerType != "" {
 		id, err := t.ensureNamed(ctx, "consumer_types", "name", consumerType)
 		if err != nil {
-			return false, err
+			return c, false, err
 		}
 		typ = id
 	}
-	res, err := t.exec(ctx, `INSERT INTO consumers (uuid, project_id, user_id, consumer_type_id, generation, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, 0, $5, $5) ON CONFLICT (uuid) DO NOTHING`, uuid, pid, uid, typ, micros(t.now))
-	if err != nil {
-		return false, err
+	err = t.queryRow(ctx, `INSERT INTO consumers (uuid, project_id, user_id, consumer_type_id, generation, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (uuid) DO NOTHING RETURNING id`, uuid, pid, uid, typ, generation, micros(t.now)).Scan(&c.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	if err != nil {
+		return c, false, err
+	}
+	c.UUID, c.ProjectID, c.UserID, c.ConsumerType, c.Generation = uuid, project, user, consumerType, generation
+	c.CreatedAt, c.UpdatedAt = t.now, t.now
+	return c, true, nil
 }
 
 // UpdateConsumer sets a consumer's project, user and (when consumerType is

@@ -148,12 +148,11 @@ func (t *Tx) NodeBy(ctx context.Context, column string, value any, lock bool) (n
 	default:
 		return n, false, fmt.Errorf("NodeBy: bad column %q", column)
 	}
-	if lock && !t.readOnly && t.s.d.forUpdate() != "" {
-		if _, err := t.exec(ctx, `SELECT id FROM nodes WHERE `+column+` = $1`+t.s.d.forUpdate(), value); err != nil {
-			return n, false, err
-		}
+	where := `WHERE n.` + column + ` = $1`
+	if lock {
+		where += t.lockRowsOf("n")
 	}
-	ns, err := t.nodes(ctx, `WHERE n.`+column+` = $1`, value)
+	ns, err := t.nodes(ctx, where, value)
 	if err != nil || len(ns) == 0 {
 		return n, false, err
 	}

@@ -59,12 +59,11 @@ func (t *Tx) NodeAllocationBy(ctx context.Context, column string, value any, loc
 	default:
 		return a, false, fmt.Errorf("NodeAllocationBy: bad column %q", column)
 	}
-	if lock && !t.readOnly && t.s.d.forUpdate() != "" {
-		if _, err := t.exec(ctx, `SELECT id FROM node_allocations WHERE `+column+` = $1`+t.s.d.forUpdate(), value); err != nil {
-			return a, false, err
-		}
+	where := `WHERE a.` + column + ` = $1`
+	if lock {
+		where += t.lockRowsOf("a")
 	}
-	as, err := t.allocationsWhere(ctx, `WHERE a.`+column+` = $1`, value)
+	as, err := t.allocationsWhere(ctx, where, value)
 	if err != nil || len(as) == 0 {
 		return a, false, err
 	}

@@ -44,12 +44,8 @@ func (t *Tx) providers(ctx context.Context, where string, args ...any) ([]model.
 // With lock, the row is locked until the end of a write transaction.
 func (t *Tx) ProviderByUUID(ctx context.Context, uuid string, lock bool) (p model.Provider, ok bool, err error) {
 	q := `SELECT ` + providerColumns + providerFrom + ` WHERE p.uuid = $1`
-	if lock && !t.readOnly {
-		// Lock only the provider row itself (PostgreSQL refuses FOR UPDATE
-		// on the nullable side of an outer join).
-		if _, err := t.exec(ctx, `SELECT id FROM resource_providers WHERE uuid = $1`+t.s.d.forUpdate(), uuid); err != nil {
-			return p, false, err
-		}
+	if lock {
+		q += t.lockRowsOf("p") // only the provider's row, not its parent's or root's
 	}
 	p, err = scanProvider(t.queryRow(ctx, q, uuid))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -74,6 +70,40 @@ func (t *Tx) ProvidersByUUID(ctx context.Context, uuids []string) (map[string]mo
 	return out, nil
 }
 
+// LockProvidersByUUID is ProvidersByUUID that also locks the rows, in id
+// order, until the end of the write transaction.
+func (t *Tx) LockProvidersByUUID(ctx context.Context, uuids []string) (map[string]model.Provider, error) {
+	out := map[string]model.Provider{}
+	uuids = uniqueStrings(uuids)
+	if len(uuids) == 0 {
+		return out, nil
+	}
+	if len(uuids) > 500 {
+		// Locks taken chunk by chunk would not be in one id order.
+		byUUID, err := t.ProvidersByUUID(ctx, uuids)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]int64, 0, len(byUUID))
+		for _, p := range byUUID {
+			ids = append(ids, p.ID)
+		}
+		locked, err := t.LockProviders(ctx, ids)
+		for _, p := range locked {
+			out[p.UUID] = p
+		}
+		return out, err
+	}
+	ps, err := t.providers(ctx, `WHERE p.uuid IN (`+placeholders(1, len(uuids))+`) ORDER BY p.id`+t.lockRowsOf("p"), stringArgs(uuids)...)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		out[p.UUID] = p
+	}
+	return out, nil
+}
+
 // LockProviders locks the rows of these providers in id order (a fixed
 // order, so that concurrent writers cannot deadlock) and returns them with
 // their current generations, keyed by id.
@@ -82,12 +112,8 @@ func (t *Tx) LockProviders(ctx context.Context, ids []int64) (map[int64]model.Pr
 	out := make(map[int64]model.Provider, len(ids))
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		if !t.readOnly && t.s.d.forUpdate() != "" {
-			if _, err := t.exec(ctx, `SELECT id FROM resource_providers WHERE id IN (`+placeholders(1, len(chunk))+`) ORDER BY id`+t.s.d.forUpdate(), int64Args(chunk)...); err != nil {
-				return nil, err
-			}
-		}
-		ps, err := t.providers(ctx, `WHERE p.id IN (`+placeholders(1, len(chunk))+`)`, int64Args(chunk)...)
+		// Rows are locked as the sorted result is produced: in id order.
+		ps, err := t.providers(ctx, `WHERE p.id IN (`+placeholders(1, len(chunk))+`) ORDER BY p.id`+t.lockRowsOf("p"), int64Args(chunk)...)
 		if err != nil {
 			return nil, err
 		}
@@ -207,6 +233,19 @@ func (t *Tx) BumpGeneration(ctx context.Context, id, expected int64) (int64, err
 	}
 	t.Touch(id)
 	return expected + 1, nil
+}
+
+// uniqueStrings returns ss without repetitions, in first-seen order.
+func uniqueStrings(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func sortedUnique(ids []int64) []int64 {

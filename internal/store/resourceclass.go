@@ -47,10 +47,20 @@ func (t *Tx) ResourceClass(ctx context.Context, name string) (rc model.ResourceC
 // missing from the map.
 func (t *Tx) ResourceClassIDs(ctx context.Context, names []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(names))
-	if len(names) == 0 {
+	// Standard classes have fixed ids (seeded by the migrations, never
+	// deleted): only custom names need the table.
+	var custom []string
+	for _, n := range names {
+		if id, ok := model.StandardResourceClassID(n); ok {
+			out[n] = int64(id)
+		} else {
+			custom = append(custom, n)
+		}
+	}
+	if len(custom) == 0 {
 		return out, nil
 	}
-	rows, err := t.query(ctx, `SELECT id, name FROM resource_classes WHERE name IN (`+placeholders(1, len(names))+`)`, stringArgs(names)...)
+	rows, err := t.query(ctx, `SELECT id, name FROM resource_classes WHERE name IN (`+placeholders(1, len(custom))+`)`, stringArgs(custom)...)
 	if err != nil {
 		return nil, err
 	}

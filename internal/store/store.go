@@ -51,6 +51,7 @@ type Store struct {
 	path    string // SQLite database file
 	revMu   sync.Mutex
 	revSeen revisionMark
+	names   nameCache
 }
 
 // revisionMark is what Revision last observed.
@@ -201,6 +202,9 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	if len(tx.touched) > 0 || tx.global {
 		s.writes.Add(1)
 	}
+	if len(tx.names) > 0 {
+		s.names.addAll(tx.names)
+	}
 	return nil
 }
 
@@ -228,7 +232,13 @@ func (s *Store) readOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *T
 	}
 	defer sqlTx.Rollback()
 	tx := &Tx{s: s, tx: sqlTx, now: time.Now().UTC().Truncate(time.Microsecond), readOnly: true}
-	return fn(tx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if len(tx.names) > 0 {
+		s.names.addAll(tx.names) // rows a read sees are committed
+	}
+	return nil
 }
 
 // classify turns a lost database connection into a KindUnavailable error

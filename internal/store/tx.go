@@ -18,6 +18,9 @@ type Tx struct {
 	readOnly bool
 	touched  map[int64]struct{}
 	global   bool
+	// names are lookup-table ids seen by this transaction, cached by the
+	// store when it commits.
+	names map[nameKey]int64
 }
 
 // Now is the transaction's timestamp, used for created_at/updated_at.

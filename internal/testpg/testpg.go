@@ -32,7 +32,7 @@ var (
 	once     sync.Once
 	adminDSN string
 	startErr error
-	cluster  *localCluster
+	cluster  *Cluster
 	counter  atomic.Int64
 )
 
@@ -70,7 +70,7 @@ func DSN(t testing.TB) string {
 // Stop shuts down a cluster this package started; call it from TestMain.
 func Stop() {
 	if cluster != nil {
-		cluster.stop()
+		cluster.Stop()
 	}
 }
 
@@ -89,7 +89,7 @@ func start() {
 		startErr = ping(dsn)
 		return
 	}
-	cluster, startErr = startCluster()
+	cluster, startErr = StartCluster()
 	if startErr == nil {
 		adminDSN = cluster.dsn
 	}
@@ -106,11 +106,59 @@ func ping(dsn string) error {
 	return db.PingContext(ctx)
 }
 
-type localCluster struct {
+// Cluster is a throwaway PostgreSQL cluster started from the machine's
+// binaries, for tests that need one of their own (for instance to restart
+// it under load). Its data is thrown away on Stop. fsync is off (nothing
+// survives a machine crash) but commits are synchronous, so every commit
+// acknowledged to a client survives a Restart.
+type Cluster struct {
 	dir    string
+	data   string
 	pgCtl  string
+	opts   string
 	dsn    string
 	asUser *syscall.Credential
+}
+
+// DSN returns the DSN of database db in the cluster (as superuser).
+func (c *Cluster) DSN(db string) string { return withDatabase(c.dsn, db) }
+
+// CreateDatabase creates an empty database and returns its DSN.
+func (c *Cluster) CreateDatabase(name string) (string, error) {
+	admin, err := sql.Open("pgx", c.dsn)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	return c.DSN(name), nil
+}
+
+// Restart stops the server the way an operator's restart does (fast
+// shutdown: clients are disconnected, committed work is kept) and starts
+// it again on the same port, after pause.
+func (c *Cluster) Restart(pause time.Duration) error {
+	if out, err := c.run(c.pgCtl, "-D", c.data, "-m", "fast", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %v: %s", err, out)
+	}
+	time.Sleep(pause)
+	return c.start()
+}
+
+// Stop shuts the cluster down and deletes its files.
+func (c *Cluster) Stop() {
+	c.run(c.pgCtl, "-D", c.data, "-m", "immediate", "-w", "stop")
+	os.RemoveAll(c.dir)
+}
+
+func (c *Cluster) start() error {
+	if out, err := c.run(c.pgCtl, "-D", c.data, "-o", c.opts, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "start"); err != nil {
+		logText, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+		return fmt.Errorf("pg_ctl start: %v: %s %s", err, out, logText)
+	}
+	return ping(c.dsn)
 }
 
 func pgBinDir() (string, error) {
@@ -130,7 +178,9 @@ func pgBinDir() (string, error) {
 	return "", fmt.Errorf("no PostgreSQL binaries (initdb, pg_ctl) found")
 }
 
-func startCluster() (*localCluster, error) {
+// StartCluster initialises and starts a new cluster in a temporary
+// directory, as the "postgres" user when running as root.
+func StartCluster() (*Cluster, error) {
 	bin, err := pgBinDir()
 	if err != nil {
 		return nil, err
@@ -139,7 +189,7 @@ func startCluster() (*localCluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &localCluster{dir: dir, pgCtl: filepath.Join(bin, "pg_ctl")}
+	c := &Cluster{dir: dir, data: filepath.Join(dir, "data"), pgCtl: filepath.Join(bin, "pg_ctl")}
 	if os.Geteuid() == 0 {
 		// initdb refuses to run as root: run the cluster as "postgres".
 		u, err := user.Lookup("postgres")
@@ -153,28 +203,23 @@ func startCluster() (*localCluster, error) {
 			return nil, err
 		}
 	}
-	data := filepath.Join(dir, "data")
-	if out, err := c.run(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
+	if out, err := c.run(filepath.Join(bin, "initdb"), "-D", c.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
 		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300", port, dir)
-	if out, err := c.run(c.pgCtl, "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
-		logText, _ := os.ReadFile(filepath.Join(dir, "log"))
-		return nil, fmt.Errorf("pg_ctl start: %v: %s %s", err, out, logText)
-	}
+	c.opts = fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300", port, dir)
 	c.dsn = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	if err := ping(c.dsn); err != nil {
-		c.stop()
+	if err := c.start(); err != nil {
+		c.Stop()
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *localCluster) run(name string, args ...string) (string, error) {
+func (c *Cluster) run(name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = c.dir
 	if c.asUser != nil {
@@ -183,11 +228,6 @@ func (c *localCluster) run(name string, args ...string) (string, error) {
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
-}
-
-func (c *localCluster) stop() {
-	c.run(c.pgCtl, "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop")
-	os.RemoveAll(c.dir)
 }
 
 func freePort() (int, error) {

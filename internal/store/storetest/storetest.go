@@ -343,17 +343,20 @@ func testConsumersAndAllocations(t *testing.T, s *store.Store) {
 		if err := tx.InsertInventory(ctx, p.ID, int64(vcpu), model.DefaultInventory("VCPU", 8)); err != nil {
 			return err
 		}
-		created, err := tx.CreateConsumer(ctx, cu, "proj", "user", "INSTANCE")
+		made, created, err := tx.CreateConsumer(ctx, cu, "proj", "user", "INSTANCE", 0)
 		if !created || err != nil {
 			t.Fatalf("create consumer: %v %v", created, err)
 		}
-		created, err = tx.CreateConsumer(ctx, cu, "proj", "user", "")
+		_, created, err = tx.CreateConsumer(ctx, cu, "proj", "user", "", 0)
 		if created {
 			t.Error("a consumer was created twice")
 		}
 		c, ok, err := tx.Consumer(ctx, cu, true)
 		if !ok {
 			t.Fatal("consumer not found")
+		}
+		if c.ID != made.ID || c.ProjectID != "proj" || c.UserID != "user" || c.ConsumerType != "INSTANCE" || c.Generation != 0 {
+			t.Errorf("created consumer %+v, read back %+v", made, c)
 		}
 		if err := tx.InsertAllocation(ctx, p.ID, c.ID, int64(vcpu), 3); err != nil {
 			return err
