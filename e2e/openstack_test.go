@@ -1,65 +1,18 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
-	"time"
 
 	"allot/internal/testserver"
 )
 
-// openstackCLI runs the real OpenStack client (python3-openstackclient with
-// osc-placement) against a Placement endpoint, without Keystone.
-type openstackCLI struct {
-	t        *testing.T
-	bin      string
-	endpoint string
-	env      []string
-}
-
-func newOpenstackCLI(t *testing.T, endpoint string) *openstackCLI {
+// newOpenstackCLI runs the real OpenStack client (python3-openstackclient
+// with osc-placement) against a Placement endpoint, as the admin.
+func newOpenstackCLI(t *testing.T, endpoint string) *pythonCLI {
 	t.Helper()
-	bin, err := exec.LookPath("openstack")
-	if err != nil {
-		skipOrFail(t, "the openstack command is not installed (apt-get install python3-openstackclient python3-osc-placement): skipping the OpenStack CLI scenario")
-	}
-	env := []string{"HOME=" + t.TempDir(), "LANG=C.UTF-8"}
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PATH=") {
-			env = append(env, kv)
-		}
-	}
-	return &openstackCLI{t: t, bin: bin, endpoint: endpoint, env: env}
-}
-
-// run runs one openstack command and returns its stdout; it fails the test
-// unless the command succeeds.
-func (o *openstackCLI) run(args ...string) string {
-	o.t.Helper()
-	full := append([]string{"--os-auth-type", "admin_token", "--os-token", "admin",
-		"--os-endpoint", o.endpoint, "--os-placement-api-version", "1.39"}, args...)
-	cmd := exec.Command(o.bin, full...)
-	cmd.Env = o.env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		o.t.Fatalf("openstack %s: %v (%s)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, time.Since(start), out.String(), errb.String())
-	}
-	return out.String()
-}
-
-// runJSON runs a command with -f json and decodes its output.
-func (o *openstackCLI) runJSON(out any, args ...string) {
-	o.t.Helper()
-	text := o.run(append(args, "-f", "json")...)
-	if err := json.Unmarshal([]byte(text), out); err != nil {
-		o.t.Fatalf("openstack %s: decode %q: %v", strings.Join(args, " "), text, err)
-	}
+	return newPythonCLI(t, "openstack", "apt-get install python3-openstackclient python3-osc-placement",
+		"--os-auth-type", "admin_token", "--os-token", "admin", "--os-endpoint", endpoint, "--os-placement-api-version", "1.39")
 }
 
 // TestOpenStackCLI drives allot with the unmodified OpenStack client

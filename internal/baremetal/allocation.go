@@ -275,6 +275,27 @@ func releaseAllocation(ctx context.Context, tx *store.Tx, a *model.NodeAllocatio
 	return nil
 }
 
+// dropNodeAllocation deletes the allocation node n holds, if any (node
+// undeploy, node delete, removing instance_uuid): the claim is released
+// and n forgets it. The caller saves n (or deletes it).
+func dropNodeAllocation(ctx context.Context, tx *store.Tx, n *model.Node) error {
+	if n.AllocationID == 0 {
+		return nil
+	}
+	a, ok, err := tx.NodeAllocationBy(ctx, "id", n.AllocationID, true)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		n.AllocationID = 0
+		return nil
+	}
+	if err := releaseAllocation(ctx, tx, &a, n); err != nil {
+		return err
+	}
+	return tx.DeleteNodeAllocation(ctx, a.ID)
+}
+
 // deleteNodeProvider removes a deleted node's provider.
 func deleteNodeProvider(ctx context.Context, tx *store.Tx, uuid string) error {
 	return placement.DeleteNodeProvider(ctx, tx, uuid)

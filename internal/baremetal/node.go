@@ -342,18 +342,8 @@ func (s *Service) checkInstanceChange(ctx context.Context, tx *store.Tx, before,
 	if !instanceRemovalStates[before.ProvisionState] && !before.Maintenance {
 		return model.Conflict("Node %s with an allocation can not have instance_uuid removed unless it is in one of allowed (enroll, inspecting, inspect wait, manageable, available) states or in maintenance mode.", before.UUID)
 	}
-	a, ok, err := tx.NodeAllocationBy(ctx, "id", before.AllocationID, true)
-	if err != nil {
-		return err
-	}
-	if ok {
-		if err := releaseAllocation(ctx, tx, &a, after); err != nil {
-			return err
-		}
-		return tx.DeleteNodeAllocation(ctx, a.ID)
-	}
-	after.AllocationID = 0
-	return nil
+	after.AllocationID = before.AllocationID
+	return dropNodeAllocation(ctx, tx, after)
 }
 
 // deleteAllowedStates are the provision states a node may be deleted in
@@ -375,17 +365,8 @@ func (s *Service) DeleteNode(ctx context.Context, ident string) error {
 		if !deleteAllowedStates[n.ProvisionState] && !n.Maintenance {
 			return model.Conflict("Can not delete node %s while it is in provision state %q: move it to manageable or available, or set maintenance mode, first.", n.UUID, n.ProvisionState)
 		}
-		if n.AllocationID != 0 {
-			if a, ok, err := tx.NodeAllocationBy(ctx, "id", n.AllocationID, true); err != nil {
-				return err
-			} else if ok {
-				if err := releaseAllocation(ctx, tx, &a, &n); err != nil {
-					return err
-				}
-				if err := tx.DeleteNodeAllocation(ctx, a.ID); err != nil {
-					return err
-				}
-			}
+		if err := dropNodeAllocation(ctx, tx, &n); err != nil {
+			return err
 		}
 		if err := tx.DeleteNode(ctx, n.ID); err != nil {
 			return err

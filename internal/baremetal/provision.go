@@ -49,17 +49,8 @@ func (s *Service) SetProvisionState(ctx context.Context, ident, verb string) err
 			return model.BadRequest("The requested action %q can not be performed on node %q while it is in state %q.", verb, n.UUID, n.ProvisionState)
 		}
 		if tr.undeploy {
-			if n.AllocationID != 0 {
-				if a, ok, err := tx.NodeAllocationBy(ctx, "id", n.AllocationID, true); err != nil {
-					return err
-				} else if ok {
-					if err := releaseAllocation(ctx, tx, &a, &n); err != nil {
-						return err
-					}
-					if err := tx.DeleteNodeAllocation(ctx, a.ID); err != nil {
-						return err
-					}
-				}
+			if err := dropNodeAllocation(ctx, tx, &n); err != nil {
+				return err
 			}
 			n.InstanceUUID = nil
 			n.AllocationID = 0

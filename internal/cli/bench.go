@@ -13,15 +13,13 @@ import (
 
 // newBenchCommand builds "allot bench": the project's own load tool.
 func newBenchCommand() *cobra.Command {
-	bench := &cobra.Command{
+	return groupCommand(&cobra.Command{
 		Use:   "bench",
 		Short: "Load tools: measure a Placement deployment (allot's or OpenStack's) under scheduler-like load",
 		Long: `Load tools that drive Placement endpoints over HTTP the way schedulers do and
 report throughput, latency percentiles and errors by kind. Give several
 --placement-url (or a comma list) to spread the workers over replicas.`,
-	}
-	bench.AddCommand(newBenchClaimsCommand())
-	return bench
+	}, newBenchClaimsCommand())
 }
 
 func newBenchClaimsCommand() *cobra.Command {

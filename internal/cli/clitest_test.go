@@ -35,12 +35,18 @@ type cliResult struct {
 	code           int
 }
 
-// runCLI runs the allot command tree in-process against the Placement API
-// at url.
+// runCLI runs the allot command tree in-process against the API at url:
+// "allot placement ..." gets --placement-url url, "allot baremetal ..."
+// --baremetal-url url; other commands run as given.
 func runCLI(t *testing.T, url string, args ...string) cliResult {
 	t.Helper()
 	var out, errb bytes.Buffer
-	full := append([]string{"--placement-url", url}, args...)
+	full := args
+	if len(args) > 0 {
+		if flag, ok := map[string]string{"placement": "--placement-url", "baremetal": "--baremetal-url"}[args[0]]; ok {
+			full = append([]string{args[0], flag, url}, args[1:]...)
+		}
+	}
 	code := Execute(full, &out, &errb)
 	return cliResult{stdout: out.String(), stderr: errb.String(), code: code}
 }

@@ -17,21 +17,23 @@ import (
 // Defaults of the client commands' global flags.
 const (
 	defaultPlacementURL = client.DefaultPlacementURL
-	defaultBaremetalURL = "http://127.0.0.1:6385"
+	defaultBaremetalURL = client.DefaultBaremetalURL
 	defaultToken        = "admin"
 )
 
 // clientOptions are the global flags of the client commands ("allot
-// placement ...", later "allot baremetal ..."), as the OpenStack client has
-// them. A flag left unset takes its environment variable, then its default.
+// placement ..." and "allot baremetal ..."), as the OpenStack client has
+// them. They are persistent flags of the two group commands, so that
+// "allot serve" does not show them. A flag left unset takes its environment
+// variable, then its default.
 type clientOptions struct {
 	placementURL     string
 	baremetalURL     string
 	placementVersion string
 	baremetalVersion string
 	token            string
+	baremetalToken   string
 	out              outputOptions
-	flags            *pflag.FlagSet
 }
 
 // newClientOptions returns the options with their defaults.
@@ -39,24 +41,37 @@ func newClientOptions() *clientOptions {
 	return &clientOptions{out: outputOptions{width: terminalWidth}}
 }
 
-// register adds the global flags to fs (the root's persistent flags).
-func (o *clientOptions) register(fs *pflag.FlagSet) {
-	o.flags = fs
+// registerPlacement adds the Placement client's global flags to fs (the
+// persistent flags of "allot placement").
+func (o *clientOptions) registerPlacement(fs *pflag.FlagSet) {
 	fs.StringVar(&o.placementURL, "placement-url", defaultPlacementURL, "`URL` of the Placement API [ALLOT_PLACEMENT_URL]")
-	fs.StringVar(&o.baremetalURL, "baremetal-url", defaultBaremetalURL, "`URL` of the Bare Metal API [ALLOT_BAREMETAL_URL]")
 	fs.StringVar(&o.placementVersion, "os-placement-api-version", client.Latest, "Placement microversion to request: `X.Y` or latest [OS_PLACEMENT_API_VERSION]")
-	fs.StringVar(&o.baremetalVersion, "os-baremetal-api-version", client.Latest, "Bare Metal microversion to request: `X.Y` or latest [OS_BAREMETAL_API_VERSION]")
 	fs.StringVar(&o.token, "token", defaultToken, "authentication `TOKEN`, sent as X-Auth-Token [OS_TOKEN]")
+	o.registerOutput(fs)
+}
+
+// registerBaremetal adds the Bare Metal client's global flags to fs (the
+// persistent flags of "allot baremetal"). The API needs no token (Ironic
+// noauth), so none is sent unless given.
+func (o *clientOptions) registerBaremetal(fs *pflag.FlagSet) {
+	fs.StringVar(&o.baremetalURL, "baremetal-url", defaultBaremetalURL, "`URL` of the Bare Metal API [ALLOT_BAREMETAL_URL]")
+	fs.StringVar(&o.baremetalVersion, "os-baremetal-api-version", client.Latest, "Bare Metal microversion to request: `X.Y` or latest [OS_BAREMETAL_API_VERSION]")
+	fs.StringVar(&o.baremetalToken, "token", "", "authentication `TOKEN`, sent as X-Auth-Token when given [OS_TOKEN]")
+	o.registerOutput(fs)
+}
+
+// registerOutput adds the output flags to fs.
+func (o *clientOptions) registerOutput(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.out.format, "format", "f", formatTable, "output `FORMAT`: table, json, yaml, value or csv")
 	fs.StringArrayVarP(&o.out.columns, "column", "c", nil, "show only this `COLUMN` (repeatable, shown in the order given)")
 	fs.BoolVar(&o.out.fitWidth, "fit-width", false, "wrap table columns to fit the terminal's width")
 	fs.IntVar(&o.out.maxWidth, "max-width", 0, "wrap table columns to fit `N` characters (implies --fit-width)")
 }
 
-// setting returns a flag's value: the flag when given, else the environment
-// variable when set, else the flag's default.
-func (o *clientOptions) setting(flag, env, value string) string {
-	if o.flags != nil && o.flags.Changed(flag) {
+// setting returns a flag's value: the flag when given on cmd's command
+// line, else the environment variable when set, else the flag's default.
+func setting(cmd *cobra.Command, flag, env, value string) string {
+	if cmd != nil && cmd.Flags().Changed(flag) {
 		return value
 	}
 	if v := os.Getenv(env); v != "" {
@@ -66,16 +81,29 @@ func (o *clientOptions) setting(flag, env, value string) string {
 }
 
 // placement returns a client for the Placement API the flags name.
-func (o *clientOptions) placement() (*client.Placement, error) {
-	p, err := client.NewPlacement(o.setting("placement-url", "ALLOT_PLACEMENT_URL", o.placementURL), client.Options{
-		Token:     o.setting("token", "OS_TOKEN", o.token),
-		Version:   o.setting("os-placement-api-version", "OS_PLACEMENT_API_VERSION", o.placementVersion),
+func (o *clientOptions) placement(cmd *cobra.Command) (*client.Placement, error) {
+	p, err := client.NewPlacement(setting(cmd, "placement-url", "ALLOT_PLACEMENT_URL", o.placementURL), client.Options{
+		Token:     setting(cmd, "token", "OS_TOKEN", o.token),
+		Version:   setting(cmd, "os-placement-api-version", "OS_PLACEMENT_API_VERSION", o.placementVersion),
 		UserAgent: "allot",
 	})
 	if err != nil {
 		return nil, usageError{err}
 	}
 	return p, nil
+}
+
+// baremetal returns a client for the Bare Metal API the flags name.
+func (o *clientOptions) baremetal(cmd *cobra.Command) (*client.Baremetal, error) {
+	b, err := client.NewBaremetal(setting(cmd, "baremetal-url", "ALLOT_BAREMETAL_URL", o.baremetalURL), client.Options{
+		Token:     setting(cmd, "token", "OS_TOKEN", o.baremetalToken),
+		Version:   setting(cmd, "os-baremetal-api-version", "OS_BAREMETAL_API_VERSION", o.baremetalVersion),
+		UserAgent: "allot",
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return b, nil
 }
 
 // placementAction is the body of a Placement client command: it returns
@@ -85,11 +113,21 @@ type placementAction func(ctx context.Context, p *client.Placement, args []strin
 // runPlacement adapts a placementAction to cobra: check the output flags,
 // build the client, run, print.
 func (o *clientOptions) runPlacement(action placementAction) func(*cobra.Command, []string) error {
+	return runClient(o, o.placement, func(ctx context.Context, p *client.Placement, _ *cobra.Command, args []string) (*view, error) {
+		return action(ctx, p, args)
+	})
+}
+
+// runClient adapts the body of a client command to cobra: check the output
+// flags, build the client with connect, run action, print the view it
+// returns (nil: nothing).
+func runClient[C any](o *clientOptions, connect func(*cobra.Command) (C, error),
+	action func(ctx context.Context, c C, cmd *cobra.Command, args []string) (*view, error)) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := o.out.validate(); err != nil {
 			return err
 		}
-		p, err := o.placement()
+		c, err := connect(cmd)
 		if err != nil {
 			return err
 		}
@@ -97,7 +135,7 @@ func (o *clientOptions) runPlacement(action placementAction) func(*cobra.Command
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		v, err := action(ctx, p, args)
+		v, err := action(ctx, c, cmd, args)
 		if err != nil {
 			return err
 		}
@@ -107,7 +145,7 @@ func (o *clientOptions) runPlacement(action placementAction) func(*cobra.Command
 
 // newPlacementCommand builds "allot placement" and its subcommands.
 func newPlacementCommand(o *clientOptions) *cobra.Command {
-	return groupCommand(&cobra.Command{
+	cmd := groupCommand(&cobra.Command{
 		Use:   "placement",
 		Short: "Client of the OpenStack Placement API (allot's or OpenStack's)",
 		Long: `Commands for any Placement API endpoint, allot's or OpenStack's: resource
@@ -137,6 +175,8 @@ or could not be reached, 2 the command line was wrong.`,
 		newUsageCommand(o),
 		newReshapeCommand(o),
 	)
+	o.registerPlacement(cmd.PersistentFlags())
+	return cmd
 }
 
 // groupCommand makes cmd a command that only holds subcommands: without
@@ -148,6 +188,9 @@ func groupCommand(cmd *cobra.Command, subs ...*cobra.Command) *cobra.Command {
 			return c.Help()
 		}
 		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if c.SuggestionsMinimumDistance <= 0 {
+			c.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor does not apply
+		}
 		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
 			msg += "; did you mean " + strings.Join(s, " or ") + "?"
 		}

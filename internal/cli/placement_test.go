@@ -310,50 +310,105 @@ func walk(c *cobra.Command, fn func(*cobra.Command)) {
 // that --help works everywhere.
 func TestHelpComplete(t *testing.T) {
 	root := NewRoot(&bytes.Buffer{}, &bytes.Buffer{})
-	var placement *cobra.Command
+	groups := map[string]*cobra.Command{}
 	for _, c := range root.Commands() {
-		if c.Name() == "placement" {
-			placement = c
-		}
+		groups[c.Name()] = c
 	}
-	if placement == nil {
-		t.Fatal("no placement command")
-	}
-	count := 0
-	walk(placement, func(c *cobra.Command) {
-		count++
-		path := c.CommandPath()
-		if c.Short == "" {
-			t.Errorf("%s has no short description", path)
+	for _, g := range []struct {
+		name string
+		min  int // commands in the group, at least
+	}{{"placement", 40}, {"baremetal", 30}} {
+		group := groups[g.name]
+		if group == nil {
+			t.Fatalf("no %s command", g.name)
 		}
-		if !c.HasSubCommands() {
-			if c.Long == "" {
-				t.Errorf("%s has no long description", path)
+		count := 0
+		walk(group, func(c *cobra.Command) {
+			count++
+			path := c.CommandPath()
+			if c.Short == "" {
+				t.Errorf("%s has no short description", path)
 			}
-			if c.Example == "" {
-				t.Errorf("%s has no example", path)
+			if !c.HasSubCommands() {
+				if c.Long == "" {
+					t.Errorf("%s has no long description", path)
+				}
+				if c.Example == "" {
+					t.Errorf("%s has no example", path)
+				}
 			}
-		}
-		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			if f.Usage == "" && !f.Hidden {
-				t.Errorf("%s --%s has no usage text", path, f.Name)
+			c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+				if f.Usage == "" && !f.Hidden {
+					t.Errorf("%s --%s has no usage text", path, f.Name)
+				}
+			})
+			r := runCLI(t, "http://127.0.0.1:1", append(strings.Fields(strings.TrimPrefix(path, "allot ")), "--help")...)
+			if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+				t.Errorf("%s --help: exit %d, stdout %q", path, r.code, r.stdout)
 			}
 		})
-		r := runCLI(t, "http://127.0.0.1:1", append(strings.Fields(strings.TrimPrefix(path, "allot ")), "--help")...)
-		if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
-			t.Errorf("%s --help: exit %d, stdout %q", path, r.code, r.stdout)
+		if count < g.min {
+			t.Errorf("only %d %s commands", count, g.name)
 		}
-	})
-	if count < 40 {
-		t.Errorf("only %d placement commands", count)
 	}
 	if r := runCLI(t, "http://x", "--help"); r.code != 0 || !strings.Contains(r.stdout, "placement   Client of the OpenStack Placement API") ||
-		!strings.Contains(r.stdout, "--placement-url URL") || !strings.Contains(r.stdout, "completion") {
+		!strings.Contains(r.stdout, "baremetal   Client of the OpenStack Bare Metal API") || !strings.Contains(r.stdout, "completion") {
 		t.Errorf("allot --help: exit %d:\n%s", r.code, r.stdout)
 	}
-	checkGolden(t, "help-placement", runCLI(t, "http://x", "placement", "--help").golden([]string{"placement", "--help"}))
-	h := []string{"placement", "allocation-candidate", "list", "--help"}
-	checkGolden(t, "help-allocation-candidate-list", runCLI(t, "http://x", h...).golden(h))
+	for _, h := range [][]string{
+		{"placement", "--help"},
+		{"placement", "allocation-candidate", "list", "--help"},
+		{"baremetal", "--help"},
+		{"baremetal", "allocation", "create", "--help"},
+		{"baremetal", "node", "list", "--help"},
+	} {
+		name := "help-" + strings.Join(h[:len(h)-1], "-")
+		if h[0] == "placement" && len(h) > 2 {
+			name = "help-" + strings.Join(h[1:len(h)-1], "-")
+		}
+		checkGolden(t, name, runCLI(t, "http://x", h...).golden(h))
+	}
+}
+
+// TestClientFlagsScope checks that the client flags belong to the client
+// commands: "allot serve --help" and "allot --help" do not show them, each
+// group has its own, and an unknown command is a usage error.
+func TestClientFlagsScope(t *testing.T) {
+	cases := []struct {
+		args      []string
+		code      int
+		has, lack []string
+	}{
+		{args("--help"), ExitOK, nil, []string{"--placement-url", "--baremetal-url", "--format", "--token"}},
+		{args("serve --help"), ExitOK, []string{"--placement-listen"}, []string{"--placement-url", "--baremetal-url", "--format", "--column", "--token", "--os-placement-api-version"}},
+		{args("placement --help"), ExitOK, []string{"--placement-url", "--os-placement-api-version", "--token", "--format", "--column"}, []string{"--baremetal-url"}},
+		{args("placement trait list --help"), ExitOK, []string{"--placement-url", "--format"}, []string{"--baremetal-url"}},
+		{args("baremetal --help"), ExitOK, []string{"--baremetal-url", "--os-baremetal-api-version", "--token", "--format"}, []string{"--placement-url"}},
+		{args("baremetal node list --help"), ExitOK, []string{"--baremetal-url", "--format"}, []string{"--placement-url"}},
+		{args("frobnicate"), ExitUsage, []string{`unknown command "frobnicate" for "allot"`}, nil},
+		{args("servee"), ExitUsage, []string{`did you mean serve?`}, nil},
+		{args("--format json serve"), ExitUsage, []string{"unknown flag: --format"}, nil},
+		{args("serve --placement-url http://x"), ExitUsage, []string{"unknown flag: --placement-url"}, nil},
+		{args("baremetal node list --placement-url http://x"), ExitUsage, []string{"unknown flag: --placement-url"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := runCLI(t, "http://127.0.0.1:1", c.args...)
+			if r.code != c.code {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, c.code, r.stdout, r.stderr)
+			}
+			for _, s := range c.has {
+				if !strings.Contains(r.stdout+r.stderr, s) {
+					t.Errorf("output lacks %q:\n%s%s", s, r.stdout, r.stderr)
+				}
+			}
+			for _, s := range c.lack {
+				if strings.Contains(r.stdout+r.stderr, s) {
+					t.Errorf("output shows %q:\n%s%s", s, r.stdout, r.stderr)
+				}
+			}
+		})
+	}
 }
 
 // TestCompletion checks that shell completion is generated and completes
@@ -373,6 +428,9 @@ func TestCompletion(t *testing.T) {
 		{[]string{"__complete", "placement", ""}, []string{"allocation-candidate", "resource-provider", "resource-class", "trait", "allocation", "usage", "reshape"}},
 		{[]string{"__complete", "placement", "resource-provider", "inventory", ""}, []string{"list", "show", "set", "delete"}},
 		{[]string{"__complete", "placement", "allocation-candidate", "list", "--res"}, []string{"--resources", "--resource", "--resources-group"}},
+		{[]string{"__complete", "baremetal", ""}, []string{"node", "allocation"}},
+		{[]string{"__complete", "baremetal", "node", "power", ""}, []string{"on", "off"}},
+		{[]string{"__complete", "baremetal", "allocation", "create", "--can"}, []string{"--candidate-node"}},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer

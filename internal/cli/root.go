@@ -50,7 +50,9 @@ candidates included) and the Bare Metal allocation API from one binary, on an
 embedded SQLite store or on PostgreSQL, and is a command-line client for both.
 
   allot serve                       run both APIs (127.0.0.1:8778 and 127.0.0.1:6385)
-  allot serve --db postgres://...   run a replica on PostgreSQL`,
+  allot serve --db postgres://...   run a replica on PostgreSQL
+  allot placement --help            the Placement client commands
+  allot baremetal --help            the Bare Metal client commands`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -60,11 +62,12 @@ embedded SQLite store or on PostgreSQL, and is a command-line client for both.
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	clientOpts := newClientOptions()
-	clientOpts.register(root.PersistentFlags())
 	root.AddCommand(newServeCommand())
 	root.AddCommand(newBenchCommand())
 	root.AddCommand(newPlacementCommand(clientOpts))
-	return root
+	root.AddCommand(newBaremetalCommand(clientOpts))
+	// An unknown command ("allot foo") is a usage error, as in the groups.
+	return groupCommand(root)
 }
 
 // envInt reads an integer environment variable, or def.

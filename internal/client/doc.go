@@ -1,6 +1,6 @@
 // Package client is a Go client for the APIs allot serves: the OpenStack
-// Placement API (any compatible endpoint, allot's or OpenStack's) and, later,
-// the Bare Metal API. It speaks only the published HTTP API: a Client knows a
+// Placement API and the Bare Metal (Ironic) API, of any compatible endpoint,
+// allot's or OpenStack's. It speaks only the published HTTP API: a Client knows a
 // base URL, a token (sent as X-Auth-Token) and the microversion to ask for,
 // and turns error bodies into *APIError values carrying the server's own
 // message. The CLI and the tests use it.

@@ -127,26 +127,28 @@ func isGenericLine(line, title string) bool {
 	return title != "" && strings.TrimSuffix(line, ".") == title
 }
 
-// ironicMessage reads Ironic's error_message, a JSON string that itself
-// holds {"faultstring": ...}, or an object.
+// ironicMessage reads Ironic's error_message: a JSON string (or object)
+// that holds {"faultstring": ...} for ordinary errors and {"code", "title",
+// "description"} for the version gates.
 func ironicMessage(raw json.RawMessage) string {
+	doc := []byte(raw)
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		var fault struct {
-			Faultstring string `json:"faultstring"`
-		}
-		if json.Unmarshal([]byte(s), &fault) == nil && fault.Faultstring != "" {
-			return normalizeSpace(fault.Faultstring)
-		}
-		return normalizeSpace(s)
+		doc = []byte(s)
 	}
 	var fault struct {
 		Faultstring string `json:"faultstring"`
+		Title       string `json:"title"`
+		Description string `json:"description"`
 	}
-	if json.Unmarshal(raw, &fault) == nil && fault.Faultstring != "" {
-		return normalizeSpace(fault.Faultstring)
+	if json.Unmarshal(doc, &fault) == nil {
+		for _, msg := range []string{fault.Faultstring, fault.Description, fault.Title} {
+			if msg != "" {
+				return normalizeSpace(msg)
+			}
+		}
 	}
-	return normalizeSpace(string(raw))
+	return normalizeSpace(string(doc))
 }
 
 func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

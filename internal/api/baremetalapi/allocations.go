@@ -93,14 +93,7 @@ func (h *handlers) createAllocation(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *handlers) getAllocation(w http.ResponseWriter, r *http.Request) error {
-	p, err := query.ParseParams(r.URL.RawQuery)
-	if err != nil {
-		return err
-	}
-	if err := checkParams(p, "fields"); err != nil {
-		return err
-	}
-	fields, err := parseFields(r, p, allocationFields)
+	fields, err := showFields(r, allocationFields)
 	if err != nil {
 		return err
 	}
@@ -216,14 +209,7 @@ func (h *handlers) deleteAllocation(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *handlers) getNodeAllocation(w http.ResponseWriter, r *http.Request) error {
-	p, err := query.ParseParams(r.URL.RawQuery)
-	if err != nil {
-		return err
-	}
-	if err := checkParams(p, "fields"); err != nil {
-		return err
-	}
-	fields, err := parseFields(r, p, allocationFields)
+	fields, err := showFields(r, allocationFields)
 	if err != nil {
 		return err
 	}

@@ -176,3 +176,16 @@ func setNext(doc map[string]any, collection, next string) {
 	doc["next"] = next
 	doc[collection+"_links"] = []any{map[string]string{"href": next, "rel": "next"}}
 }
+
+// showFields reads the query of a show request: only ?fields= is allowed,
+// naming fields among known.
+func showFields(r *http.Request, known map[string]int) ([]string, error) {
+	p, err := query.ParseParams(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkParams(p, "fields"); err != nil {
+		return nil, err
+	}
+	return parseFields(r, p, known)
+}

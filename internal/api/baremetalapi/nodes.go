@@ -165,14 +165,7 @@ func (h *handlers) createNode(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) getNode(w http.ResponseWriter, r *http.Request) error {
-	p, err := query.ParseParams(r.URL.RawQuery)
-	if err != nil {
-		return err
-	}
-	if err := checkParams(p, "fields"); err != nil {
-		return err
-	}
-	fields, err := parseFields(r, p, nodeFields)
+	fields, err := showFields(r, nodeFields)
 	if err != nil {
 		return err
 	}

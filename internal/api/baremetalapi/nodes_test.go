@@ -132,6 +132,7 @@ func TestNodeAPI(t *testing.T) {
 			{"/v1/nodes?owner=p1", "[n1]"},
 			{"/v1/nodes?sort_key=name&sort_dir=desc", "[n3 n2 n1]"},
 			{"/v1/nodes/detail?resource_class=rc-1", "[n1]"},
+			{"/v1/nodes/?resource_class=rc-1", "[n1]"}, // python-ironicclient's form
 		} {
 			if got := names(c.path); got != c.want {
 				t.Errorf("GET %s = %s, want %s", c.path, got, c.want)

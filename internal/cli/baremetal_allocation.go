@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"allot/internal/client"
+)
+
+// allocationListFields are the columns of "allocation list", as
+// python-ironicclient's; allocationLongFields those of --long.
+var (
+	allocationListFields = []string{"uuid", "name", "resource_class", "state", "node_uuid"}
+	allocationLongFields = []string{"uuid", "name", "state", "owner", "node_uuid", "last_error", "resource_class",
+		"traits", "candidate_nodes", "extra", "created_at", "updated_at"}
+)
+
+// allocationRecord shows an allocation as its fields, sorted by name.
+func allocationRecord(a client.Allocation) *view { return rawRecord(a.Raw) }
+
+func newBaremetalAllocationCommand(o *clientOptions) *cobra.Command {
+	return groupCommand(&cobra.Command{
+		Use:     "allocation",
+		Aliases: []string{"allocations"},
+		Short:   "Allocations: claim an available node by resource class and traits",
+		Long: `An allocation asks for one node of a resource class, with all the traits
+given, optionally among candidate nodes. The server answers at once in state
+allocating and picks a node in the background: the allocation becomes active
+(node_uuid set; the node's instance_uuid is the allocation's UUID) or error
+(last_error says why). Allocations need microversion 1.52 (1.57 to change
+them, 1.58 to backfill, 1.60 for owners). Give an allocation by UUID or name.`,
+	},
+		newBMAllocationCreateCommand(o),
+		newBMAllocationListCommand(o),
+		newBMAllocationShowCommand(o),
+		newBMAllocationPatchCommand(o, true),
+		newBMAllocationPatchCommand(o, false),
+		newBMAllocationDeleteCommand(o),
+	)
+}
+
+func newBMAllocationCreateCommand(o *clientOptions) *cobra.Command {
+	var ac client.AllocationCreate
+	var extra []string
+	var wait waitFlag
+	cmd := &cobra.Command{
+		Use:   "create --resource-class RC [--trait T]... [--candidate-node N]... [--wait [SECONDS]]",
+		Short: "Create an allocation (claim a node)",
+		Long: `Create an allocation (POST /v1/allocations) for a node of --resource-class
+having every --trait, among the --candidate-node ones if given (UUIDs or
+names). --name (unique), --uuid, --extra KEY=VALUE and --owner (a project: only
+nodes it owns or leases, 1.60) are recorded with it. --node NODE backfills
+instead: it records an allocation for a node deployed without one (1.58);
+--resource-class is then optional.
+
+Without --wait the allocation is shown as created (state allocating). With
+--wait it is polled until active and then shown; if it ends in state error,
+its last_error is printed and the exit status is 1; after SECONDS (if given)
+the wait gives up with exit status 1 (the allocation stays).`,
+		Example: `  allot baremetal allocation create --resource-class baremetal-gold --wait 60
+  allot baremetal allocation create --resource-class baremetal-gpu --trait CUSTOM_GPU --name job-17 --extra team=ml --wait
+  allot baremetal allocation create --resource-class baremetal-gold --candidate-node node-1 --candidate-node node-2
+  allot baremetal allocation create --node deployed-node-3 --name legacy-3`,
+		Args: wait.args(0, argsExactly()),
+		RunE: o.runBaremetal(func(ctx context.Context, b *client.Baremetal, _ *cobra.Command, args []string) (*view, error) {
+			wait.take(args, 0)
+			if ac.ResourceClass == "" && ac.Node == "" {
+				return nil, errUsage("--resource-class is required except when --node is used")
+			}
+			var err error
+			if ac.Extra, err = keyValues("extra", extra); err != nil {
+				return nil, err
+			}
+			a, err := b.CreateAllocation(ctx, ac)
+			if err != nil {
+				return nil, fmt.Errorf("create allocation: %w", err)
+			}
+			if wait.set {
+				if a, err = b.WaitForAllocation(ctx, a.UUID, wait.timeout()); err != nil {
+					return nil, err
+				}
+			}
+			return allocationRecord(a), nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&ac.ResourceClass, "resource-class", "", "the resource `CLASS` of the node wanted (required unless --node)")
+	f.StringArrayVar(&ac.Traits, "trait", nil, "a `TRAIT` the node must have (repeatable)")
+	f.StringArrayVar(&ac.CandidateNodes, "candidate-node", nil, "a `NODE` (UUID or name) that may be chosen (repeatable; default: any)")
+	f.StringVar(&ac.Name, "name", "", "unique `NAME` of the allocation")
+	f.StringVar(&ac.UUID, "uuid", "", "`UUID` of the allocation (default: chosen by the server)")
+	f.StringArrayVar(&extra, "extra", nil, "a `KEY=VALUE` of free metadata (repeatable)")
+	f.StringVar(&ac.Owner, "owner", "", "the owner's `PROJECT` ID: only nodes it owns or leases (1.60)")
+	f.StringVar(&ac.Node, "node", "", "backfill: record the allocation of this deployed `NODE` (1.58)")
+	wait.register(f, "the allocation is active")
+	return cmd
+}
+
+func newBMAllocationListCommand(o *clientOptions) *cobra.Command {
+	var lf listFlags
+	var filter client.AllocationFilter
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List allocations, optionally filtered",
+		Long: `List allocations in the server's order (creation order unless --sort), with
+the columns UUID, Name, Resource Class, State and Node UUID; --long shows
+every field, --fields the ones named. Filters combine (AND).`,
+		Example: `  allot baremetal allocation list
+  allot baremetal allocation list --state error --long
+  allot baremetal allocation list --node node-1 -c UUID -f value`,
+		Args: argsExactly(),
+		RunE: o.runBaremetal(func(ctx context.Context, b *client.Baremetal, _ *cobra.Command, _ []string) (*view, error) {
+			var err error
+			if filter.ListOptions, err = lf.options(); err != nil {
+				return nil, err
+			}
+			allocs, err := b.ListAllocations(ctx, filter)
+			if err != nil {
+				return nil, err
+			}
+			objects := make([]map[string]any, len(allocs))
+			for i, a := range allocs {
+				objects[i] = a.Raw
+			}
+			return rawRows(objects, lf.columns(allocationListFields, allocationLongFields)), nil
+		}),
+	}
+	f := cmd.Flags()
+	lf.register(f, "allocations")
+	f.StringVar(&filter.Node, "node", "", "only the allocation of this `NODE` (UUID or name)")
+	f.StringVar(&filter.ResourceClass, "resource-class", "", "only allocations of this resource `CLASS`")
+	f.StringVar(&filter.State, "state", "", "only allocations in this `STATE` (allocating, active, error)")
+	f.StringVar(&filter.Owner, "owner", "", "only allocations of this owner `PROJECT` (1.60)")
+	return cmd
+}
+
+func newBMAllocationShowCommand(o *clientOptions) *cobra.Command {
+	var fields []string
+	cmd := &cobra.Command{
+		Use:   "show ALLOCATION",
+		Short: "Show an allocation",
+		Long: `Show an allocation, given by UUID or name: every field, sorted by name
+(links left out). --fields fetches only the fields named.`,
+		Example: `  allot baremetal allocation show job-17
+  allot baremetal allocation show job-17 -c node_uuid -f value`,
+		Args: argsExactly("ALLOCATION"),
+		RunE: o.runBaremetal(func(ctx context.Context, b *client.Baremetal, _ *cobra.Command, args []string) (*view, error) {
+			a, err := b.GetAllocation(ctx, args[0], fields...)
+			if err != nil {
+				return nil, fmt.Errorf("allocation %s: %w", args[0], err)
+			}
+			return allocationRecord(a), nil
+		}),
+	}
+	cmd.Flags().StringSliceVar(&fields, "fields", nil, "fetch and show only these `FIELD`s (comma-separated or repeated)")
+	return cmd
+}
+
+// allocationNameField and allocationExtraField are what "allocation set"
+// and "allocation unset" change.
+var (
+	allocationNameField  = []patchField{{"name", "name", "the allocation's unique `NAME`"}}
+	allocationExtraField = []patchField{{"extra", "extra", "free metadata: `KEY=VALUE` (repeatable)"}}
+)
+
+// newBMAllocationPatchCommand builds "allocation set" (set true) or
+// "allocation unset".
+func newBMAllocationPatchCommand(o *clientOptions, set bool) *cobra.Command {
+	var p *patchOptions
+	cmd := &cobra.Command{
+		Use:   "set ALLOCATION [--name NAME] [--extra KEY=VALUE]...",
+		Short: "Rename an allocation or set its extra metadata",
+		Long: `Change an allocation's name or extra metadata with one JSON patch of "add"
+operations (PATCH /v1/allocations/{allocation}, microversion 1.57); nothing
+else of an allocation can change. Shows the allocation.`,
+		Example: `  allot baremetal allocation set job-17 --name job-17b --extra team=ml`,
+	}
+	if !set {
+		cmd.Use = "unset ALLOCATION [--name] [--extra KEY]..."
+		cmd.Short = "Remove an allocation's name or extra metadata"
+		cmd.Long = `Remove an allocation's name (--name) or members of its extra metadata (--extra
+KEY, repeatable) with one JSON patch of "remove" operations (1.57). Shows the
+allocation.`
+		cmd.Example = `  allot baremetal allocation unset job-17 --extra team`
+	}
+	cmd.Args = argsExactly("ALLOCATION")
+	cmd.RunE = o.runBaremetal(func(ctx context.Context, b *client.Baremetal, _ *cobra.Command, args []string) (*view, error) {
+		ops, err := p.ops()
+		if err != nil {
+			return nil, err
+		}
+		a, err := b.UpdateAllocation(ctx, args[0], ops)
+		if err != nil {
+			return nil, fmt.Errorf("update allocation %s: %w", args[0], err)
+		}
+		return allocationRecord(a), nil
+	})
+	if set {
+		p = addSetFlags(cmd.Flags(), allocationNameField, allocationExtraField)
+	} else {
+		p = addUnsetFlags(cmd.Flags(), []patchField{{"name", "name", "unset the allocation's name"}},
+			[]patchField{{"extra", "extra", "remove this `KEY` from extra (repeatable)"}})
+	}
+	return cmd
+}
+
+func newBMAllocationDeleteCommand(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete ALLOCATION...",
+		Short: "Delete allocations, freeing their nodes",
+		Long: `Delete allocations: their nodes lose their instance_uuid and can be allocated
+again. The allocation of a deployed node (state active) is refused unless the
+node is in maintenance. Every allocation is tried; the failures are reported
+together (exit 1).`,
+		Example: `  allot baremetal allocation delete job-17`,
+		Args:    argsAtLeast("ALLOCATION..."),
+		RunE: o.runBaremetal(func(ctx context.Context, b *client.Baremetal, cmd *cobra.Command, args []string) (*view, error) {
+			return nil, forEach(cmd.OutOrStdout(), args, "Deleted allocation %s", "delete allocation %s", func(a string) error {
+				return b.DeleteAllocation(ctx, a)
+			})
+		}),
+	}
+}
