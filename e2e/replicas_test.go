@@ -102,8 +102,8 @@ func TestReplicas(t *testing.T) {
 
 	w.waitNoAllocating(60 * time.Second)
 	for _, id := range burst {
-		if w.deleted[id] {
-			continue // given back by a client meanwhile
+		if !w.allocs[id] {
+			continue // given back by a client meanwhile (or maybe, when the delete was cut)
 		}
 		if a := w.getAllocation(replicas[0], id); a["state"] != "active" && a["state"] != "error" {
 			t.Errorf("allocation %s made through the killed replica ended %v", id, a["state"])
@@ -434,11 +434,14 @@ func (w *world) deleteOneAllocation(r *replica) {
 	id := list[rand.IntN(len(list))].(map[string]any)["uuid"].(string)
 	st, doc, err = call("DELETE", r.bmURL+"/v1/allocations/"+id, "bm:1.79", nil)
 	w.outcome("delete allocation", st, doc, err)
-	if err == nil && st == 204 {
-		w.mu.Lock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case err == nil && st == 204:
 		delete(w.allocs, id)
 		w.deleted[id] = true
-		w.mu.Unlock()
+	case err != nil || st >= 500:
+		delete(w.allocs, id) // cut by the outage: it may or may not be gone
 	}
 }
 
