@@ -72,6 +72,9 @@ type Service struct {
 	OnResponse func(h http.Header, r *http.Request)
 	// Headers may add headers to every response, negotiated or not.
 	Headers func(h http.Header)
+	// IgnoreTrailingSlash routes /a/b/ like /a/b, as Ironic does (its
+	// clients list with /v1/nodes/?...). Placement does not.
+	IgnoreTrailingSlash bool
 }
 
 // EmptyMessage as a Route's BelowMinMessage makes the gate's message empty.
@@ -186,6 +189,14 @@ func (s *Service) outer(next http.Handler) http.Handler {
 				"status", rec.status, "version", st.Version.String(), "duration_ms", float64(time.Since(start).Microseconds())/1000)
 		}()
 		r.Body = http.MaxBytesReader(rec, r.Body, s.MaxBody)
+		if s.IgnoreTrailingSlash && len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
+			u := *r.URL
+			u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
+			if u.Path == "" {
+				u.Path = "/"
+			}
+			r.URL = &u
+		}
 		if s.Auth != nil && !s.isPublicPath(r) {
 			id, err := s.Auth(r)
 			if err != nil {

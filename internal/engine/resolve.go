@@ -86,27 +86,7 @@ func (a aggSet) forbiddenHit(p *provider) bool {
 
 // matches checks a single provider's direct membership.
 func (a aggSet) matches(p *provider) bool {
-	if a.impossible {
-		return false
-	}
-	for _, f := range a.forbidden {
-		if p.inAgg(f) {
-			return false
-		}
-	}
-	for _, set := range a.allOf {
-		ok := false
-		for _, id := range set {
-			if p.inAgg(id) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+	return !a.forbiddenHit(p) && a.requiredOK(p)
 }
 
 // resolveTraits maps trait names to ids. Names that are not known traits

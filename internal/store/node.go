@@ -167,13 +167,13 @@ type NodeFilter struct {
 	Associated     *bool
 	Owner          *string
 	Lessee         *string
-	UUIDs          []string // when non-nil, only these
+	Driver         *string
+	InstanceUUID   *string
 	// Marker continues after the node with this id; Limit caps the page (0: none).
-	MarkerID  int64
-	Limit     int
-	SortKey   string // a column name; default id
-	SortDesc  bool
-	markerVal any
+	MarkerID int64
+	Limit    int
+	SortKey  string // a column name; default id
+	SortDesc bool
 }
 
 // nodeSortColumns are the columns nodes may be sorted by.
@@ -214,15 +214,11 @@ func (t *Tx) ListNodes(ctx context.Context, f NodeFilter) ([]model.Node, error) 
 	if f.Lessee != nil {
 		conds = append(conds, "n.lessee = "+arg(*f.Lessee))
 	}
-	if f.UUIDs != nil {
-		if len(f.UUIDs) == 0 {
-			return nil, nil
-		}
-		ph := make([]string, len(f.UUIDs))
-		for i, u := range f.UUIDs {
-			ph[i] = arg(u)
-		}
-		conds = append(conds, "n.uuid IN ("+strings.Join(ph, ", ")+")")
+	if f.Driver != nil {
+		conds = append(conds, "n.driver = "+arg(*f.Driver))
+	}
+	if f.InstanceUUID != nil {
+		conds = append(conds, "n.instance_uuid = "+arg(*f.InstanceUUID))
 	}
 	key := f.SortKey
 	if key == "" || !nodeSortColumns[key] {

@@ -232,13 +232,7 @@ func (s *Store) readOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *T
 	}
 	defer sqlTx.Rollback()
 	tx := &Tx{s: s, tx: sqlTx, now: time.Now().UTC().Truncate(time.Microsecond), readOnly: true}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if len(tx.names) > 0 {
-		s.names.addAll(tx.names) // rows a read sees are committed
-	}
-	return nil
+	return fn(tx)
 }
 
 // classify turns a lost database connection into a KindUnavailable error

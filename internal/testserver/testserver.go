@@ -255,3 +255,15 @@ func (p *Placement) Must(want int, method, path, version string, body any) Respo
 	}
 	return r
 }
+
+// NoServerError serves req with h in process and fails t if the answer is
+// a 5xx (what the API fuzz targets check for every input); detail names the
+// input in the failure.
+func NoServerError(t testing.TB, h http.Handler, req *http.Request, detail string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code >= 500 {
+		t.Fatalf("%s %s %s: %d %s", req.Method, req.URL, detail, rec.Code, rec.Body.String())
+	}
+}

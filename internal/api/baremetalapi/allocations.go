@@ -44,38 +44,16 @@ var allocationSchema = api.MustSchema(`{"type": "object", "properties": {
 	"additionalProperties": false}`)
 
 func (h *handlers) createAllocation(w http.ResponseWriter, r *http.Request) error {
-	raw, _, err := readBody(r)
+	m, err := readObject(r, allocationSchema, "allocation")
 	if err != nil {
 		return err
 	}
-	if err := validate(raw, allocationSchema, "allocation"); err != nil {
-		return err
-	}
-	m := raw.(map[string]any)
-	str := func(k string) *string {
-		if s, ok := m[k].(string); ok {
-			return &s
-		}
-		return nil
-	}
-	list := func(k string) []string {
-		var out []string
-		if l, ok := m[k].([]any); ok {
-			for _, x := range l {
-				out = append(out, x.(string))
-			}
-		}
-		return out
-	}
-	in := baremetal.AllocationCreate{Name: str("name"), ResourceClass: str("resource_class"), Traits: list("traits"),
-		CandidateNodes: list("candidate_nodes"), Owner: str("owner")}
-	if e, ok := m["extra"].(map[string]any); ok {
-		in.Extra = e
-	}
-	if u := str("uuid"); u != nil {
+	in := baremetal.AllocationCreate{Name: m.str("name"), ResourceClass: m.str("resource_class"), Traits: m.strings("traits"),
+		CandidateNodes: m.strings("candidate_nodes"), Owner: m.str("owner"), Extra: m.object("extra")}
+	if u := m.str("uuid"); u != nil {
 		in.UUID = *u
 	}
-	if n := str("node"); n != nil {
+	if n := m.str("node"); n != nil {
 		if !at(r, 58) {
 			return model.BadRequest("Cannot set node when creating an allocation in this API version")
 		}
@@ -138,15 +116,7 @@ func (h *handlers) listAllocations(w http.ResponseWriter, r *http.Request) error
 		}
 		f.NodeID = &n.ID
 	}
-	for _, x := range []struct {
-		key string
-		dst **string
-	}{{"resource_class", &f.ResourceClass}, {"state", &f.State}, {"owner", &f.Owner}} {
-		if p.Has(x.key) {
-			v := p.Get(x.key)
-			*x.dst = &v
-		}
-	}
+	f.ResourceClass, f.State, f.Owner = optString(p, "resource_class"), optString(p, "state"), optString(p, "owner")
 	if pg.marker != "" {
 		m, err := h.svc.GetAllocation(r.Context(), pg.marker)
 		if err != nil {
@@ -179,11 +149,8 @@ func (h *handlers) patchAllocation(w http.ResponseWriter, r *http.Request) error
 	if !at(r, 57) {
 		return model.Errorf(model.KindMethodNotAllowed, "The API version does not allow updating allocations")
 	}
-	raw, body, err := readBody(r)
+	raw, body, err := readBody(r, allocationPatchSchema, "patch")
 	if err != nil {
-		return err
-	}
-	if err := validate(raw, allocationPatchSchema, "patch"); err != nil {
 		return err
 	}
 	for _, item := range raw.([]any) {

@@ -61,8 +61,10 @@ func New(svc *baremetal.Service, opts Options) *api.Service {
 			hd.Set("X-Openstack-Ironic-Api-Maximum-Version", MaxVersion.String())
 		},
 		Errors: api.IronicErrors{},
-		Routes: h.routes(),
-		Logger: opts.Logger,
+		// python-ironicclient lists with /v1/nodes/?..., which Ironic accepts.
+		IgnoreTrailingSlash: true,
+		Routes:              h.routes(),
+		Logger:              opts.Logger,
 	}
 }
 
@@ -89,8 +91,10 @@ func timestamp(t time.Time) any {
 	return t.UTC().Format("2006-01-02T15:04:05.000000+00:00")
 }
 
-// readBody reads a JSON body: anything that is not JSON is a 400 that says so.
-func readBody(r *http.Request) (any, []byte, error) {
+// readBody reads a JSON body and, when s is not nil, checks it against s
+// with Ironic's wording ("Schema error for what: ..."). Anything that is not
+// JSON is a 400 that says so. It returns the decoded value and the bytes.
+func readBody(r *http.Request, s *api.Schema, what string) (any, []byte, error) {
 	body, err := api.ReadBody(r)
 	if err != nil {
 		return nil, nil, err
@@ -100,15 +104,50 @@ func readBody(r *http.Request) (any, []byte, error) {
 		e, _ := model.AsError(err)
 		return nil, nil, model.BadRequest("The request body is not valid JSON: %s", strings.TrimPrefix(e.Message, "Malformed JSON: "))
 	}
+	if s != nil {
+		if msg := s.ValidateShort(v); msg != "" {
+			return nil, nil, model.BadRequest("Schema error for %s: %s", what, msg)
+		}
+	}
 	return v, body, nil
 }
 
-// validate checks a decoded body against a schema with Ironic's wording.
-func validate(v any, s *api.Schema, what string) error {
-	if msg := s.ValidateShort(v); msg != "" {
-		return model.BadRequest("Schema error for %s: %s", what, msg)
+// jsonObject is a request body object, with accessors for optional members
+// whose types the schema has already checked.
+type jsonObject map[string]any
+
+// readObject is readBody for bodies whose schema requires an object (or,
+// without a schema, any body: a non-object reads as empty).
+func readObject(r *http.Request, s *api.Schema, what string) (jsonObject, error) {
+	v, _, err := readBody(r, s, what)
+	m, _ := v.(map[string]any)
+	return m, err
+}
+
+// str is a string member, nil when absent or null.
+func (o jsonObject) str(k string) *string {
+	if s, ok := o[k].(string); ok {
+		return &s
 	}
 	return nil
+}
+
+// strings is a list-of-strings member, nil when absent or null.
+func (o jsonObject) strings(k string) []string {
+	l, _ := o[k].([]any)
+	var out []string
+	for _, x := range l {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// object is an object member, nil when absent or null.
+func (o jsonObject) object(k string) map[string]any {
+	m, _ := o[k].(map[string]any)
+	return m
 }
 
 // notAcceptable is Ironic's answer to a field newer than the request's version.

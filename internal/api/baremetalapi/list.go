@@ -189,3 +189,12 @@ func showFields(r *http.Request, known map[string]int) ([]string, error) {
 	}
 	return parseFields(r, p, known)
 }
+
+// optString is an optional query parameter's value, nil when absent.
+func optString(p query.Params, key string) *string {
+	if !p.Has(key) {
+		return nil
+	}
+	v := p.Get(key)
+	return &v
+}

@@ -111,28 +111,15 @@ var nodeCreateSchema = api.MustSchema(`{"type": "object", "properties": {
 	"required": ["driver"], "additionalProperties": false}`)
 
 func (h *handlers) createNode(w http.ResponseWriter, r *http.Request) error {
-	raw, _, err := readBody(r)
+	m, err := readObject(r, nodeCreateSchema, "node")
 	if err != nil {
 		return err
 	}
-	if err := validate(raw, nodeCreateSchema, "node"); err != nil {
-		return err
-	}
-	m := raw.(map[string]any)
-	str := func(k string) *string {
-		if s, ok := m[k].(string); ok {
-			return &s
-		}
-		return nil
-	}
-	obj := func(k string) map[string]any {
-		o, _ := m[k].(map[string]any)
-		return o
-	}
+	str := m.str
 	in := baremetal.NodeCreate{
-		Driver: m["driver"].(string), Name: str("name"), ResourceClass: str("resource_class"), Owner: str("owner"),
-		Lessee: str("lessee"), Properties: obj("properties"), Extra: obj("extra"), InstanceInfo: obj("instance_info"),
-		DriverInfo: obj("driver_info"), Attrs: map[string]any{}, InitialState: model.StateEnroll,
+		Driver: *str("driver"), Name: str("name"), ResourceClass: str("resource_class"), Owner: str("owner"),
+		Lessee: str("lessee"), Properties: m.object("properties"), Extra: m.object("extra"), InstanceInfo: m.object("instance_info"),
+		DriverInfo: m.object("driver_info"), Attrs: map[string]any{}, InitialState: model.StateEnroll,
 	}
 	if !at(r, 11) {
 		in.InitialState = model.StateAvailable
@@ -219,15 +206,8 @@ func (h *handlers) nodeList(w http.ResponseWriter, r *http.Request, detail bool)
 	if f.Maintenance, err = boolParam(p, "maintenance"); err != nil {
 		return err
 	}
-	for _, x := range []struct {
-		key string
-		dst **string
-	}{{"provision_state", &f.ProvisionState}, {"resource_class", &f.ResourceClass}, {"owner", &f.Owner}, {"lessee", &f.Lessee}} {
-		if p.Has(x.key) {
-			v := p.Get(x.key)
-			*x.dst = &v
-		}
-	}
+	f.ProvisionState, f.ResourceClass, f.Owner, f.Lessee = optString(p, "provision_state"), optString(p, "resource_class"), optString(p, "owner"), optString(p, "lessee")
+	f.Driver, f.InstanceUUID = optString(p, "driver"), optString(p, "instance_uuid")
 	if pg.marker != "" {
 		m, err := h.svc.GetNode(r.Context(), pg.marker)
 		if err != nil {
@@ -241,14 +221,7 @@ func (h *handlers) nodeList(w http.ResponseWriter, r *http.Request, detail bool)
 	}
 	out := make([]any, 0, len(nodes))
 	for i := range nodes {
-		n := &nodes[i]
-		if p.Has("driver") && n.Driver != p.Get("driver") {
-			continue
-		}
-		if p.Has("instance_uuid") && (n.InstanceUUID == nil || *n.InstanceUUID != p.Get("instance_uuid")) {
-			continue
-		}
-		obj := h.nodeJSON(r, n)
+		obj := h.nodeJSON(r, &nodes[i])
 		switch {
 		case fields != nil:
 			obj = pick(obj, fields)
@@ -271,11 +244,8 @@ var patchSchema = api.MustSchema(`{"type": "array", "items": {"type": "object", 
 	"required": ["op", "path"], "additionalProperties": false}}`)
 
 func (h *handlers) patchNode(w http.ResponseWriter, r *http.Request) error {
-	raw, body, err := readBody(r)
+	_, body, err := readBody(r, patchSchema, "patch")
 	if err != nil {
-		return err
-	}
-	if err := validate(raw, patchSchema, "patch"); err != nil {
 		return err
 	}
 	var ops []baremetal.PatchOp
@@ -317,14 +287,11 @@ var provisionSchema = api.MustSchema(`{"type": "object", "properties": {
 	"required": ["target"], "additionalProperties": false}`)
 
 func (h *handlers) setProvision(w http.ResponseWriter, r *http.Request) error {
-	raw, _, err := readBody(r)
+	m, err := readObject(r, provisionSchema, "provision state")
 	if err != nil {
 		return err
 	}
-	if err := validate(raw, provisionSchema, "provision state"); err != nil {
-		return err
-	}
-	target := raw.(map[string]any)["target"].(string)
+	target := *m.str("target")
 	if (target == "deploy" || target == "undeploy") && !at(r, 73) {
 		return model.BadRequest("The %q verb needs API version 1.73 or later; use %q.", target, map[string]string{"deploy": "active", "undeploy": "deleted"}[target])
 	}
@@ -340,14 +307,11 @@ var powerSchema = api.MustSchema(`{"type": "object", "properties": {"target": {"
 	"required": ["target"], "additionalProperties": false}`)
 
 func (h *handlers) setPower(w http.ResponseWriter, r *http.Request) error {
-	raw, _, err := readBody(r)
+	m, err := readObject(r, powerSchema, "power state")
 	if err != nil {
 		return err
 	}
-	if err := validate(raw, powerSchema, "power state"); err != nil {
-		return err
-	}
-	if err := h.svc.SetPowerState(r.Context(), r.PathValue("node"), raw.(map[string]any)["target"].(string)); err != nil {
+	if err := h.svc.SetPowerState(r.Context(), r.PathValue("node"), *m.str("target")); err != nil {
 		return err
 	}
 	w.Header().Set("Location", h.base(r)+"/v1/nodes/"+r.PathValue("node")+"/states")
@@ -358,15 +322,11 @@ func (h *handlers) setPower(w http.ResponseWriter, r *http.Request) error {
 func (h *handlers) setMaintenance(w http.ResponseWriter, r *http.Request) error {
 	var reason *string
 	if r.ContentLength != 0 {
-		raw, _, err := readBody(r)
+		m, err := readObject(r, nil, "")
 		if err != nil {
 			return err
 		}
-		if m, ok := raw.(map[string]any); ok {
-			if s, ok := m["reason"].(string); ok {
-				reason = &s
-			}
-		}
+		reason = m.str("reason")
 	}
 	if err := h.svc.SetMaintenance(r.Context(), r.PathValue("node"), true, reason); err != nil {
 		return err
@@ -397,18 +357,11 @@ var traitsSchema = api.MustSchema(`{"type": "object", "properties": {"traits": {
 	"required": ["traits"], "additionalProperties": false}`)
 
 func (h *handlers) setTraits(w http.ResponseWriter, r *http.Request) error {
-	raw, _, err := readBody(r)
+	m, err := readObject(r, traitsSchema, "traits")
 	if err != nil {
 		return err
 	}
-	if err := validate(raw, traitsSchema, "traits"); err != nil {
-		return err
-	}
-	var traits []string
-	for _, t := range raw.(map[string]any)["traits"].([]any) {
-		traits = append(traits, t.(string))
-	}
-	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "set", traits); err != nil {
+	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "set", m.strings("traits")); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusNoContent)

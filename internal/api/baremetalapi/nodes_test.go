@@ -130,6 +130,8 @@ func TestNodeAPI(t *testing.T) {
 			{"/v1/nodes?maintenance=false&resource_class=rc-1", "[n1]"},
 			{"/v1/nodes?associated=false&limit=2", "[n1 n2]"},
 			{"/v1/nodes?owner=p1", "[n1]"},
+			{"/v1/nodes?driver=fake-hardware&limit=2", "[n1 n2]"},
+			{"/v1/nodes?driver=ipmi", "[]"},
 			{"/v1/nodes?sort_key=name&sort_dir=desc", "[n3 n2 n1]"},
 			{"/v1/nodes/detail?resource_class=rc-1", "[n1]"},
 			{"/v1/nodes/?resource_class=rc-1", "[n1]"}, // python-ironicclient's form
@@ -163,6 +165,10 @@ func TestNodeAPI(t *testing.T) {
 		b.Placement.Must(404, "GET", "/resource_providers/"+got["uuid"].(string), "1.39", nil)
 		inst := newUUID()
 		b.Must(200, "PATCH", "/v1/nodes/n3", v, []op{{"op": "add", "path": "/instance_uuid", "value": inst}})
+		// The filter applies before the page limit: n3 is the first match.
+		if got := names("/v1/nodes?instance_uuid=" + inst + "&limit=1"); got != "[n3]" {
+			t.Errorf("?instance_uuid= gives %s", got)
+		}
 		if r := b.Do("DELETE", "/v1/nodes/n3", v, nil); r.Status != 409 {
 			t.Errorf("delete node with instance: %d %s", r.Status, r.Fault())
 		}
@@ -282,6 +288,11 @@ func TestBaremetalVersions(t *testing.T) {
 	if def := root["default_version"].(map[string]any); def["version"] != "1.79" || def["min_version"] != "1.1" {
 		t.Errorf("root: %v", root)
 	}
+	// Ironic's routing ignores a trailing slash (python-ironicclient lists with /v1/nodes/?...).
+	for _, path := range []string{"/v1/", "/v1/nodes/?limit=1", "/v1/allocations/?state=active"} {
+		b.Must(200, "GET", path, v, nil)
+	}
+	b.Must(201, "POST", "/v1/allocations/", v, map[string]any{"resource_class": "x"})
 	v1 := b.Must(200, "GET", "/v1", v, nil).JSON()
 	if v1["id"] != "v1" || v1["nodes"] == nil || v1["allocations"] == nil {
 		t.Errorf("/v1: %v", v1)

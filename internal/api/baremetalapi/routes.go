@@ -25,14 +25,9 @@ func (h *handlers) routes() []api.Route {
 	return []api.Route{
 		{Method: http.MethodGet, Pattern: "/", Public: true, Handler: h.root},
 		{Method: http.MethodGet, Pattern: "/v1", Public: true, Handler: h.v1},
-		{Method: http.MethodGet, Pattern: "/v1/", Public: true, Handler: h.v1},
 
-		// python-ironicclient lists with a slash before the query
-		// (GET /v1/nodes/?provision_state=...), which Ironic accepts.
 		r(http.MethodGet, "/v1/nodes", 1, h.listNodes),
-		r(http.MethodGet, "/v1/nodes/", 1, h.listNodes),
 		r(http.MethodPost, "/v1/nodes", 1, h.createNode),
-		r(http.MethodPost, "/v1/nodes/", 1, h.createNode),
 		r(http.MethodGet, "/v1/nodes/detail", 1, h.listNodesDetail),
 		r(http.MethodGet, "/v1/nodes/{node}", 1, h.getNode),
 		r(http.MethodPatch, "/v1/nodes/{node}", 1, h.patchNode),
@@ -51,9 +46,7 @@ func (h *handlers) routes() []api.Route {
 		{Method: http.MethodDelete, Pattern: "/v1/nodes/{node}/allocation", Min: v(1, 52), BelowMinMessage: api.EmptyMessage, Handler: h.deleteNodeAllocation},
 
 		alloc(http.MethodGet, "/v1/allocations", h.listAllocations),
-		alloc(http.MethodGet, "/v1/allocations/", h.listAllocations),
 		alloc(http.MethodPost, "/v1/allocations", h.createAllocation),
-		alloc(http.MethodPost, "/v1/allocations/", h.createAllocation),
 		alloc(http.MethodGet, "/v1/allocations/{allocation}", h.getAllocation),
 		alloc(http.MethodPatch, "/v1/allocations/{allocation}", h.patchAllocation),
 		alloc(http.MethodDelete, "/v1/allocations/{allocation}", h.deleteAllocation),

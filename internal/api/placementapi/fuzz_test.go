@@ -3,6 +3,7 @@ package placementapi_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"allot/internal/api/placementapi"
 	"allot/internal/placement"
 	"allot/internal/store"
+	"allot/internal/testserver"
 )
 
 const fuzzRP = "11111111-2222-3333-4444-555555555555"
@@ -71,11 +73,7 @@ func FuzzJSONBodies(f *testing.F) {
 		req.Header.Set("X-Auth-Token", "admin")
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("OpenStack-API-Version", "placement 1."+strconv.Itoa(int(minor)%40))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code >= 500 {
-			t.Fatalf("%s %s at 1.%d with %q: %d %s", ep.method, ep.path, int(minor)%40, body, rec.Code, rec.Body.String())
-		}
+		testserver.NoServerError(t, h, req, fmt.Sprintf("at 1.%d with %q", int(minor)%40, body))
 	})
 }
 
@@ -98,10 +96,6 @@ func FuzzQueryStrings(f *testing.F) {
 		req.URL.RawQuery = q
 		req.Header.Set("X-Auth-Token", "admin")
 		req.Header.Set("OpenStack-API-Version", "placement 1."+strconv.Itoa(int(minor)%40))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code >= 500 {
-			t.Fatalf("GET %s?%s at 1.%d: %d %s", p, q, int(minor)%40, rec.Code, rec.Body.String())
-		}
+		testserver.NoServerError(t, h, req, fmt.Sprintf("at 1.%d", int(minor)%40))
 	})
 }
