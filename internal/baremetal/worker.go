@@ -35,14 +35,13 @@ func (s *Service) Stop() {
 	s.wg.Wait()
 }
 
-// Wake tells idle workers that there is work.
+// Wake tells an idle worker that there is work. A worker that found work
+// wakes the next one, so a burst engages every worker and a single
+// allocation only one.
 func (s *Service) Wake() {
-	for i := 0; i < max(1, s.opts.Workers); i++ {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-			return
-		}
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -60,6 +59,7 @@ func (s *Service) work(id string) {
 			s.log.Warn("allocation worker", "worker", id, "error", err)
 		}
 		if worked && err == nil {
+			s.Wake() // there may be more: let another worker look too
 			continue
 		}
 		wait := s.opts.Poll
