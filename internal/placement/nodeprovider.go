@@ -44,13 +44,6 @@ func SyncNodeProvider(ctx context.Context, tx *store.Tx, np NodeProvider) error 
 	}
 	want := map[string]model.Inventory{}
 	if np.Class != "" {
-		if _, ok, err := tx.ResourceClass(ctx, np.Class); err != nil {
-			return err
-		} else if !ok {
-			if _, err := tx.CreateResourceClass(ctx, np.Class); err != nil && !model.IsKind(err, model.KindConflict) {
-				return err
-			}
-		}
 		inv := model.Inventory{ResourceClass: np.Class, Total: 1, MinUnit: 1, MaxUnit: 1, StepSize: 1, AllocationRatio: 1}
 		if np.Reserved {
 			inv.Reserved = 1
@@ -63,6 +56,17 @@ func SyncNodeProvider(ctx context.Context, tx *store.Tx, np NodeProvider) error 
 		}
 	}
 	if !sameInventories(current, want) {
+		// The class exists when the inventory already has it: only a
+		// changed inventory may need to create it.
+		if np.Class != "" {
+			if _, ok, err := tx.ResourceClass(ctx, np.Class); err != nil {
+				return err
+			} else if !ok {
+				if _, err := tx.CreateResourceClass(ctx, np.Class); err != nil && !model.IsKind(err, model.KindConflict) {
+					return err
+				}
+			}
+		}
 		invs := make([]model.Inventory, 0, len(want))
 		for _, inv := range want {
 			invs = append(invs, inv)

@@ -108,48 +108,21 @@ func StartBaremetalWith(t testing.TB, st *store.Store, opts baremetal.Options) *
 	return &Baremetal{URL: srv.URL, Placement: p, Service: svc, t: t}
 }
 
-// Do sends a request at the given Bare Metal microversion ("" for none).
+// Do sends a request at the given Bare Metal microversion ("" for none);
+// body is JSON-encoded unless it is a string or nil.
 func (b *Baremetal) Do(method, path, version string, body any) Response {
 	b.t.Helper()
-	var rd io.Reader
-	switch x := body.(type) {
-	case nil:
-	case string:
-		rd = bytes.NewBufferString(x)
-	default:
-		data, err := json.Marshal(x)
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, b.URL+path, rd)
-	if err != nil {
-		b.t.Fatal(err)
-	}
+	h := http.Header{}
 	if version != "" {
-		req.Header.Set("X-OpenStack-Ironic-API-Version", version)
+		h.Set("X-OpenStack-Ironic-API-Version", version)
 	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return send(b.t, method, b.URL+path, h, body)
 }
 
 // Must sends a request and fails the test unless the status is want.
 func (b *Baremetal) Must(want int, method, path, version string, body any) Response {
 	b.t.Helper()
-	r := b.Do(method, path, version, body)
-	if r.Status != want {
-		b.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, want, r.Body)
-	}
-	return r
+	return mustStatus(b.t, want, method, path, b.Do(method, path, version, body))
 }
 
 // Fault returns the faultstring (or description) of an Ironic error body.
@@ -209,10 +182,29 @@ func (r Response) ErrorCode() string {
 	return code
 }
 
-// Do sends a request as the admin with the given microversion; body is
-// JSON-encoded unless it is a string or nil.
+// Do sends a request as the admin with the given microversion ("" for
+// none); body is JSON-encoded unless it is a string or nil.
 func (p *Placement) Do(method, path, version string, body any) Response {
 	p.t.Helper()
+	h := http.Header{}
+	h.Set("X-Auth-Token", "admin")
+	h.Set("Accept", "application/json")
+	if version != "" {
+		h.Set("OpenStack-API-Version", "placement "+version)
+	}
+	return send(p.t, method, p.URL+path, h, body)
+}
+
+// Must sends a request and fails the test unless the status is want.
+func (p *Placement) Must(want int, method, path, version string, body any) Response {
+	p.t.Helper()
+	return mustStatus(p.t, want, method, path, p.Do(method, path, version, body))
+}
+
+// send sends one request with headers h; body is JSON-encoded unless it is
+// a string (sent as is) or nil.
+func send(t testing.TB, method, url string, h http.Header, body any) Response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -221,37 +213,32 @@ func (p *Placement) Do(method, path, version string, body any) Response {
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
-			p.t.Fatal(err)
+			t.Fatal(err)
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(method, p.URL+path, rd)
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		p.t.Fatal(err)
+		t.Fatal(err)
 	}
-	req.Header.Set("X-Auth-Token", "admin")
-	req.Header.Set("Accept", "application/json")
-	if version != "" {
-		req.Header.Set("OpenStack-API-Version", "placement "+version)
-	}
+	req.Header = h
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		p.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 }
 
-// Must sends a request and fails the test unless the status is want.
-func (p *Placement) Must(want int, method, path, version string, body any) Response {
-	p.t.Helper()
-	r := p.Do(method, path, version, body)
+// mustStatus fails the test unless r has status want.
+func mustStatus(t testing.TB, want int, method, path string, r Response) Response {
+	t.Helper()
 	if r.Status != want {
-		p.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, want, r.Body)
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, want, r.Body)
 	}
 	return r
 }
