@@ -238,3 +238,11 @@ func waitFor(ctx context.Context, what, want string, timeout time.Duration, chec
 		interval = min(2*interval, maxPollInterval)
 	}
 }
+
+// fieldsQuery asks a show request for only these fields (none: all).
+func fieldsQuery(fields []string) url.Values {
+	if len(fields) == 0 {
+		return nil
+	}
+	return url.Values{"fields": {strings.Join(fields, ",")}}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -118,12 +117,8 @@ func (b *Baremetal) ListAllocations(ctx context.Context, f AllocationFilter) ([]
 // GetAllocation returns an allocation given by UUID or name; fields, when
 // given, asks for only those fields.
 func (b *Baremetal) GetAllocation(ctx context.Context, ident string, fields ...string) (Allocation, error) {
-	var q url.Values
-	if len(fields) > 0 {
-		q = url.Values{"fields": {strings.Join(fields, ",")}}
-	}
 	var a Allocation
-	err := b.call(ctx, http.MethodGet, allocationPath(ident), q, nil, &a)
+	err := b.call(ctx, http.MethodGet, allocationPath(ident), fieldsQuery(fields), nil, &a)
 	return a, err
 }
 

@@ -133,12 +133,8 @@ func (b *Baremetal) ListNodes(ctx context.Context, f NodeFilter) ([]Node, error)
 // GetNode returns a node given by UUID or name; fields, when given, asks for
 // only those fields.
 func (b *Baremetal) GetNode(ctx context.Context, ident string, fields ...string) (Node, error) {
-	var q url.Values
-	if len(fields) > 0 {
-		q = url.Values{"fields": {strings.Join(fields, ",")}}
-	}
 	var n Node
-	err := b.call(ctx, http.MethodGet, nodePath(ident), q, nil, &n)
+	err := b.call(ctx, http.MethodGet, nodePath(ident), fieldsQuery(fields), nil, &n)
 	return n, err
 }
 
