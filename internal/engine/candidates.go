@@ -31,6 +31,8 @@ type Result struct {
 	Truncated bool
 	// Stats explain the search.
 	Stats Stats
+	// arena holds Requests and Summaries until Release.
+	arena *resultArena
 }
 
 // Request is one allocation request: the consolidated amounts per provider
@@ -174,6 +176,18 @@ type scratch struct {
 	pairScratch [][]pair
 	pairLists   [][]pair
 	choice      []pair
+	// Buffers of the last stages: results, anchor iterators, rendering.
+	results      [][]*partial
+	iterSlab     slab[anchorIter]
+	ints         slab[int]
+	iters        []*anchorIter
+	deferred     []*anchorIter
+	deferredC    [][]*partial
+	anchorBuf    []*provider
+	unionBuf     []*provider
+	consolidated []palloc
+	renderRoots  []*provider
+	renderProvs  []*provider
 	// marks[p.idx] == epoch means p was seen by the current pass.
 	marks []uint32
 	epoch uint32
@@ -215,6 +229,25 @@ func (sc *scratch) reset() {
 	for i := range sc.pairScratch {
 		clear(sc.pairScratch[i][:cap(sc.pairScratch[i])])
 	}
+	sc.iterSlab.reset()
+	sc.ints.reset()
+	sc.results = clearSlice(sc.results)
+	sc.iters = clearSlice(sc.iters)
+	sc.deferred = clearSlice(sc.deferred)
+	sc.deferredC = clearSlice(sc.deferredC)
+	sc.anchorBuf = clearSlice(sc.anchorBuf)
+	sc.unionBuf = clearSlice(sc.unionBuf)
+	sc.consolidated = clearSlice(sc.consolidated)
+	sc.renderRoots = clearSlice(sc.renderRoots)
+	sc.renderProvs = clearSlice(sc.renderProvs)
+}
+
+// clearSlice zeroes a reusable buffer up to its capacity (dropping its
+// references for the garbage collector) and empties it.
+func clearSlice[T any](b []T) []T {
+	b = b[:cap(b)]
+	clear(b)
+	return b[:0]
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -322,8 +355,8 @@ func (s *search) run() *Result {
 	if s.q.Limit > 0 && !s.opts.Randomize && (want <= 0 || s.q.Limit <= want) {
 		want, byLimit = s.q.Limit, true
 	}
-	var results [][]*partial
-	seen := map[string]bool{}
+	results := s.results[:0]
+	var seen map[string]bool
 	full := func() bool {
 		if want > 0 && len(results) >= want {
 			if byLimit {
@@ -336,7 +369,7 @@ func (s *search) run() *Result {
 		return false
 	}
 	emit := func(combo []*partial) {
-		if s.keep(combo, seen) {
+		if s.keep(combo, &seen) {
 			results = append(results, combo)
 		}
 	}
@@ -345,8 +378,7 @@ func (s *search) run() *Result {
 	// can be served by their own providers come first: an anchor whose
 	// first candidate leans on a sharing provider is deferred to the end of
 	// round 0 (local capacity before shared capacity).
-	var iters, deferred []*anchorIter
-	var deferredCombos [][]*partial
+	iters, deferred, deferredCombos := s.iters[:0], s.deferred[:0], s.deferredC[:0]
 	for _, a := range s.driverAnchors() {
 		if full() || s.budgetExceeded() {
 			break
@@ -355,7 +387,7 @@ func (s *search) run() *Result {
 		if !ok {
 			continue
 		}
-		it := newAnchorIter(a, lists)
+		it := s.newAnchorIter(a, lists)
 		if combo, ok := it.next(s); ok {
 			s.stats.Anchors++
 			if usesForeign(combo) {
@@ -389,6 +421,7 @@ func (s *search) run() *Result {
 		}
 		iters = live
 	}
+	s.results, s.iters, s.deferred, s.deferredC = results, iters, deferred, deferredCombos
 	s.outOfTime = s.stopped
 	res.Truncated = s.capped || s.outOfTime
 	s.stats.Candidates = len(results)
@@ -424,7 +457,7 @@ func usesForeign(combo []*partial) bool {
 
 // keep applies the checks made on a whole combination: the pre-1.29 rule
 // and deduplication.
-func (s *search) keep(combo []*partial, seen map[string]bool) bool {
+func (s *search) keep(combo []*partial, seen *map[string]bool) bool {
 	if !s.q.NestedAware && s.hasTrees {
 		roots := map[*provider]*provider{}
 		for _, pt := range combo {
@@ -444,11 +477,14 @@ func (s *search) keep(combo []*partial, seen map[string]bool) bool {
 		}
 	}
 	if sharingOnly {
+		if *seen == nil {
+			*seen = map[string]bool{}
+		}
 		k := comboKey(combo)
-		if seen[k] {
+		if (*seen)[k] {
 			return false
 		}
-		seen[k] = true
+		(*seen)[k] = true
 	}
 	return true
 }

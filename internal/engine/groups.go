@@ -1,6 +1,9 @@
 package engine
 
-import "sort"
+import (
+	"cmp"
+	"slices"
+)
 
 // The search is anchor-centric: candidates are generated one anchor tree
 // at a time (in id order), from the providers of that tree and the sharing
@@ -12,27 +15,34 @@ import "sort"
 // otherwise every root whose tree (with its sharing providers) has all the
 // classes asked for. The second form costs one mask test per root.
 func (s *search) driverAnchors() []*provider {
+	// Two reusable buffers: the best anchor list so far and the next try.
 	var best []*provider
+	spare := s.anchorBuf[:0]
 	for gi := range s.groups {
-		a := s.groupAnchors(&s.groups[gi], len(s.e.roots)/4)
-		if a != nil && (best == nil || len(a) < len(best)) {
-			best = a
+		a, ok := s.groupAnchors(&s.groups[gi], len(s.e.roots)/4, spare)
+		if ok && (best == nil || len(a) < len(best)) {
+			best, spare = a, best
+		} else if ok {
+			spare = a
 		}
+		spare = spare[:0]
 		if best != nil && len(best) == 0 {
 			return nil
 		}
 	}
 	if best != nil {
 		sortProviders(best)
+		s.anchorBuf = best
 		return best
 	}
 	// No selective group: scan the roots by their class masks.
-	var out []*provider
+	out := spare
 	for _, root := range s.e.roots {
 		if s.treeMayServe(root) {
 			out = append(out, root)
 		}
 	}
+	s.anchorBuf = out
 	return out
 }
 
@@ -57,11 +67,12 @@ func (s *search) treeMayServe(root *provider) bool {
 }
 
 // groupAnchors over-approximates the anchors a group can be satisfied
-// under, from its most selective filter; it returns nil when that filter
-// matches more than limit providers (then scanning roots is cheaper).
-func (s *search) groupAnchors(g *resolvedGroup, limit int) []*provider {
+// under, from its most selective filter, appending them to out; ok is false
+// when that filter matches more than limit providers (then scanning roots
+// is cheaper).
+func (s *search) groupAnchors(g *resolvedGroup, limit int, out []*provider) (anchors []*provider, ok bool) {
 	if g.inTree != nil && !g.granular {
-		return []*provider{g.inTree}
+		return append(out, g.inTree), true
 	}
 	// The most selective positive filter: a class (a provider of the tree
 	// or a sharing one must have it), a required aggregate set or a
@@ -76,27 +87,18 @@ func (s *search) groupAnchors(g *resolvedGroup, limit int) []*provider {
 		consider(s.e.byClass[a.class])
 	}
 	for _, set := range g.aggs.allOf {
-		var u []*provider
-		for _, id := range set {
-			u = append(u, s.e.aggMembers[id]...)
-		}
-		consider(u)
+		considerUnion(s, &list, set, s.e.aggMembers)
 	}
 	for _, set := range g.traits.allOf {
-		var u []*provider
-		for _, id := range set {
-			u = append(u, s.e.byTrait[id]...)
-		}
-		consider(u)
+		considerUnion(s, &list, set, s.e.byTrait)
 	}
 	if list == nil {
 		list = s.e.all()
 	}
 	if len(list) > limit {
-		return nil
+		return out, false
 	}
 	s.newPass(len(s.e.ordered))
-	var out []*provider
 	add := func(a *provider) {
 		if !s.see(a) {
 			out = append(out, a)
@@ -114,10 +116,26 @@ func (s *search) groupAnchors(g *resolvedGroup, limit int) []*provider {
 			}
 		}
 	}
-	if out == nil {
-		out = []*provider{}
+	return out, true
+}
+
+// considerUnion makes the union of the member lists of set the current
+// list when it is smaller (or there is none yet); the union is only built
+// then, in a reused buffer.
+func considerUnion[K comparable](s *search, list *[]*provider, set []K, members map[K][]*provider) {
+	n := 0
+	for _, id := range set {
+		n += len(members[id])
 	}
-	return out
+	if *list != nil && n >= len(*list) {
+		return
+	}
+	u := s.unionBuf[:0]
+	for _, id := range set {
+		u = append(u, members[id]...)
+	}
+	s.unionBuf = u
+	*list = u
 }
 
 // anchorPartials computes, for one anchor tree, the partial solutions of
@@ -351,7 +369,7 @@ func (s *search) treePartial(g *resolvedGroup, anchor *provider, choice []pair) 
 
 func sortProviders(ps []*provider) {
 	if len(ps) > 16 {
-		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
+		slices.SortFunc(ps, func(a, b *provider) int { return cmp.Compare(a.ID, b.ID) })
 		return
 	}
 	for i := 1; i < len(ps); i++ {

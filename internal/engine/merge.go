@@ -12,12 +12,14 @@ type anchorIter struct {
 	done   bool
 }
 
-func newAnchorIter(anchor *provider, lists [][]*partial) *anchorIter {
-	idx := make([]int, len(lists))
+func (s *search) newAnchorIter(anchor *provider, lists [][]*partial) *anchorIter {
+	idx := s.ints.take(len(lists))
 	for i := range idx {
 		idx[i] = -1
 	}
-	return &anchorIter{anchor: anchor, lists: lists, idx: idx, combo: make([]*partial, len(lists))}
+	it := s.iterSlab.one()
+	*it = anchorIter{anchor: anchor, lists: lists, idx: idx, combo: s.partPtrs.take(len(lists))}
+	return it
 }
 
 // next returns the next valid combination (a fresh slice), or false when

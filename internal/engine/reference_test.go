@@ -653,10 +653,18 @@ func checkAgainstReference(t testing.TB, seed uint64) {
 			t.Fatalf("summary of %s not expected\n%s", s.UUID, describe())
 		}
 	}
+	// Hand the memory back: the next search (below, or in the next seed)
+	// reuses it, so every check also covers recycled arenas.
+	res.Release()
+	res.Release()
+	if res.Requests != nil || res.Summaries != nil {
+		t.Fatal("a released result still exposes its requests")
+	}
 	// A limit returns that many of the same candidates.
 	if len(want) > 1 {
 		q.Limit = 1 + r.IntN(len(want))
-		limited, _ := engineCandidates(t, e, q, SearchOptions{})
+		limited, lres := engineCandidates(t, e, q, SearchOptions{})
+		lres.Release()
 		if len(limited) != q.Limit {
 			t.Fatalf("limit %d gave %d candidates\n%s", q.Limit, len(limited), describe())
 		}

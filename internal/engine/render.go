@@ -62,18 +62,17 @@ func comboKey(combo []*partial) string {
 func (s *search) render(res *Result, combos [][]*partial) {
 	e := s.e
 	s.newPass(len(e.ordered))
-	var roots []*provider
+	roots := s.renderRoots[:0]
 	oldStyle := !s.q.NestedAware && s.hasTrees
 	var used map[*provider]bool
 	if oldStyle {
 		used = map[*provider]bool{}
 	}
-	res.Requests = make([]Request, len(combos))
-	var scratch []palloc
-	var amounts slab[ClassAmount]
-	var pas slab[ProviderAmounts]
-	var maps slab[Mapping]
-	var uuids slab[string]
+	ar := arenaPool.Get().(*resultArena)
+	res.arena = ar
+	res.Requests = ar.requestsOf(len(combos))
+	scratch := s.consolidated[:0]
+	amounts, pas, maps, uuids := &ar.amounts, &ar.pas, &ar.maps, &ar.uuids
 	for ci, combo := range combos {
 		scratch = consolidateInto(scratch[:0], combo)
 		req := &res.Requests[ci]
@@ -114,7 +113,7 @@ func (s *search) render(res *Result, combos [][]*partial) {
 	}
 	// Provider summaries: every provider of every tree that supplies a
 	// resource (before 1.29 with trees: only the providers used).
-	var provs []*provider
+	provs := s.renderProvs[:0]
 	if oldStyle {
 		for p := range used {
 			provs = append(provs, p)
@@ -126,7 +125,8 @@ func (s *search) render(res *Result, combos [][]*partial) {
 			provs = appendTree(provs, root)
 		}
 	}
-	res.Summaries = make([]Summary, len(provs))
+	s.consolidated, s.renderRoots, s.renderProvs = scratch, roots, provs
+	res.Summaries = ar.summariesOf(len(provs))
 	for i, p := range provs {
 		res.Summaries[i] = Summary{UUID: p.UUID, ParentUUID: p.ParentUUID, RootUUID: p.RootUUID,
 			Resources: p.summaryResources, Traits: p.traitNames, Memo: p.memo}

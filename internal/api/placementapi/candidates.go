@@ -98,6 +98,7 @@ func (h *handlers) allocationCandidates(w http.ResponseWriter, r *http.Request) 
 	}
 	buf := getBuffer(512*len(res.Requests) + 768*len(res.Summaries) + 1024)
 	body := renderCandidates(buf[:0], res, q, v)
+	res.Release()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
