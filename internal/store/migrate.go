@@ -54,10 +54,33 @@ func loadMigrations(d dialect) ([]migration, error) {
 	return out, nil
 }
 
+// migrationRetryWindow is how long a starting process keeps retrying when
+// another process holds the SQLite database locked (e.g. while it switches
+// a new file to WAL mode or applies a migration).
+const migrationRetryWindow = 30 * time.Second
+
 // migrate applies the missing migrations and syncs the standard catalogs,
-// under an advisory lock on PostgreSQL so that replicas starting together
-// migrate exactly once.
+// retrying while another process starting on the same SQLite file holds it
+// locked.
 func (s *Store) migrate(ctx context.Context) error {
+	deadline := time.Now().Add(migrationRetryWindow)
+	for {
+		err := s.migrateOnce(ctx)
+		if err == nil || !s.d.retryable(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// migrateOnce applies the missing migrations and syncs the standard
+// catalogs, under an advisory lock on PostgreSQL so that replicas starting
+// together migrate exactly once.
+func (s *Store) migrateOnce(ctx context.Context) error {
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
 		return s.classify(fmt.Errorf("connect to the database: %w", err))
@@ -95,30 +118,48 @@ func (s *Store) migrate(ctx context.Context) error {
 		if applied[m.version] {
 			continue
 		}
-		if err := applyMigration(ctx, conn, m); err != nil {
+		done, err := applyMigration(ctx, conn, m)
+		if err != nil {
 			return s.classify(err)
 		}
-		s.log.Info("applied database migration", "migration", m.name, "backend", s.d.name())
+		if done {
+			s.log.Info("applied database migration", "migration", m.name, "backend", s.d.name())
+		}
 	}
 	return s.classify(syncCatalogs(ctx, conn))
 }
 
-func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
+// applyMigration applies m in one transaction; done is false when another
+// process applied it first. The check is made again inside the
+// transaction: on SQLite, where no advisory lock serialises processes, the
+// transaction holds the write lock from its start (_txlock=immediate), so
+// a process that waited for it sees the other's migration there.
+func applyMigration(ctx context.Context, conn *sql.Conn, m migration) (done bool, err error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migration %s: %w", m.name, err)
+		return false, fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if n > 0 {
+		return false, nil
+	}
 	for _, stmt := range splitStatements(m.sql) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migration %s: %s: %w", m.name, firstWords(stmt), err)
+			return false, fmt.Errorf("migration %s: %s: %w", m.name, firstWords(stmt), err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 		m.version, m.name, time.Now().UnixMicro()); err != nil {
-		return fmt.Errorf("migration %s: %w", m.name, err)
+		return false, fmt.Errorf("migration %s: %w", m.name, err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	return true, nil
 }
 
 // splitStatements splits a migration at semicolons that end a line.

@@ -75,3 +75,28 @@ func TestConcurrentOpenPostgres(t *testing.T) {
 		}
 	}
 }
+
+// Processes starting together on one SQLite file (a server and an admin
+// command, say, after an upgrade that adds a migration) must each find the
+// schema complete: the one that waited for the write lock skips the
+// migrations the other applied.
+func TestConcurrentOpenSQLite(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		dsn := "sqlite:" + filepath.Join(t.TempDir(), "shared.db")
+		errs := make(chan error, 4)
+		for i := 0; i < 4; i++ {
+			go func() {
+				s, err := store.Open(context.Background(), dsn, store.Options{})
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for i := 0; i < 4; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: process %d could not start: %v", round, i, err)
+			}
+		}
+	}
+}
