@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 )
 
@@ -17,23 +18,23 @@ import (
 func (s *search) driverAnchors() []*provider {
 	// Two reusable buffers: the best anchor list so far and the next try.
 	var best []*provider
+	found := false
 	spare := s.anchorBuf[:0]
 	for gi := range s.groups {
 		a, ok := s.groupAnchors(&s.groups[gi], len(s.e.roots)/4, spare)
-		if ok && (best == nil || len(a) < len(best)) {
-			best, spare = a, best
+		if ok && (!found || len(a) < len(best)) {
+			best, spare, found = a, best, true
 		} else if ok {
 			spare = a
 		}
 		spare = spare[:0]
-		if best != nil && len(best) == 0 {
+		if found && len(best) == 0 {
 			return nil
 		}
 	}
-	if best != nil {
-		sortProviders(best)
-		s.anchorBuf = best
-		return best
+	if found {
+		s.anchorBuf = s.sortAnchors(best)
+		return s.anchorBuf
 	}
 	// No selective group: scan the roots by their class masks.
 	out := spare
@@ -44,6 +45,28 @@ func (s *search) driverAnchors() []*provider {
 	}
 	s.anchorBuf = out
 	return out
+}
+
+// sortAnchors puts anchors (all roots) in id order: by sorting, or, when
+// that costs more than one pass over the roots, by picking the marked roots
+// from the id-ordered list of all roots.
+func (s *search) sortAnchors(anchors []*provider) []*provider {
+	n := len(anchors)
+	if n <= 32 || n*bits.Len(uint(n)) < len(s.e.roots)/2 {
+		sortProviders(anchors)
+		return anchors
+	}
+	s.newPass(len(s.e.ordered))
+	for _, a := range anchors {
+		s.see(a)
+	}
+	anchors = anchors[:0]
+	for _, root := range s.e.roots {
+		if s.marks[root.idx] == s.epoch {
+			anchors = append(anchors, root)
+		}
+	}
+	return anchors
 }
 
 // treeMayServe checks the class masks of a root against every group.
