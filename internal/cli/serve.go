@@ -113,6 +113,10 @@ type Listening struct {
 	Baremetal string
 }
 
+// idleTimeout closes keep-alive connections a client left idle, so that
+// clients that never close theirs cannot exhaust the server's descriptors.
+const idleTimeout = 2 * time.Minute
+
 // Serve runs the server until ctx ends. ready, when not nil, receives the
 // bound addresses once the listeners are open.
 func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func(Listening)) error {
@@ -143,7 +147,8 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 			return "", fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		listeners = append(listeners, api.FixMalformedRequests(ln, render))
-		servers = append(servers, &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)})
+		servers = append(servers, &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: idleTimeout,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)})
 		return ln.Addr().String(), nil
 	}
 	if cfg.PlacementListen != "" {
