@@ -256,6 +256,17 @@ func (s *search) treeAt(g *resolvedGroup, a *provider, tree, shared []*provider)
 	if g.inTree != nil && a != g.inTree {
 		return nil
 	}
+	// The anchor's own aggregates are judged once: a provider qualifies
+	// when it or its root is in the required aggregates, and neither is in
+	// a forbidden one.
+	hasAggs := !g.aggs.empty()
+	anchorInAggs := false
+	if hasAggs {
+		if len(g.amounts) > 0 && g.aggs.forbiddenHit(a) {
+			return nil
+		}
+		anchorInAggs = g.aggs.requiredOK(a)
+	}
 	lists := s.pairLists[:0]
 	for ci, am := range g.amounts {
 		list := s.pairBufs(ci)
@@ -264,10 +275,8 @@ func (s *search) treeAt(g *resolvedGroup, a *provider, tree, shared []*provider)
 			if in == nil || !in.fits(am.n) {
 				return
 			}
-			if !g.aggs.empty() {
-				if !(g.aggs.requiredOK(p) || g.aggs.requiredOK(a)) || g.aggs.forbiddenHit(p) || g.aggs.forbiddenHit(a) {
-					return
-				}
+			if hasAggs && (!(anchorInAggs || g.aggs.requiredOK(p)) || g.aggs.forbiddenHit(p)) {
+				return
 			}
 			for _, x := range list {
 				if x.p == p {

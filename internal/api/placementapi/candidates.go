@@ -133,6 +133,15 @@ func putBuffer(b []byte) {
 	}
 }
 
+// jsonPlain marks the bytes a JSON string can hold as they are (printable
+// ASCII other than the quote and the backslash).
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // renderCandidates writes the response by hand: it can be megabytes, and
 // this is the hot path of every scheduler.
 func renderCandidates(b []byte, res *engine.Result, q query.Candidates, v model.Version) []byte {
@@ -294,8 +303,7 @@ func appendAmounts(b []byte, amounts []engine.ClassAmount) []byte {
 // ASCII of UUIDs, class and trait names, escaped properly otherwise.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+		if !jsonPlain[s[i]] {
 			enc, _ := json.Marshal(s)
 			return append(b, enc...)
 		}
