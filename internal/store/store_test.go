@@ -58,9 +58,15 @@ func TestOpenRejectsBadDSN(t *testing.T) {
 }
 
 func TestConcurrentOpenPostgres(t *testing.T) {
-	dsn := testpg.DSN(t)
-	errs := make(chan error, 4)
-	for i := 0; i < 4; i++ {
+	openConcurrently(t, testpg.DSN(t), 4)
+}
+
+// openConcurrently opens n stores on one database at once, as n replicas
+// or processes starting together would, and fails if any cannot start.
+func openConcurrently(t *testing.T, dsn string, n int) {
+	t.Helper()
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
 		go func() {
 			s, err := store.Open(context.Background(), dsn, store.Options{})
 			if err == nil {
@@ -69,9 +75,9 @@ func TestConcurrentOpenPostgres(t *testing.T) {
 			errs <- err
 		}()
 	}
-	for i := 0; i < 4; i++ {
+	for i := 0; i < n; i++ {
 		if err := <-errs; err != nil {
-			t.Errorf("replica %d could not start: %v", i, err)
+			t.Fatalf("process %d of %d could not start: %v", i+1, n, err)
 		}
 	}
 }
@@ -82,21 +88,6 @@ func TestConcurrentOpenPostgres(t *testing.T) {
 // migrations the other applied.
 func TestConcurrentOpenSQLite(t *testing.T) {
 	for round := 0; round < 5; round++ {
-		dsn := "sqlite:" + filepath.Join(t.TempDir(), "shared.db")
-		errs := make(chan error, 4)
-		for i := 0; i < 4; i++ {
-			go func() {
-				s, err := store.Open(context.Background(), dsn, store.Options{})
-				if err == nil {
-					s.Close()
-				}
-				errs <- err
-			}()
-		}
-		for i := 0; i < 4; i++ {
-			if err := <-errs; err != nil {
-				t.Fatalf("round %d: process %d could not start: %v", round, i, err)
-			}
-		}
+		openConcurrently(t, "sqlite:"+filepath.Join(t.TempDir(), "shared.db"), 4)
 	}
 }
