@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"allot/internal/api"
 )
 
 // The query schemas of hot GET paths are validated without the general
@@ -35,4 +37,27 @@ func TestAppendString(t *testing.T) {
 			t.Errorf("%q rendered as %s, decodes to %q", s, b[1:], got)
 		}
 	}
+}
+
+// FuzzQueryFastPathAgrees: for the real query schemas, ValidateQuery (fast
+// path first) never accepts what the full validator rejects.
+func FuzzQueryFastPathAgrees(f *testing.F) {
+	f.Add(uint8(0), "resources", "VCPU:1", "limit", "10")
+	f.Add(uint8(1), "resources_X", "VCPU:1", "same_subtree", "_X")
+	f.Add(uint8(5), "resources", "VCPU:1", "member_of", "in:a,b")
+	f.Add(uint8(9), "project_id", "p", "consumer_type", "INSTANCE")
+	schemas := []*api.Schema{usagesSchema, usagesSchema138}
+	for _, s := range acSchemas {
+		schemas = append(schemas, s.schema)
+	}
+	f.Fuzz(func(t *testing.T, which uint8, k1, v1, k2, v2 string) {
+		s := schemas[int(which)%len(schemas)]
+		values := map[string]string{k1: v1, k2: v2}
+		m := map[string]any{k1: v1, k2: v2}
+		if api.ValidateQuery(values, s) == nil {
+			if msg := s.Validate(m); msg != "" {
+				t.Fatalf("schema %d: %v accepted, the validator says %q", int(which)%len(schemas), values, msg)
+			}
+		}
+	})
 }
