@@ -19,7 +19,76 @@ func newBenchCommand() *cobra.Command {
 		Long: `Load tools that drive Placement endpoints over HTTP the way schedulers do and
 report throughput, latency percentiles and errors by kind. Give several
 --placement-url (or a comma list) to spread the workers over replicas.`,
-	}, newBenchClaimsCommand())
+	}, newBenchClaimsCommand(), newBenchCandidatesCommand())
+}
+
+// splitURLs flattens repeated and comma-separated --placement-url values.
+func splitURLs(values []string) []string {
+	var out []string
+	for _, u := range values {
+		for _, part := range strings.Split(u, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+func newBenchCandidatesCommand() *cobra.Command {
+	var (
+		cfg  loadgen.QueryConfig
+		urls []string
+	)
+	cmd := &cobra.Command{
+		Use:   "candidates",
+		Short: "Send allocation-candidates queries as fast as possible (GET /allocation_candidates)",
+		Long: `Runs --concurrency workers for --duration, each sending the --query strings
+in turn to GET /allocation_candidates and reading every answer to its last
+byte. Latency is measured from the request to the end of the body. Each
+worker keeps its connection open unless --new-connections is given (then
+every request opens one, as a client without keep-alive does). Answers
+other than 200 are counted by status and error code. Nothing is written.`,
+		Example: `  allot bench candidates --query 'resources=VCPU:1,MEMORY_MB:1024&limit=10'
+  allot bench candidates --concurrency 1 --new-connections \
+      --query 'resources=VCPU:1&in_tree=UUID' --query 'resources=VCPU:2&member_of=in:A,B'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.URLs = splitURLs(urls)
+			if len(cfg.URLs) == 0 {
+				return usageError{errors.New("--placement-url: give at least one URL")}
+			}
+			if len(cfg.Queries) == 0 {
+				return usageError{errors.New("--query: give at least one query string, e.g. --query 'resources=VCPU:1'")}
+			}
+			for i, q := range cfg.Queries {
+				cfg.Queries[i] = strings.TrimPrefix(q, "?")
+			}
+			if cfg.Concurrency <= 0 || cfg.Duration <= 0 {
+				return usageError{errors.New("--concurrency and --duration must be positive")}
+			}
+			res, err := loadgen.RunQueries(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			conns := "keep-alive"
+			if cfg.NewConnections {
+				conns = "a new connection per request"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "candidates (%d quer%s, %s), %d workers over %d endpoint(s): %s\n",
+				len(cfg.Queries), map[bool]string{true: "y", false: "ies"}[len(cfg.Queries) == 1], conns, cfg.Concurrency, len(cfg.URLs), res)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&urls, "placement-url", []string{"http://127.0.0.1:8778"}, "Placement `URL` (repeatable or comma-separated)")
+	f.StringVar(&cfg.Token, "token", envOr("OS_TOKEN", "admin"), "authentication `TOKEN`, sent as X-Auth-Token [OS_TOKEN]")
+	f.StringVar(&cfg.Version, "os-placement-api-version", "1.39", "Placement microversion asked for")
+	f.StringArrayVar(&cfg.Queries, "query", nil, "query `STRING` of GET /allocation_candidates (repeatable; sent in turn)")
+	f.IntVar(&cfg.Concurrency, "concurrency", 1, "number of workers, each with one request in flight")
+	f.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to run")
+	f.BoolVar(&cfg.NewConnections, "new-connections", false, "open a new connection for every request")
+	return cmd
 }
 
 func newBenchClaimsCommand() *cobra.Command {
@@ -44,13 +113,7 @@ URLs round-robin. Claims that fail (409 for capacity or a concurrent update,
   allot bench claims --placement-url http://10.0.0.1:8778,http://10.0.0.2:8778,http://10.0.0.3:8778 --candidates`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for _, u := range urls {
-				for _, part := range strings.Split(u, ",") {
-					if part = strings.TrimSpace(part); part != "" {
-						cfg.URLs = append(cfg.URLs, part)
-					}
-				}
-			}
+			cfg.URLs = splitURLs(urls)
 			if len(cfg.URLs) == 0 {
 				return usageError{errors.New("--placement-url: give at least one URL")}
 			}

@@ -317,7 +317,7 @@ func TestHelpComplete(t *testing.T) {
 	for _, g := range []struct {
 		name string
 		min  int // commands in the group, at least
-	}{{"placement", 40}, {"baremetal", 30}} {
+	}{{"placement", 40}, {"baremetal", 30}, {"bench", 2}} {
 		group := groups[g.name]
 		if group == nil {
 			t.Fatalf("no %s command", g.name)

@@ -2,6 +2,7 @@ package loadgen_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,5 +42,42 @@ func TestRunClaims(t *testing.T) {
 		if int(used) != 2*res.Ops {
 			t.Errorf("candidates=%v: usage %v, %d claims done (%d failed: %v)", candidates, used, res.Ops, failed, res.Errors)
 		}
+	}
+}
+
+// RunQueries counts the answered queries and files the refused ones by
+// status and error code, on kept and on fresh connections.
+func TestRunQueries(t *testing.T) {
+	p := testserver.StartPlacement(t, testserver.OpenStore(t, "sqlite"))
+	base := loadgen.Config{URLs: []string{p.URL}, Token: "admin", Class: "VCPU"}
+	if _, err := loadgen.Setup(context.Background(), base, 3, 100, "lq"); err != nil {
+		t.Fatal(err)
+	}
+	for _, fresh := range []bool{false, true} {
+		cfg := loadgen.QueryConfig{URLs: []string{p.URL}, Token: "admin", Concurrency: 2, Duration: 200 * time.Millisecond,
+			Queries: []string{"resources=VCPU:1", "resources=VCPU:2&limit=1"}, NewConnections: fresh}
+		res, err := loadgen.RunQueries(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Ops == 0 || len(res.Errors) != 0 || len(res.Latencies) != res.Ops {
+			t.Fatalf("new connections %v: %s", fresh, res)
+		}
+		cfg.Queries = []string{"resources=NO_SUCH_CLASS:1"}
+		res, err = loadgen.RunQueries(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Ops != 0 || len(res.Errors) != 1 {
+			t.Fatalf("new connections %v, unknown class: %s", fresh, res)
+		}
+		for kind := range res.Errors {
+			if !strings.HasPrefix(kind, "400") {
+				t.Errorf("unknown class counted as %q, want a 400", kind)
+			}
+		}
+	}
+	if _, err := loadgen.RunQueries(context.Background(), loadgen.QueryConfig{URLs: []string{p.URL}}); err == nil {
+		t.Error("a run without queries started")
 	}
 }
