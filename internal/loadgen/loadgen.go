@@ -166,24 +166,30 @@ func RunClaims(ctx context.Context, cfg Config, providers []string) (Result, err
 		}
 		clients[i] = c
 	}
-	// Workers start no new operation after end but finish the one in
-	// flight, so every claim's outcome is known (and counted).
-	end := time.Now().Add(cfg.Duration)
+	return runWorkers(ctx, cfg.Concurrency, cfg.Duration, func(worker, _ int) error {
+		return claimOnce(ctx, clients[worker], cfg, providers)
+	}), nil
+}
+
+// runWorkers runs op in concurrency workers until d has passed and gathers
+// the latencies of the operations that succeeded and the failures by kind.
+// Workers start no new operation after that but finish the one in flight,
+// so every operation's outcome is known (and counted).
+func runWorkers(ctx context.Context, concurrency int, d time.Duration, op func(worker, n int) error) Result {
+	end := time.Now().Add(d)
 	var mu sync.Mutex
 	res := Result{Errors: map[string]int{}}
 	var wg sync.WaitGroup
 	start := time.Now()
-	for i := range cfg.Concurrency {
+	for i := range concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := clients[i]
 			var lat []time.Duration
 			errs := map[string]int{}
-			for ctx.Err() == nil && time.Now().Before(end) {
+			for n := 0; ctx.Err() == nil && time.Now().Before(end); n++ {
 				t0 := time.Now()
-				err := claimOnce(ctx, p, cfg, providers)
-				if err != nil {
+				if err := op(i, n); err != nil {
 					errs[errorKind(err)]++
 					continue
 				}
@@ -201,7 +207,7 @@ func RunClaims(ctx context.Context, cfg Config, providers []string) (Result, err
 	wg.Wait()
 	res.Elapsed = time.Since(start)
 	sort.Slice(res.Latencies, func(i, j int) bool { return res.Latencies[i] < res.Latencies[j] })
-	return res, nil
+	return res
 }
 
 func claimOnce(ctx context.Context, p *client.Placement, cfg Config, providers []string) error {

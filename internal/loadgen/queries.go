@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -49,42 +47,18 @@ func RunQueries(ctx context.Context, cfg QueryConfig) (Result, error) {
 	if cfg.Version == "" {
 		cfg.Version = "1.39"
 	}
-	end := time.Now().Add(cfg.Duration)
-	var mu sync.Mutex
-	res := Result{Errors: map[string]int{}}
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			transport := &http.Transport{DisableKeepAlives: cfg.NewConnections, MaxIdleConnsPerHost: 1}
-			defer transport.CloseIdleConnections()
-			hc := &http.Client{Transport: transport, Timeout: 60 * time.Second}
-			base := strings.TrimRight(cfg.URLs[i%len(cfg.URLs)], "/") + "/allocation_candidates?"
-			var lat []time.Duration
-			errs := map[string]int{}
-			for n := i; ctx.Err() == nil && time.Now().Before(end); n++ {
-				t0 := time.Now()
-				if err := queryOnce(ctx, hc, base+cfg.Queries[n%len(cfg.Queries)], cfg); err != nil {
-					errs[errorKind(err)]++
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			res.Ops += len(lat)
-			res.Latencies = append(res.Latencies, lat...)
-			for k, n := range errs {
-				res.Errors[k] += n
-			}
-			mu.Unlock()
-		}()
+	clients := make([]*http.Client, cfg.Concurrency)
+	bases := make([]string, cfg.Concurrency)
+	for i := range clients {
+		transport := &http.Transport{DisableKeepAlives: cfg.NewConnections, MaxIdleConnsPerHost: 1}
+		defer transport.CloseIdleConnections()
+		clients[i] = &http.Client{Transport: transport, Timeout: 60 * time.Second}
+		bases[i] = strings.TrimRight(cfg.URLs[i%len(cfg.URLs)], "/") + "/allocation_candidates?"
 	}
-	wg.Wait()
-	res.Elapsed = time.Since(start)
-	sort.Slice(res.Latencies, func(i, j int) bool { return res.Latencies[i] < res.Latencies[j] })
-	return res, nil
+	return runWorkers(ctx, cfg.Concurrency, cfg.Duration, func(worker, n int) error {
+		q := cfg.Queries[(worker+n)%len(cfg.Queries)]
+		return queryOnce(ctx, clients[worker], bases[worker]+q, cfg)
+	}), nil
 }
 
 // queryError is a non-200 answer.
