@@ -11,11 +11,7 @@ import (
 	"allot/internal/testpg"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testpg.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testpg.Main(m) }
 
 // skipOrFail skips a scenario whose client is not installed, unless
 // ALLOT_REQUIRE_CLIENTS is set (CI sets it, having installed the clients):

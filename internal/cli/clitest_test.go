@@ -24,9 +24,7 @@ func TestMain(m *testing.M) {
 	for _, name := range clientEnv {
 		os.Unsetenv(name)
 	}
-	code := m.Run()
-	testpg.Stop()
-	os.Exit(code)
+	testpg.Main(m)
 }
 
 // cliResult is what one run of the allot command did.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,11 +17,7 @@ import (
 	"allot/internal/testserver"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testpg.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testpg.Main(m) }
 
 // Fixed node and allocation identities of the bare-metal scenario.
 const (

@@ -67,7 +67,15 @@ func DSN(t testing.TB) string {
 	return withDatabase(adminDSN, name)
 }
 
-// Stop shuts down a cluster this package started; call it from TestMain.
+// Main runs a test binary's tests and then shuts down the cluster, if one
+// was started: a package whose tests use DSN calls it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// Stop shuts down a cluster this package started (Main calls it).
 func Stop() {
 	if cluster != nil {
 		cluster.Stop()

@@ -1,14 +1,9 @@
 package baremetalapi_test
 
 import (
-	"os"
 	"testing"
 
 	"allot/internal/testpg"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testpg.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testpg.Main(m) }
