@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"regexp"
 	"unicode/utf8"
 
@@ -173,19 +174,18 @@ func allowsString(v any) bool {
 	return false
 }
 
-// schemaInt reads a non-negative integer keyword value.
+// schemaInt reads a non-negative integer keyword value (schema documents
+// are decoded with json.Number).
 func schemaInt(v any) (int, bool) {
-	switch n := v.(type) {
-	case float64:
-		if n >= 0 && n == float64(int(n)) {
-			return int(n), true
-		}
-	case interface{ Int64() (int64, error) }:
-		if i, err := n.Int64(); err == nil && i >= 0 {
-			return int(i), true
-		}
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
 	}
-	return 0, false
+	i, err := n.Int64()
+	if err != nil || i < 0 {
+		return 0, false
+	}
+	return int(i), true
 }
 
 // accepts reports whether values surely satisfy the schema.

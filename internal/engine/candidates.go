@@ -188,6 +188,8 @@ type scratch struct {
 	consolidated []palloc
 	renderRoots  []*provider
 	renderProvs  []*provider
+	// seenCombos holds the keys of the sharing-only candidates kept.
+	seenCombos map[string]bool
 	// marks[p.idx] == epoch means p was seen by the current pass.
 	marks []uint32
 	epoch uint32
@@ -240,6 +242,7 @@ func (sc *scratch) reset() {
 	sc.consolidated = clearSlice(sc.consolidated)
 	sc.renderRoots = clearSlice(sc.renderRoots)
 	sc.renderProvs = clearSlice(sc.renderProvs)
+	clear(sc.seenCombos)
 }
 
 // clearSlice zeroes a reusable buffer up to its capacity (dropping its
@@ -356,7 +359,6 @@ func (s *search) run() *Result {
 		want, byLimit = s.q.Limit, true
 	}
 	results := s.results[:0]
-	var seen map[string]bool
 	full := func() bool {
 		if want > 0 && len(results) >= want {
 			if byLimit {
@@ -369,7 +371,7 @@ func (s *search) run() *Result {
 		return false
 	}
 	emit := func(combo []*partial) {
-		if s.keep(combo, &seen) {
+		if s.keep(combo) {
 			results = append(results, combo)
 		}
 	}
@@ -457,7 +459,7 @@ func usesForeign(combo []*partial) bool {
 
 // keep applies the checks made on a whole combination: the pre-1.29 rule
 // and deduplication.
-func (s *search) keep(combo []*partial, seen *map[string]bool) bool {
+func (s *search) keep(combo []*partial) bool {
 	if !s.q.NestedAware && s.hasTrees {
 		roots := map[*provider]*provider{}
 		for _, pt := range combo {
@@ -477,14 +479,14 @@ func (s *search) keep(combo []*partial, seen *map[string]bool) bool {
 		}
 	}
 	if sharingOnly {
-		if *seen == nil {
-			*seen = map[string]bool{}
+		if s.seenCombos == nil {
+			s.seenCombos = map[string]bool{}
 		}
 		k := comboKey(combo)
-		if (*seen)[k] {
+		if s.seenCombos[k] {
 			return false
 		}
-		(*seen)[k] = true
+		s.seenCombos[k] = true
 	}
 	return true
 }
