@@ -101,19 +101,24 @@ func (s *search) groupAnchors(g *resolvedGroup, limit int, out []*provider) (anc
 	// or a sharing one must have it), a required aggregate set or a
 	// required trait set (some provider used must be in it / have one).
 	var list []*provider
-	consider := func(l []*provider) {
+	from := fromAll
+	consider := func(l []*provider, kind listSource) {
 		if list == nil || len(l) < len(list) {
-			list = l
+			list, from = l, kind
 		}
 	}
 	for _, a := range g.amounts {
-		consider(s.e.byClass[a.class])
+		consider(s.e.byClass[a.class], fromClass)
 	}
 	for _, set := range g.aggs.allOf {
-		considerUnion(s, &list, set, s.e.aggMembers)
+		if considerUnion(s, &list, set, s.e.aggMembers) {
+			from = fromAggs
+		}
 	}
 	for _, set := range g.traits.allOf {
-		considerUnion(s, &list, set, s.e.byTrait)
+		if considerUnion(s, &list, set, s.e.byTrait) {
+			from = fromTraits
+		}
 	}
 	if list == nil {
 		list = s.e.all()
@@ -128,8 +133,17 @@ func (s *search) groupAnchors(g *resolvedGroup, limit int, out []*provider) (anc
 		}
 	}
 	sharingAllowed := g.granular || g.inTree == nil
+	if sharingAllowed && !g.granular && from == fromAggs && !s.sharingCanServe(g, list) {
+		// Under a tree outside the aggregates only the members may serve:
+		// the trees those members' sharing providers serve need every
+		// class from them, and together they lack one.
+		sharingAllowed = false
+	}
 	for _, p := range list {
 		if g.inTree != nil && p.root != g.inTree {
+			continue
+		}
+		if !s.mayServe(g, p, from) {
 			continue
 		}
 		add(p.root)
@@ -142,16 +156,75 @@ func (s *search) groupAnchors(g *resolvedGroup, limit int, out []*provider) (anc
 	return out, true
 }
 
+// listSource says which filter groupAnchors took its providers from.
+type listSource int
+
+const (
+	fromAll listSource = iota
+	fromClass
+	fromAggs
+	fromTraits
+)
+
+// mayServe reports whether p, a provider of the filter list of g, can be
+// part of a candidate for g. A granular group is served by one provider,
+// which must then pass every filter of the group itself. In the unsuffixed
+// group a provider found by a required trait counts only if it supplies a
+// class of the group (the traits are those of the providers used); one
+// found by aggregate counts anyway (a root in the aggregates lets its whole
+// tree serve).
+func (s *search) mayServe(g *resolvedGroup, p *provider, from listSource) bool {
+	if g.granular {
+		if !g.traits.matches(p) || !g.aggs.matches(p) {
+			return false
+		}
+		for _, am := range g.amounts {
+			if in := p.inventory(am.class); in == nil || !in.fits(am.n) {
+				return false
+			}
+		}
+		return true
+	}
+	if from != fromTraits || len(g.amounts) == 0 {
+		return true
+	}
+	for _, am := range g.amounts {
+		if p.inventory(am.class) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// sharingCanServe reports whether the sharing providers of list together
+// have every class of g.
+func (s *search) sharingCanServe(g *resolvedGroup, list []*provider) bool {
+	var have uint64
+	for _, p := range list {
+		if p.hasTrait(s.e.sharesID) {
+			for i := range p.invs {
+				have |= classBit(p.invs[i].class)
+			}
+		}
+	}
+	for _, am := range g.amounts {
+		if have&classBit(am.class) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // considerUnion makes the union of the member lists of set the current
-// list when it is smaller (or there is none yet); the union is only built
-// then, in a reused buffer.
-func considerUnion[K comparable](s *search, list *[]*provider, set []K, members map[K][]*provider) {
+// list when it is smaller (or there is none yet), and then reports true;
+// the union is only built then, in a reused buffer.
+func considerUnion[K comparable](s *search, list *[]*provider, set []K, members map[K][]*provider) bool {
 	n := 0
 	for _, id := range set {
 		n += len(members[id])
 	}
 	if *list != nil && n >= len(*list) {
-		return
+		return false
 	}
 	u := s.unionBuf[:0]
 	for _, id := range set {
@@ -159,6 +232,7 @@ func considerUnion[K comparable](s *search, list *[]*provider, set []K, members 
 	}
 	s.unionBuf = u
 	*list = u
+	return true
 }
 
 // anchorPartials computes, for one anchor tree, the partial solutions of
