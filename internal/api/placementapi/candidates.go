@@ -302,13 +302,35 @@ func appendAmounts(b []byte, amounts []engine.ClassAmount) []byte {
 // appendString appends s as a JSON string: a straight copy for the plain
 // ASCII of UUIDs, class and trait names, escaped properly otherwise.
 func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if !jsonPlain[s[i]] {
-			enc, _ := json.Marshal(s)
-			return append(b, enc...)
-		}
+	if !isJSONPlain(s) {
+		enc, _ := json.Marshal(s)
+		return append(b, enc...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// isJSONPlain reports whether every byte of s is in jsonPlain. It tests
+// eight bytes at a time: a word has no byte to escape when it has none at
+// or above 0x80, none below 0x20 and no quote or backslash. The word tests
+// never miss such a byte (a rare false alarm only costs the escaping path).
+func isJSONPlain(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		quote, backslash := w^(ones*'"'), w^(ones*'\\')
+		bad := w | (w-ones*0x20) & ^w | (quote-ones) & ^quote | (backslash-ones) & ^backslash
+		if bad&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if !jsonPlain[s[i]] {
+			return false
+		}
+	}
+	return true
 }

@@ -27,16 +27,48 @@ func TestQuerySchemasHaveFastPath(t *testing.T) {
 // appendString writes any string as a JSON string that decodes back to it.
 func TestAppendString(t *testing.T) {
 	for _, s := range []string{"", "6f9c8e3a-1b2c-4d5e-8f90-a1b2c3d4e5f6", `a"b`, `back\slash`, "tab\there",
-		"\x00\x1f\x7f", "CUSTOM_é", "<&>", "\xff broken utf-8"} {
-		b := appendString([]byte("x"), s)
-		var got string
-		if err := json.Unmarshal(b[1:], &got); err != nil {
-			t.Fatalf("%q rendered as %s: %v", s, b[1:], err)
-		}
-		if want := strings.ToValidUTF8(s, "\uFFFD"); got != want {
-			t.Errorf("%q rendered as %s, decodes to %q", s, b[1:], got)
+		"\x00\x1f\x7f", "CUSTOM_é", "<&>", "\xff broken utf-8",
+		// Bytes to escape in every lane of the eight-byte word test.
+		`0123456"`, `01234567\`, "0123456789abcde\x1f", "0123456789a\x80cdef", "\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x00",
+		" !#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}~"} {
+		checkAppendString(t, s)
+	}
+}
+
+// FuzzAppendString: any string renders as JSON that decodes back to it.
+func FuzzAppendString(f *testing.F) {
+	f.Add("6f9c8e3a-1b2c-4d5e-8f90-a1b2c3d4e5f6")
+	f.Add("01234567\"")
+	f.Fuzz(checkAppendString)
+}
+
+func checkAppendString(t *testing.T, s string) {
+	b := appendString([]byte("x"), s)
+	var got string
+	if err := json.Unmarshal(b[1:], &got); err != nil {
+		t.Fatalf("%q rendered as %s: %v", s, b[1:], err)
+	}
+	// Each byte that is not UTF-8 decodes as U+FFFD.
+	var want strings.Builder
+	for _, r := range s {
+		want.WriteRune(r)
+	}
+	if got != want.String() {
+		t.Errorf("%q rendered as %s, decodes to %q", s, b[1:], got)
+	}
+	if plain := isJSONPlain(s); plain != bytesArePlain(s) {
+		t.Errorf("isJSONPlain(%q) = %v", s, plain)
+	}
+}
+
+// bytesArePlain is isJSONPlain one byte at a time.
+func bytesArePlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !jsonPlain[s[i]] {
+			return false
 		}
 	}
+	return true
 }
 
 // FuzzQueryFastPathAgrees: for the real query schemas, ValidateQuery (fast
