@@ -75,6 +75,9 @@ type Service struct {
 	// IgnoreTrailingSlash routes /a/b/ like /a/b, as Ironic does (its
 	// clients list with /v1/nodes/?...). Placement does not.
 	IgnoreTrailingSlash bool
+	// RequestIDHeaders name the response headers that carry the request
+	// id (default X-Openstack-Request-Id, Placement's only one).
+	RequestIDHeaders []string
 }
 
 // EmptyMessage as a Route's BelowMinMessage makes the gate's message empty.
@@ -138,6 +141,12 @@ func (s *Service) Handler() http.Handler {
 	if s.MaxBody == 0 {
 		s.MaxBody = 10 << 20
 	}
+	if s.RequestIDHeaders == nil {
+		s.RequestIDHeaders = []string{"X-Openstack-Request-Id"}
+	}
+	for i, name := range s.RequestIDHeaders {
+		s.RequestIDHeaders[i] = http.CanonicalHeaderKey(name)
+	}
 	mux := http.NewServeMux()
 	byPattern := map[string][]*Route{}
 	var patterns []string
@@ -172,8 +181,9 @@ func (s *Service) outer(next http.Handler) http.Handler {
 		defer cancel()
 		r = r.WithContext(ctx)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		rec.Header().Set("X-Openstack-Request-Id", st.RequestID)
-		rec.Header().Set("Openstack-Request-Id", st.RequestID)
+		for _, name := range s.RequestIDHeaders {
+			rec.Header()[name] = []string{st.RequestID}
+		}
 		if s.Headers != nil {
 			s.Headers(rec.Header())
 		}

@@ -63,8 +63,10 @@ func New(svc *baremetal.Service, opts Options) *api.Service {
 		Errors: api.IronicErrors{},
 		// python-ironicclient lists with /v1/nodes/?..., which Ironic accepts.
 		IgnoreTrailingSlash: true,
-		Routes:              h.routes(),
-		Logger:              opts.Logger,
+		// Ironic's own header, and the one OpenStack clients log.
+		RequestIDHeaders: []string{"Openstack-Request-Id", "X-Openstack-Request-Id"},
+		Routes:           h.routes(),
+		Logger:           opts.Logger,
 	}
 }
 

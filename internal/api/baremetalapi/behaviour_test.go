@@ -28,6 +28,9 @@ func TestAllocationCreate(t *testing.T) {
 		if !strings.HasSuffix(r.Header.Get("Location"), "/v1/allocations/"+a["uuid"].(string)) {
 			t.Errorf("Location = %q", r.Header.Get("Location"))
 		}
+		if id := r.Header.Get("Openstack-Request-Id"); !strings.HasPrefix(id, "req-") || r.Header.Get("X-Openstack-Request-Id") != id {
+			t.Errorf("request id headers: %v", r.Header)
+		}
 		done := waitDone(t, b, a["uuid"].(string))
 		if done["state"] != "active" || done["node_uuid"] != gold {
 			t.Fatalf("allocation after processing: %v", done)

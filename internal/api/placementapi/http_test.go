@@ -79,6 +79,12 @@ func TestHTTPBasics(t *testing.T) {
 					t.Errorf("body: %s", body)
 				}
 			}},
+		{name: "request id header as Placement names it", method: "GET", path: "/resource_providers", headers: map[string]string{"X-Auth-Token": "admin"}, status: 200,
+			check: func(t *testing.T, r *http.Response, body string) {
+				if id := r.Header.Get("X-Openstack-Request-Id"); !strings.HasPrefix(id, "req-") || len(r.Header.Values("Openstack-Request-Id")) != 0 {
+					t.Errorf("request id headers: %v", r.Header)
+				}
+			}},
 		{name: "cache headers from 1.15", method: "GET", path: "/resource_providers", headers: map[string]string{"X-Auth-Token": "admin", "OpenStack-API-Version": "placement 1.15"}, status: 200,
 			check: func(t *testing.T, r *http.Response, body string) {
 				if r.Header.Get("Cache-Control") != "no-cache" || r.Header.Get("Last-Modified") == "" {
