@@ -10,6 +10,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +26,7 @@ import (
 	"allot/internal/engine"
 	"allot/internal/model"
 	"allot/internal/placement"
+	"allot/internal/procs"
 	"allot/internal/store"
 )
 
@@ -46,6 +49,9 @@ type ServeConfig struct {
 	// negative is none).
 	AllocationWorkers int
 	AllocationLease   time.Duration
+	// Threads is "auto" (one thread while requests come one at a time, up
+	// to GOMAXPROCS when they overlap; see package procs) or a fixed count.
+	Threads string
 }
 
 func newServeCommand() *cobra.Command {
@@ -88,6 +94,7 @@ brackets). SIGINT or SIGTERM stops the server gracefully.`,
 	f.StringVar(&cfg.PprofListen, "pprof-listen", envOr("ALLOT_PPROF_LISTEN", ""), "address of Go's profiling endpoints (/debug/pprof/), off when empty [ALLOT_PPROF_LISTEN]")
 	f.BoolVar(&cfg.RandomizeCands, "randomize-candidates", envOr("ALLOT_RANDOMIZE_CANDIDATES", "") == "true", "sample limit at random instead of taking the first candidates in the deterministic order [ALLOT_RANDOMIZE_CANDIDATES]")
 	f.IntVar(&cfg.AllocationWorkers, "allocation-workers", envInt("ALLOT_ALLOCATION_WORKERS", 2), "bare-metal allocation workers in this process (0: none; allocations then wait for another replica) [ALLOT_ALLOCATION_WORKERS]")
+	f.StringVar(&cfg.Threads, "threads", envOr("ALLOT_THREADS", "auto"), "threads running requests: auto (one while requests come one at a time, every CPU as soon as two overlap; fixed at GOMAXPROCS when that is set) or a number [ALLOT_THREADS]")
 	f.DurationVar(&cfg.AllocationLease, "allocation-lease", envDuration("ALLOT_ALLOCATION_LEASE", 30*time.Second), "how long a worker holds an allocation before another replica may take it over [ALLOT_ALLOCATION_LEASE]")
 	return cmd
 }
@@ -123,6 +130,10 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if cfg.PlacementListen == "" && cfg.BaremetalListen == "" {
 		return usageError{errors.New("both --placement-listen and --baremetal-listen are empty: nothing to serve")}
 	}
+	threads, err := newThreads(cfg.Threads)
+	if err != nil {
+		return usageError{err}
+	}
 	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: logger, MaxOpenConns: cfg.DBMaxConns})
 	if err != nil {
 		if model.IsKind(err, model.KindBadRequest) {
@@ -147,6 +158,9 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 			return "", fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		listeners = append(listeners, api.FixMalformedRequests(ln, render))
+		if threads != nil {
+			h = threads.Wrap(h)
+		}
 		servers = append(servers, &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: idleTimeout,
 			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)})
 		return ln.Addr().String(), nil
@@ -181,7 +195,16 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		go http.Serve(ln, mux)
 		defer ln.Close()
 	}
-	logger.Info("allot serving", "placement", bound.Placement, "baremetal", bound.Baremetal, "store", st.Dialect())
+	threadsText := strconv.Itoa(runtime.GOMAXPROCS(0))
+	if threads != nil {
+		threadsText = "auto (1-" + threadsText + ")"
+		threads.OnChange = func(n int) { logger.Debug("threads running requests changed", "threads", n) }
+		runCtx, stopThreads := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { threads.Run(runCtx); close(done) }()
+		defer func() { stopThreads(); <-done }()
+	}
+	logger.Info("allot serving", "placement", bound.Placement, "baremetal", bound.Baremetal, "store", st.Dialect(), "threads", threadsText)
 	if ready != nil {
 		ready(bound)
 	}
@@ -210,4 +233,20 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	return err
 }
 
-// wrapListener is where connection-level fixes hook in.
+// newThreads applies --threads: a fixed count sets GOMAXPROCS and returns
+// nil; "auto" returns the controller that adapts it, or nil when there is
+// one CPU or GOMAXPROCS was set in the environment (the operator's choice).
+func newThreads(flag string) (*procs.Controller, error) {
+	if flag == "auto" || flag == "" {
+		if os.Getenv("GOMAXPROCS") != "" || runtime.GOMAXPROCS(0) < 2 {
+			return nil, nil
+		}
+		return procs.New(runtime.GOMAXPROCS(0), procs.DefaultQuiet), nil
+	}
+	n, err := strconv.Atoi(flag)
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("--threads %q: use auto or a number of threads of at least 1", flag)
+	}
+	runtime.GOMAXPROCS(n)
+	return nil, nil
+}
