@@ -75,17 +75,51 @@ func (c *Controller) Threads() int {
 // Changes counts the changes of the thread count so far.
 func (c *Controller) Changes() int64 { return c.changes.Load() }
 
-// Wrap counts h's requests in flight.
+// Wrap counts h's requests in flight. A request counts until it starts its
+// response (WriteHeader or the first Write), not until the handler
+// returns: once the answer is computed, what is left is sending it, and a
+// client that has read it may send its next request before the handler
+// has returned, which must not look like two requests computing at once.
 func (c *Controller) Wrap(h http.Handler) http.Handler {
 	if c.max == 1 {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.Enter()
-		defer c.Leave()
-		h.ServeHTTP(w, r)
+		lw := &leavingWriter{ResponseWriter: w, c: c}
+		defer lw.leave()
+		h.ServeHTTP(lw, r)
 	})
 }
+
+// leavingWriter calls Leave when the response starts.
+type leavingWriter struct {
+	http.ResponseWriter
+	c    *Controller
+	left bool
+}
+
+func (w *leavingWriter) leave() {
+	if !w.left {
+		w.left = true
+		w.c.Leave()
+	}
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *leavingWriter) WriteHeader(code int) {
+	w.leave()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write implements http.ResponseWriter.
+func (w *leavingWriter) Write(b []byte) (int, error) {
+	w.leave()
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *leavingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Enter records a request starting; when another is in flight the
 // Controller widens to Max threads before the request goes on.

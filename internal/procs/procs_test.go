@@ -177,3 +177,46 @@ func TestWrapOverHTTP(t *testing.T) {
 		t.Errorf("after Run: %d threads, set %v", h.c.Threads(), h.set)
 	}
 }
+
+// A request that has started its response no longer counts: the next one
+// of a client that already read the answer is not an overlap.
+func TestWrapCountsUntilResponseStarts(t *testing.T) {
+	h := newHarness(2, time.Hour)
+	h.wait(2 * time.Hour)
+	h.c.Tick()
+	answered := make(chan struct{})
+	release := make(chan struct{})
+	srv := httptest.NewServer(h.c.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow-to-return" {
+			w.Write([]byte("answer"))
+			http.NewResponseController(w).Flush()
+			close(answered)
+			<-release // still in the handler, e.g. logging
+		}
+	})))
+	defer srv.Close()
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(srv.URL + "/slow-to-return")
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-answered
+	resp, err := http.Get(srv.URL + "/next")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if h.c.Threads() != 1 || h.c.Changes() != 1 {
+		t.Errorf("a request after an answered one widened the controller: %d threads, %d changes", h.c.Threads(), h.c.Changes())
+	}
+	if h.c.inflight.Load() != 0 {
+		t.Errorf("%d requests still counted in flight", h.c.inflight.Load())
+	}
+}
