@@ -46,6 +46,8 @@ var (
 	groupKey     = regexp.MustCompile(`^(resources|required|member_of|in_tree)([1-9][0-9]*)?$`)
 	groupKey133  = regexp.MustCompile(`^(resources|required|member_of|in_tree)([a-zA-Z0-9_-]{1,64})?$`)
 	limitPattern = regexp.MustCompile(`^[1-9][0-9]*$`)
+	// Before granular groups (1.25) only the fixed keys exist.
+	groupKeyUnsuffixed = regexp.MustCompile(`^(resources|required|member_of|in_tree)()$`)
 )
 
 // ParseCandidates parses a GET /allocation_candidates query at version v
@@ -80,37 +82,17 @@ func ParseCandidates(p Params, v model.Version) (Candidates, error) {
 		if err != nil {
 			return out, err
 		}
-		var conflicts []string
-		forb := map[string]bool{}
-		for _, f := range e.Forbidden {
-			forb[f] = true
-		}
-		for _, set := range e.AllOf {
-			if forb[set[0]] {
-				conflicts = append(conflicts, set[0])
-			}
-		}
-		if len(conflicts) > 0 {
+		if conflicts := rootConflicts(e); len(conflicts) > 0 {
 			return out, model.BadRequest("Conflicting required and forbidden traits found in root_required: %s", strings.Join(conflicts, ", ")).WithCode(model.CodeQueryBadValue)
 		}
 		out.RootRequired = e
 	}
 	if p.Has("same_subtree") && v.AtLeast(model.V(1, 36)) {
-		for _, val := range p.All("same_subtree") {
-			var set []string
-			seen := map[string]bool{}
-			for _, s := range strings.Split(val, ",") {
-				s = strings.TrimSpace(s)
-				if s == "" {
-					return out, model.BadRequest("Empty string (unsuffixed group) can not be specified in `same_subtree` ").WithCode(model.CodeQueryBadValue)
-				}
-				if !seen[s] {
-					seen[s] = true
-					set = append(set, s)
-				}
-			}
-			out.SameSubtree = append(out.SameSubtree, set)
+		sets, err := parseSameSubtree(p.All("same_subtree"))
+		if err != nil {
+			return out, err
 		}
+		out.SameSubtree = sets
 	}
 
 	// Request groups, keyed by suffix, in order of first appearance.
@@ -118,19 +100,33 @@ func ParseCandidates(p Params, v model.Version) (Candidates, error) {
 	if v.AtLeast(model.V(1, 33)) {
 		pattern = groupKey133
 	}
-	index := map[string]int{}
+	var index map[string]int // built once there are many groups
 	groupFor := func(suffix string) *Group {
+		if index == nil {
+			for i := range out.Groups {
+				if out.Groups[i].Suffix == suffix {
+					return &out.Groups[i]
+				}
+			}
+			if len(out.Groups) >= groupsScanned {
+				index = make(map[string]int, 2*len(out.Groups))
+				for i, g := range out.Groups {
+					index[g.Suffix] = i
+				}
+			}
+		}
 		i, ok := index[suffix]
 		if !ok {
 			i = len(out.Groups)
-			index[suffix] = i
+			if index != nil {
+				index[suffix] = i
+			}
 			out.Groups = append(out.Groups, Group{Suffix: suffix})
 		}
 		return &out.Groups[i]
 	}
 	if !v.AtLeast(model.V(1, 25)) {
-		// Before granular groups only the fixed keys exist.
-		pattern = regexp.MustCompile(`^(resources|required|member_of|in_tree)()$`)
+		pattern = groupKeyUnsuffixed
 	}
 	for _, key := range p.Keys() {
 		m := pattern.FindStringSubmatch(key)
@@ -192,37 +188,8 @@ func checkGroups(c *Candidates, v model.Version) error {
 		if len(resourceless) == len(c.Groups) {
 			return model.BadRequest("There must be at least one resources or resources[$S] parameter.").WithCode(model.CodeQueryMissingValue)
 		}
-		inSubtree := map[string]bool{}
-		for _, set := range c.SameSubtree {
-			for _, s := range set {
-				inSubtree[s] = true
-			}
-		}
-		var bad []string
-		for _, s := range resourceless {
-			if !inSubtree[s] {
-				bad = append(bad, s)
-			}
-		}
-		if len(bad) > 0 {
-			return model.BadRequest("Resourceless suffixed group request should be specified in `same_subtree` query param: bad group(s) - %s.", pyList(bad)).WithCode(model.CodeQueryBadValue)
-		}
-		exists := map[string]bool{}
-		var all []string
-		for _, g := range c.Groups {
-			exists[g.Suffix] = true
-			all = append(all, g.Suffix)
-		}
-		var missing []string
-		for _, set := range c.SameSubtree {
-			for _, s := range set {
-				if !exists[s] {
-					missing = append(missing, s)
-				}
-			}
-		}
-		if len(missing) > 0 {
-			return model.BadRequest("Real suffixes should be specified in `same_subtree`: %s not found in %s.", pyList(missing), pyList(all)).WithCode(model.CodeQueryBadValue)
+		if err := checkSameSubtree(c, resourceless); err != nil {
+			return err
 		}
 	} else {
 		var orphans []string
@@ -253,24 +220,9 @@ func checkGroups(c *Candidates, v model.Version) error {
 	}
 	if v.AtLeast(model.V(1, 22)) {
 		var conflicts []string
-		for _, g := range c.Groups {
-			forb := map[string]bool{}
-			for _, f := range g.Required.Forbidden {
-				forb[f] = true
-			}
-			for _, set := range g.Required.AllOf {
-				all := true
-				for _, t := range set {
-					if !forb[t] {
-						all = false
-						break
-					}
-				}
-				if all {
-					s := append([]string(nil), set...)
-					sort.Strings(s)
-					conflicts = append(conflicts, fmt.Sprintf("required%s: (%s)", g.Suffix, strings.Join(s, ", ")))
-				}
+		for i := range c.Groups {
+			if g := &c.Groups[i]; len(g.Required.Forbidden) > 0 && len(g.Required.AllOf) > 0 {
+				conflicts = appendTraitConflicts(conflicts, g)
 			}
 		}
 		if len(conflicts) > 0 {
@@ -279,6 +231,123 @@ func checkGroups(c *Candidates, v model.Version) error {
 		}
 	}
 	return nil
+}
+
+// The helpers below hold the maps of the rarer checks, so that their stack
+// space is only taken when a query needs them: a request's goroutine that
+// stays within a smaller stack is not copied to a larger one.
+
+// groupsScanned is how many groups ParseCandidates finds by scanning
+// before it indexes them in a map.
+const groupsScanned = 8
+
+// rootConflicts lists the root_required traits both required and forbidden.
+//
+//go:noinline
+func rootConflicts(e TraitExpr) []string {
+	if len(e.Forbidden) == 0 {
+		return nil
+	}
+	forb := map[string]bool{}
+	for _, f := range e.Forbidden {
+		forb[f] = true
+	}
+	var conflicts []string
+	for _, set := range e.AllOf {
+		if forb[set[0]] {
+			conflicts = append(conflicts, set[0])
+		}
+	}
+	return conflicts
+}
+
+// parseSameSubtree parses the same_subtree values: comma-separated
+// suffixes, each set without repeats.
+func parseSameSubtree(vals []string) ([][]string, error) {
+	var sets [][]string
+	for _, val := range vals {
+		var set []string
+		seen := map[string]bool{}
+		for _, s := range strings.Split(val, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return nil, model.BadRequest("Empty string (unsuffixed group) can not be specified in `same_subtree` ").WithCode(model.CodeQueryBadValue)
+			}
+			if !seen[s] {
+				seen[s] = true
+				set = append(set, s)
+			}
+		}
+		sets = append(sets, set)
+	}
+	return sets, nil
+}
+
+// checkSameSubtree (1.36+): every resourceless group is named in
+// same_subtree, and same_subtree names only groups of the query.
+func checkSameSubtree(c *Candidates, resourceless []string) error {
+	if len(resourceless) > 0 {
+		inSubtree := map[string]bool{}
+		for _, set := range c.SameSubtree {
+			for _, s := range set {
+				inSubtree[s] = true
+			}
+		}
+		var bad []string
+		for _, s := range resourceless {
+			if !inSubtree[s] {
+				bad = append(bad, s)
+			}
+		}
+		if len(bad) > 0 {
+			return model.BadRequest("Resourceless suffixed group request should be specified in `same_subtree` query param: bad group(s) - %s.", pyList(bad)).WithCode(model.CodeQueryBadValue)
+		}
+	}
+	if len(c.SameSubtree) == 0 {
+		return nil
+	}
+	exists := map[string]bool{}
+	var all []string
+	for _, g := range c.Groups {
+		exists[g.Suffix] = true
+		all = append(all, g.Suffix)
+	}
+	var missing []string
+	for _, set := range c.SameSubtree {
+		for _, s := range set {
+			if !exists[s] {
+				missing = append(missing, s)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return model.BadRequest("Real suffixes should be specified in `same_subtree`: %s not found in %s.", pyList(missing), pyList(all)).WithCode(model.CodeQueryBadValue)
+	}
+	return nil
+}
+
+// appendTraitConflicts adds, for each any-of set of g's required traits
+// that is wholly forbidden too, Placement's description of the conflict.
+func appendTraitConflicts(conflicts []string, g *Group) []string {
+	forb := map[string]bool{}
+	for _, f := range g.Required.Forbidden {
+		forb[f] = true
+	}
+	for _, set := range g.Required.AllOf {
+		all := true
+		for _, t := range set {
+			if !forb[t] {
+				all = false
+				break
+			}
+		}
+		if all {
+			s := append([]string(nil), set...)
+			sort.Strings(s)
+			conflicts = append(conflicts, fmt.Sprintf("required%s: (%s)", g.Suffix, strings.Join(s, ", ")))
+		}
+	}
+	return conflicts
 }
 
 // pyList renders names like a Python list repr: ['a', 'b'].
