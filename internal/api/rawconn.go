@@ -69,7 +69,9 @@ func (c *fixConn) Read(p []byte) (int, error) {
 		c.mu.Lock()
 		c.recent = append(c.recent, p[:n]...)
 		if len(c.recent) > recentMax {
-			c.recent = append([]byte(nil), c.recent[len(c.recent)-recentMax:]...)
+			// Keep the tail in place: a large body read in small pieces
+			// must not cost a new buffer per read.
+			c.recent = c.recent[:copy(c.recent, c.recent[len(c.recent)-recentMax:])]
 		}
 		c.mu.Unlock()
 	}
