@@ -176,6 +176,16 @@ func (c *Controller) resize(wide bool) {
 	if !wide && (c.inflight.Load() > 1 || time.Duration(c.now().UnixNano()-c.lastOverlap.Load()) < c.quiet) {
 		return // requests overlapped again since Tick looked
 	}
+	c.apply(wide)
+	if !wide && c.inflight.Load() > 1 {
+		// A request entered while this narrowed and saw the old setting
+		// (it counts itself before it looks): widen for it.
+		c.apply(true)
+	}
+}
+
+// apply sets the thread count; c.mu is held.
+func (c *Controller) apply(wide bool) {
 	if wide {
 		c.set(c.max)
 	} else {

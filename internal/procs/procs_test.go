@@ -220,3 +220,25 @@ func TestWrapCountsUntilResponseStarts(t *testing.T) {
 		t.Errorf("%d requests still counted in flight", h.c.inflight.Load())
 	}
 }
+
+// A request that enters while the controller narrows, and so still sees it
+// wide, is not left overlapping another on one thread.
+func TestNarrowRacingEnter(t *testing.T) {
+	h := newHarness(2, time.Second)
+	h.wait(2 * time.Second)
+	h.c.Enter() // one request in flight: narrowing is allowed
+	// The second request counts itself and reads "wide" just as the
+	// controller sets one thread: simulated by entering from inside set.
+	entered := false
+	h.c.set = func(n int) {
+		h.set = append(h.set, n)
+		if n == 1 && !entered {
+			entered = true
+			h.c.inflight.Add(1) // Enter's first step; it then sees wide and returns
+		}
+	}
+	h.c.Tick()
+	if h.c.Threads() != 2 || len(h.set) != 2 || h.set[0] != 1 || h.set[1] != 2 {
+		t.Fatalf("after a narrowing raced by an entering request: %d threads, set %v", h.c.Threads(), h.set)
+	}
+}
