@@ -17,22 +17,14 @@ type resultArena struct {
 
 var arenaPool = sync.Pool{New: func() any { return new(resultArena) }}
 
-// requestsOf returns n zero requests.
-func (a *resultArena) requestsOf(n int) []Request {
-	if cap(a.requests) < n {
-		a.requests = make([]Request, n)
+// sized returns *buf resized to n zero elements, reallocated only when its
+// capacity is short (a reset arena's buffers are zeroed).
+func sized[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
 	}
-	a.requests = a.requests[:n]
-	return a.requests
-}
-
-// summariesOf returns n zero summaries.
-func (a *resultArena) summariesOf(n int) []Summary {
-	if cap(a.summaries) < n {
-		a.summaries = make([]Summary, n)
-	}
-	a.summaries = a.summaries[:n]
-	return a.summaries
+	*buf = (*buf)[:n]
+	return *buf
 }
 
 func (a *resultArena) reset() {

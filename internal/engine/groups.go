@@ -175,15 +175,7 @@ const (
 // tree serve).
 func (s *search) mayServe(g *resolvedGroup, p *provider, from listSource) bool {
 	if g.granular {
-		if !g.traits.matches(p) || !g.aggs.matches(p) {
-			return false
-		}
-		for _, am := range g.amounts {
-			if in := p.inventory(am.class); in == nil || !in.fits(am.n) {
-				return false
-			}
-		}
-		return true
+		return g.servesAlone(p)
 	}
 	if from != fromTraits || len(g.amounts) == 0 {
 		return true
@@ -194,6 +186,13 @@ func (s *search) mayServe(g *resolvedGroup, p *provider, from listSource) bool {
 		}
 	}
 	return false
+}
+
+// servesAlone reports whether p by itself passes g's trait and aggregate
+// filters and has room for every amount of g: what a granular group asks
+// of its one provider.
+func (g *resolvedGroup) servesAlone(p *provider) bool {
+	return g.traits.matches(p) && g.aggs.matches(p) && hasCapacity(p, g.amounts)
 }
 
 // sharingCanServe reports whether the sharing providers of list together
@@ -274,13 +273,8 @@ func (s *search) granularAt(g *resolvedGroup, a *provider, tree, shared []*provi
 		if g.inTree != nil && p.root != g.inTree {
 			return
 		}
-		if !g.traits.matches(p) || !g.aggs.matches(p) {
+		if !g.servesAlone(p) {
 			return
-		}
-		for _, am := range g.amounts {
-			if in := p.inventory(am.class); in == nil || !in.fits(am.n) {
-				return
-			}
 		}
 		allocs := s.pallocs.take(len(g.amounts))
 		for i, am := range g.amounts {

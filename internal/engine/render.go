@@ -70,7 +70,7 @@ func (s *search) render(res *Result, combos [][]*partial) {
 	}
 	ar := arenaPool.Get().(*resultArena)
 	res.arena = ar
-	res.Requests = ar.requestsOf(len(combos))
+	res.Requests = sized(&ar.requests, len(combos))
 	scratch := s.consolidated[:0]
 	amounts, pas, maps, uuids := &ar.amounts, &ar.pas, &ar.maps, &ar.uuids
 	for ci, combo := range combos {
@@ -126,7 +126,7 @@ func (s *search) render(res *Result, combos [][]*partial) {
 		}
 	}
 	s.consolidated, s.renderRoots, s.renderProvs = scratch, roots, provs
-	res.Summaries = ar.summariesOf(len(provs))
+	res.Summaries = sized(&ar.summaries, len(provs))
 	for i, p := range provs {
 		res.Summaries[i] = Summary{UUID: p.UUID, ParentUUID: p.ParentUUID, RootUUID: p.RootUUID,
 			Resources: p.summaryResources, Traits: p.traitNames, Memo: p.memo}
