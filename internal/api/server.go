@@ -144,9 +144,6 @@ func (s *Service) Handler() http.Handler {
 	if s.RequestIDHeaders == nil {
 		s.RequestIDHeaders = []string{"X-Openstack-Request-Id"}
 	}
-	for i, name := range s.RequestIDHeaders {
-		s.RequestIDHeaders[i] = http.CanonicalHeaderKey(name)
-	}
 	mux := http.NewServeMux()
 	byPattern := map[string][]*Route{}
 	var patterns []string
@@ -182,7 +179,7 @@ func (s *Service) outer(next http.Handler) http.Handler {
 		r = r.WithContext(ctx)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		for _, name := range s.RequestIDHeaders {
-			rec.Header()[name] = []string{st.RequestID}
+			rec.Header().Set(name, st.RequestID)
 		}
 		if s.Headers != nil {
 			s.Headers(rec.Header())
