@@ -242,10 +242,6 @@ var errNoCandidates = errors.New("no allocation candidates")
 // errorKind names a failure for the error counts: the HTTP status and
 // error code for API errors, else the cause.
 func errorKind(err error) string {
-	var qe *queryError
-	if errors.As(err, &qe) {
-		return qe.Error()
-	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {
 		if ae.Code != "" {

@@ -2,13 +2,13 @@ package loadgen
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
+	"net/url"
 	"time"
+
+	"allot/internal/client"
 )
 
 // QueryConfig describes a run of allocation-candidates queries only.
@@ -47,59 +47,29 @@ func RunQueries(ctx context.Context, cfg QueryConfig) (Result, error) {
 	if cfg.Version == "" {
 		cfg.Version = "1.39"
 	}
-	clients := make([]*http.Client, cfg.Concurrency)
-	bases := make([]string, cfg.Concurrency)
+	queries := make([]url.Values, len(cfg.Queries))
+	for i, q := range cfg.Queries {
+		v, err := url.ParseQuery(q)
+		if err != nil {
+			return Result{}, fmt.Errorf("query %q: %w", q, err)
+		}
+		queries[i] = v
+	}
+	clients := make([]*client.Placement, cfg.Concurrency)
 	for i := range clients {
 		transport := &http.Transport{DisableKeepAlives: cfg.NewConnections, MaxIdleConnsPerHost: 1}
 		defer transport.CloseIdleConnections()
-		clients[i] = &http.Client{Transport: transport, Timeout: 60 * time.Second}
-		bases[i] = strings.TrimRight(cfg.URLs[i%len(cfg.URLs)], "/") + "/allocation_candidates?"
+		c, err := client.NewPlacement(cfg.URLs[i%len(cfg.URLs)], client.Options{
+			Token: cfg.Token, Version: cfg.Version, UserAgent: "allot-bench",
+			HTTPClient: &http.Client{Transport: transport, Timeout: 60 * time.Second},
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		clients[i] = c
 	}
 	return runWorkers(ctx, cfg.Concurrency, cfg.Duration, func(worker, n int) error {
-		q := cfg.Queries[(worker+n)%len(cfg.Queries)]
-		return queryOnce(ctx, clients[worker], bases[worker]+q, cfg)
+		_, err := clients[worker].Do(ctx, http.MethodGet, "/allocation_candidates", queries[(worker+n)%len(queries)], nil)
+		return err
 	}), nil
-}
-
-// queryError is a non-200 answer.
-type queryError struct {
-	status int
-	code   string
-}
-
-func (e *queryError) Error() string {
-	if e.code != "" {
-		return fmt.Sprintf("%d %s", e.status, e.code)
-	}
-	return fmt.Sprint(e.status)
-}
-
-func queryOnce(ctx context.Context, hc *http.Client, url string, cfg QueryConfig) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("X-Auth-Token", cfg.Token)
-	req.Header.Set("OpenStack-API-Version", "placement "+cfg.Version)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "allot-bench")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var body struct {
-			Errors []struct {
-				Code string `json:"code"`
-			} `json:"errors"`
-		}
-		qe := &queryError{status: resp.StatusCode}
-		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body) == nil && len(body.Errors) > 0 {
-			qe.code = body.Errors[0].Code
-		}
-		return qe
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	return err
 }
