@@ -172,6 +172,7 @@ func (s *Service) Handler() http.Handler {
 // negotiates the version before routing.
 func (s *Service) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		growStack()
 		start := time.Now()
 		st := &State{RequestID: newRequestID(), Service: s}
 		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), stateKey{}, st), s.Timeout)
@@ -192,8 +193,9 @@ func (s *Service) outer(next http.Handler) http.Handler {
 					s.writeError(rec, r, &model.Error{Kind: model.KindInternal, Message: "internal error; the request id names it in the server log"})
 				}
 			}
-			s.Logger.Info("request", "request_id", st.RequestID, "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "version", st.Version.String(), "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", st.RequestID),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
+				slog.String("version", st.Version.String()), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
 		}()
 		r.Body = http.MaxBytesReader(rec, r.Body, s.MaxBody)
 		if s.IgnoreTrailingSlash && len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {

@@ -153,7 +153,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	var listeners []net.Listener
 	var bound Listening
 	open := func(addr string, h http.Handler, render api.ErrorRenderer) (string, error) {
-		ln, err := net.Listen("tcp", addr)
+		ln, err := api.Listen(ctx, addr)
 		if err != nil {
 			return "", fmt.Errorf("listen on %s: %w", addr, err)
 		}

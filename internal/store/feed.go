@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"os"
+	"time"
 
 	"allot/internal/model"
 )
@@ -18,18 +19,19 @@ func (t *Tx) Revision(ctx context.Context) (rev, oldest int64, err error) {
 
 // Revision reads the latest committed revision: the one cheap check an
 // engine makes before each search. On SQLite it skips the query when this
-// process wrote nothing and the database files (main and WAL) are
-// unchanged since the last answer, so another process writing to the same
-// file is still noticed.
+// process wrote nothing and the database files are unchanged since the
+// last answer, so another process writing to the same file is still
+// noticed.
 func (s *Store) Revision(ctx context.Context) (int64, error) {
 	var mark revisionMark
 	if s.path != "" {
 		mark.writes = s.writes.Load()
+		mark.at = time.Now().UnixNano()
 		mark.files = s.fileMarks()
 		s.revMu.Lock()
 		seen := s.revSeen
 		s.revMu.Unlock()
-		if seen.valid && seen.writes == mark.writes && seen.files == mark.files {
+		if seen.trusts(mark) {
 			return seen.rev, nil
 		}
 	}
@@ -48,13 +50,42 @@ func (s *Store) Revision(ctx context.Context) (int64, error) {
 	return rev, nil
 }
 
-// fileMarks stats the SQLite database and its write-ahead log.
+// racyWindow is how recently a file may have changed before its size and
+// modification time stop proving that it has not changed since. File
+// systems stamp writes with a clock that advances in ticks of a few
+// milliseconds, so a second write in the same tick can leave both as they
+// were (once SQLite starts its log over from the beginning, the size does
+// not grow either). A mark taken when the files had been quiet for longer
+// than this cannot be fooled that way.
+const racyWindow = 50 * time.Millisecond
+
+// trusts reports whether the revision seen under m still holds for cur:
+// nothing written by this process since, the files' stats equal, and the
+// files already quiet for racyWindow when m was taken.
+func (m revisionMark) trusts(cur revisionMark) bool {
+	if !m.valid || m.writes != cur.writes || m.files != cur.files {
+		return false
+	}
+	for _, f := range m.files {
+		if f != (fileMark{}) && f.mtime > m.at-int64(racyWindow) {
+			return false
+		}
+	}
+	return true
+}
+
+// fileMarks stats the SQLite write-ahead log, where every commit lands in
+// WAL mode (a checkpoint only copies it into the database file). Only when
+// there is no log does it stat the database file: one system call per
+// query instead of two.
 func (s *Store) fileMarks() [2]fileMark {
 	var out [2]fileMark
-	for i, name := range []string{s.path, s.path + "-wal"} {
-		if fi, err := os.Stat(name); err == nil {
-			out[i] = fileMark{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-		}
+	if fi, err := os.Stat(s.walPath); err == nil {
+		out[1] = fileMark{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+		return out
+	}
+	if fi, err := os.Stat(s.path); err == nil {
+		out[0] = fileMark{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	}
 	return out
 }

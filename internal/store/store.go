@@ -49,6 +49,7 @@ type Store struct {
 	// nothing can have changed.
 	writes  atomic.Int64
 	path    string // SQLite database file
+	walPath string // its write-ahead log
 	revMu   sync.Mutex
 	revSeen revisionMark
 	names   nameCache
@@ -59,6 +60,7 @@ type revisionMark struct {
 	valid  bool
 	rev    int64
 	writes int64
+	at     int64 // when the files were stat'ed (Unix nanoseconds)
 	files  [2]fileMark
 }
 
@@ -103,7 +105,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		}
 		r.SetMaxOpenConns(8)
 		s.d, s.writer, s.reader = sqliteDialect{}, w, r
-		s.path = path
+		s.path, s.walPath = path, path+"-wal"
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
