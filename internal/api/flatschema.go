@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 
 	"allot/internal/model"
@@ -25,8 +26,11 @@ type flatCheck struct {
 }
 
 type flatPattern struct {
-	re    *regexp.Regexp
-	value *flatValue
+	re *regexp.Regexp
+	// prefix starts every key the pattern can match (when it is anchored
+	// at the start): keys without it skip the regular expression.
+	prefix string
+	value  *flatValue
 }
 
 // flatValue constrains one string value.
@@ -72,7 +76,11 @@ func compileFlat(doc any) *flatCheck {
 				if err != nil || fv == nil {
 					return nil
 				}
-				fc.patterns = append(fc.patterns, flatPattern{re: re, value: fv})
+				fp := flatPattern{re: re, value: fv}
+				if strings.HasPrefix(pat, "^") {
+					fp.prefix, _ = re.LiteralPrefix()
+				}
+				fc.patterns = append(fc.patterns, fp)
 			}
 		case "additionalProperties":
 			b, ok := v.(bool)
@@ -204,7 +212,7 @@ func (fc *flatCheck) accepts(values map[string]string) bool {
 			matched = true
 		}
 		for _, p := range fc.patterns {
-			if p.re.MatchString(k) {
+			if strings.HasPrefix(k, p.prefix) && p.re.MatchString(k) {
 				if !p.value.accepts(v) {
 					return false
 				}

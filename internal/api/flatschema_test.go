@@ -27,6 +27,9 @@ var flatSchemas = map[string]string{
 		"consumer_type": {"type": "string", "pattern": "^[A-Z0-9_]+$|^all|^unknown$", "minLength": 1, "maxLength": 255},
 		"uuid": {"type": "string", "format": "uuid"}},
 		"required": ["project_id"], "additionalProperties": false}`,
+	// Pattern keys not anchored at the start match anywhere in the key.
+	"unanchored": `{"type": "object", "additionalProperties": false,
+		"patternProperties": {"tag[0-9]$": {"type": "string"}, "^(x|y)z": {"type": "string"}}}`,
 }
 
 // checkFlatAgrees fails when the fast check accepts values the full
@@ -75,6 +78,9 @@ func TestFlatQueryCheck(t *testing.T) {
 		{"usages138", map[string]string{"project_id": "p", "consumer_type": "lower"}, false},
 		{"usages138", map[string]string{"project_id": "p", "uuid": "not-a-uuid"}, false},
 		{"usages138", map[string]string{"user_id": "u"}, false},
+		{"unanchored", map[string]string{"mytag1": "v", "tag2": "w", "yz": "u", "xzz": "t"}, true},
+		{"unanchored", map[string]string{"tag": "v"}, false},
+		{"unanchored", map[string]string{"zz": "v"}, false},
 	}
 	schemas := map[string]*Schema{}
 	for name, text := range flatSchemas {

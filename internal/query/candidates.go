@@ -42,13 +42,63 @@ type Candidates struct {
 	NestedAware bool
 }
 
-var (
-	groupKey     = regexp.MustCompile(`^(resources|required|member_of|in_tree)([1-9][0-9]*)?$`)
-	groupKey133  = regexp.MustCompile(`^(resources|required|member_of|in_tree)([a-zA-Z0-9_-]{1,64})?$`)
-	limitPattern = regexp.MustCompile(`^[1-9][0-9]*$`)
-	// Before granular groups (1.25) only the fixed keys exist.
-	groupKeyUnsuffixed = regexp.MustCompile(`^(resources|required|member_of|in_tree)()$`)
+var limitPattern = regexp.MustCompile(`^[1-9][0-9]*$`)
+
+// groupKeyForm is which request-group keys a microversion knows.
+type groupKeyForm int
+
+const (
+	unsuffixedKeys   groupKeyForm = iota // before 1.25: resources, required, member_of, in_tree
+	numericSuffixes                      // 1.25: resources1, required42, ...
+	stringSuffixes                       // 1.33: up to 64 of [a-zA-Z0-9_-]
 )
+
+// groupKeyPrefixes are the parameters a request group is made of; none is
+// a prefix of another, so a key has at most one reading.
+var groupKeyPrefixes = [...]string{"resources", "required", "member_of", "in_tree"}
+
+// splitGroupKey reads key as a request-group parameter and its suffix: as
+// the regular expression ^(resources|required|member_of|in_tree)(SUFFIX)?$
+// with the form's SUFFIX would, without the cost of one on every key of
+// every query.
+func splitGroupKey(key string, form groupKeyForm) (prefix, suffix string, ok bool) {
+	for _, p := range groupKeyPrefixes {
+		if len(key) >= len(p) && key[:len(p)] == p {
+			prefix, suffix = p, key[len(p):]
+			break
+		}
+	}
+	if prefix == "" {
+		return "", "", false
+	}
+	if suffix == "" {
+		return prefix, "", true
+	}
+	switch form {
+	case numericSuffixes:
+		if suffix[0] < '1' || suffix[0] > '9' {
+			return "", "", false
+		}
+		for i := 1; i < len(suffix); i++ {
+			if suffix[i] < '0' || suffix[i] > '9' {
+				return "", "", false
+			}
+		}
+	case stringSuffixes:
+		if len(suffix) > 64 {
+			return "", "", false
+		}
+		for i := 0; i < len(suffix); i++ {
+			c := suffix[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+				return "", "", false
+			}
+		}
+	default:
+		return "", "", false
+	}
+	return prefix, suffix, true
+}
 
 // ParseCandidates parses a GET /allocation_candidates query at version v
 // after its keys passed the version's schema (unknown keys are ignored
@@ -96,9 +146,9 @@ func ParseCandidates(p Params, v model.Version) (Candidates, error) {
 	}
 
 	// Request groups, keyed by suffix, in order of first appearance.
-	pattern := groupKey
+	form := numericSuffixes
 	if v.AtLeast(model.V(1, 33)) {
-		pattern = groupKey133
+		form = stringSuffixes
 	}
 	var index map[string]int // built once there are many groups
 	groupFor := func(suffix string) *Group {
@@ -126,14 +176,13 @@ func ParseCandidates(p Params, v model.Version) (Candidates, error) {
 		return &out.Groups[i]
 	}
 	if !v.AtLeast(model.V(1, 25)) {
-		pattern = groupKeyUnsuffixed
+		form = unsuffixedKeys
 	}
 	for _, key := range p.Keys() {
-		m := pattern.FindStringSubmatch(key)
-		if m == nil {
+		prefix, suffix, ok := splitGroupKey(key, form)
+		if !ok {
 			continue
 		}
-		prefix, suffix := m[1], m[2]
 		g := groupFor(suffix)
 		var err error
 		switch prefix {
