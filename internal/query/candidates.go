@@ -48,9 +48,9 @@ var limitPattern = regexp.MustCompile(`^[1-9][0-9]*$`)
 type groupKeyForm int
 
 const (
-	unsuffixedKeys   groupKeyForm = iota // before 1.25: resources, required, member_of, in_tree
-	numericSuffixes                      // 1.25: resources1, required42, ...
-	stringSuffixes                       // 1.33: up to 64 of [a-zA-Z0-9_-]
+	unsuffixedKeys  groupKeyForm = iota // before 1.25: resources, required, member_of, in_tree
+	numericSuffixes                     // 1.25: resources1, required42, ...
+	stringSuffixes                      // 1.33: up to 64 of [a-zA-Z0-9_-]
 )
 
 // groupKeyPrefixes are the parameters a request group is made of; none is
