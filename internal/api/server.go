@@ -193,6 +193,13 @@ func (s *Service) outer(next http.Handler) http.Handler {
 					s.writeError(rec, r, &model.Error{Kind: model.KindInternal, Message: "internal error; the request id names it in the server log"})
 				}
 			}
+			if rec.wrote && rec.Header().Get("Content-Length") != "" {
+				// The whole answer is in net/http's buffers: send it now,
+				// so that the client does not wait for the log line. (An
+				// answer of unknown length is left to net/http: flushing
+				// it early would force chunked encoding.)
+				http.NewResponseController(rec).Flush()
+			}
 			s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", st.RequestID),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
 				slog.String("version", st.Version.String()), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
