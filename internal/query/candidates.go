@@ -282,17 +282,13 @@ func checkGroups(c *Candidates, v model.Version) error {
 	return nil
 }
 
-// The helpers below hold the maps of the rarer checks, so that their stack
-// space is only taken when a query needs them: a request's goroutine that
-// stays within a smaller stack is not copied to a larger one.
+// The helpers below hold the rarer checks, out of ParseCandidates' way.
 
 // groupsScanned is how many groups ParseCandidates finds by scanning
 // before it indexes them in a map.
 const groupsScanned = 8
 
 // rootConflicts lists the root_required traits both required and forbidden.
-//
-//go:noinline
 func rootConflicts(e TraitExpr) []string {
 	if len(e.Forbidden) == 0 {
 		return nil

@@ -66,48 +66,30 @@ var acSchemas = []struct {
 }
 
 func (h *handlers) allocationCandidates(w http.ResponseWriter, r *http.Request) error {
-	res, q, err := h.searchCandidates(r)
-	if err != nil {
-		return err
-	}
-	return writeCandidates(w, r, res, q)
-}
-
-// searchCandidates parses and answers the query. It is kept apart from
-// writeCandidates so that its frames (the parser's are large) are popped
-// before net/http's deep write path runs: together they would outgrow a
-// new goroutine's first stack and make every request copy its stack.
-func (h *handlers) searchCandidates(r *http.Request) (*engine.Result, *query.Candidates, error) {
 	if err := forRead(r); err != nil {
-		return nil, nil, err
+		return err
 	}
 	v := api.VersionOf(r)
 	params, err := query.ParseParams(r.URL.RawQuery)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	for _, s := range acSchemas {
 		if v.AtLeast(s.min) {
 			if err := api.ValidateQuery(params.Last(), s.schema); err != nil {
-				return nil, nil, err
+				return err
 			}
 			break
 		}
 	}
 	q, err := query.ParseCandidates(params, v)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	res, err := h.svc.AllocationCandidates(r.Context(), q)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return res, &q, nil
-}
-
-// writeCandidates renders res and sends it, and releases res.
-func writeCandidates(w http.ResponseWriter, r *http.Request, res *engine.Result, q *query.Candidates) error {
-	v := api.VersionOf(r)
 	if res.Truncated {
 		w.Header().Set("X-Allot-Candidates-Truncated", "true")
 	}
@@ -120,7 +102,7 @@ func writeCandidates(w http.ResponseWriter, r *http.Request, res *engine.Result,
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(body)
+	_, err = w.Write(body)
 	putBuffer(body)
 	return err
 }
@@ -162,7 +144,7 @@ var jsonPlain = func() (t [256]bool) {
 
 // renderCandidates writes the response by hand: it can be megabytes, and
 // this is the hot path of every scheduler.
-func renderCandidates(b []byte, res *engine.Result, q *query.Candidates, v model.Version) []byte {
+func renderCandidates(b []byte, res *engine.Result, q query.Candidates, v model.Version) []byte {
 	dict := v.AtLeast(model.V(1, 12))
 	mappings := v.AtLeast(model.V(1, 34))
 	allClasses := v.AtLeast(model.V(1, 27))
