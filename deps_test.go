@@ -16,10 +16,13 @@ import (
 // handlers never reach the store; the engine and the query parser do no I/O.
 var allowed = map[string][]string{
 	"cmd/allot":                 {"internal/cli"},
-	"internal/cli":              {"internal/api", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi", "internal/loadgen", "internal/procs"},
+	"internal/cli":              {"internal/api", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi", "internal/loadgen", "internal/procs", "internal/auth", "internal/policy", "internal/config"},
 	"internal/client":           {"internal/model"},
 	"internal/loadgen":          {"internal/client", "internal/model"},
-	"internal/api":              {"internal/model"},
+	"internal/api":              {"internal/model", "internal/policy"},
+	"internal/auth":             {"internal/model", "internal/policy"},
+	"internal/policy":           {},
+	"internal/config":           {"internal/api", "internal/auth", "internal/policy"},
 	"internal/api/placementapi": {"internal/api", "internal/engine", "internal/model", "internal/placement", "internal/query", "internal/store"},
 	"internal/api/baremetalapi": {"internal/api", "internal/model", "internal/baremetal", "internal/query"},
 	"internal/placement":        {"internal/engine", "internal/model", "internal/query", "internal/store"},
@@ -42,6 +45,7 @@ var forbiddenStd = map[string][]string{
 	"internal/model":     {"database/sql", "net/http", "os"},
 	"internal/placement": {"net/http", "database/sql"},
 	"internal/api":       {"database/sql"},
+	"internal/policy":    {"database/sql", "net/http"},
 }
 
 func TestImportRules(t *testing.T) {

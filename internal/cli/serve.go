@@ -22,10 +22,12 @@ import (
 	"allot/internal/api"
 	"allot/internal/api/baremetalapi"
 	"allot/internal/api/placementapi"
+	"allot/internal/auth"
 	"allot/internal/baremetal"
 	"allot/internal/engine"
 	"allot/internal/model"
 	"allot/internal/placement"
+	"allot/internal/policy"
 	"allot/internal/procs"
 	"allot/internal/store"
 )
@@ -52,6 +54,22 @@ type ServeConfig struct {
 	// Threads is "auto" (one thread while requests come one at a time, up
 	// to GOMAXPROCS when they overlap; see package procs) or a fixed count.
 	Threads string
+
+	// ConfigFile is the oslo.config INI file the settings were read from
+	// ("" for none); flags and environment variables override it.
+	ConfigFile string
+	// PlacementAuth is the Placement API's auth strategy (auth.NoAuth2 or
+	// auth.Keystone); BaremetalAuth the Bare Metal API's (auth.NoAuth,
+	// auth.NoAuth2 or auth.Keystone).
+	PlacementAuth string
+	BaremetalAuth string
+	// Keystone is [keystone_authtoken], used by the keystone strategy.
+	Keystone auth.KeystoneConfig
+	// Policy is [oslo_policy]: the policy file and the scope and new
+	// defaults switches.
+	Policy policy.Options
+	// CORS is [cors]; off when no origin is allowed.
+	CORS api.CORSOptions
 }
 
 func newServeCommand() *cobra.Command {
