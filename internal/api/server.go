@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"allot/internal/model"
+	"allot/internal/policy"
 )
 
 // HandlerFunc is an API handler: it writes a success response or returns
@@ -28,28 +29,26 @@ type Route struct {
 	Min, Max model.Version
 	// BelowMin is the status for a request below Min (404 when zero).
 	BelowMin int
-	// Public routes need no authentication.
+	// Public routes need no authentication and name no policy.
 	Public bool
-	// Admin routes are refused (403) to non-admin callers.
-	Admin bool
+	// Policy names the policy rule that governs the route (every route
+	// that is not Public names one; a test walks the route tables).
+	// Handlers enforce it with Authorize at the point where the API they
+	// copy checks policy.
+	Policy string
 	// BelowMinMessage words the error below Min (default "The resource
 	// could not be found.").
 	BelowMinMessage string
 	Handler         HandlerFunc
 }
 
-// Identity is the caller, as the auth hook determined it.
-type Identity struct {
-	UserID    string
-	ProjectID string
-	Roles     []string
-	Admin     bool
-	// System is set when the caller is system-scoped.
-	System bool
-}
+// Identity is the caller, as the auth hook determined it: the credentials
+// that policy rules read.
+type Identity = policy.Credentials
 
 // Authenticator identifies a caller; it returns an error of KindUnauthorized
-// when the request carries no acceptable credentials.
+// when the request carries no acceptable credentials (KindUnavailable when
+// the identity service cannot be asked).
 type Authenticator func(r *http.Request) (Identity, error)
 
 // Service describes one API: its versions, errors, auth and routes.
@@ -57,9 +56,19 @@ type Service struct {
 	Name     string
 	Versions Versions
 	Errors   ErrorFormat
-	Auth     Authenticator
-	Routes   []Route
-	Logger   *slog.Logger
+	// Auth identifies callers; nil trusts everyone and enforces no policy
+	// (Ironic's noauth).
+	Auth Authenticator
+	// Challenge, when set, is the WWW-Authenticate header of a 401
+	// (Keystone's `Keystone uri="..."`).
+	Challenge string
+	// Policy decides the routes' rules; nil with a non-nil Auth refuses
+	// every rule (fail closed).
+	Policy *policy.Enforcer
+	// Denied words the 403 of a refused rule in the API's own terms.
+	Denied func(rule string) string
+	Routes []Route
+	Logger *slog.Logger
 	// Timeout bounds each request's context (default 60 s).
 	Timeout time.Duration
 	// MaxBody caps request bodies (default 10 MiB).
@@ -316,14 +325,52 @@ func (s *Service) dispatch(routes []*Route) http.Handler {
 	})
 }
 
-// Forbid returns the 403 for a non-admin caller of an admin route; handlers
-// call it after their own input checks, where Placement checks policy.
-func Forbid(r *http.Request) error {
+// Authorize enforces the matched route's policy rule on target (nil: the
+// caller's own project and user, oslo.policy's default target) and returns
+// the API's 403 when it refuses. Handlers call it where the API they copy
+// checks policy (after its own input checks).
+func Authorize(r *http.Request, target policy.Target) error {
 	st := StateOf(r)
-	if st.Route == nil || !st.Route.Admin || st.Identity.Admin {
+	if st.Route == nil || st.Route.Public {
 		return nil
 	}
-	return model.Errorf(model.KindForbidden, "Policy does not allow %s %s to be performed.", r.Method, st.Route.Pattern)
+	return Enforce(r, st.Route.Policy, target)
+}
+
+// Enforce is Authorize for a named rule: operations that check a second
+// rule (Ironic's list_all, create_restricted) name it.
+func Enforce(r *http.Request, rule string, target policy.Target) error {
+	st := StateOf(r)
+	s := st.Service
+	if s == nil || s.Auth == nil {
+		return nil // noauth: no identity, no policy
+	}
+	if target == nil {
+		target = policy.Target{"project_id": st.Identity.ProjectID, "user_id": st.Identity.UserID}
+	}
+	if s.Policy != nil {
+		if s.Policy.Enforce(rule, target, st.Identity) == nil {
+			return nil
+		}
+	}
+	msg := "Policy does not allow " + rule + " to be performed."
+	if s.Denied != nil {
+		msg = s.Denied(rule)
+	}
+	return model.Errorf(model.KindForbidden, "%s", msg)
+}
+
+// Allowed reports whether the caller passes rule on target, without an
+// error (for answers that narrow rather than refuse, such as a list).
+func Allowed(r *http.Request, rule string, target policy.Target) bool {
+	return Enforce(r, rule, target) == nil
+}
+
+// IdentityOf returns the caller of r, and whether there is one (false
+// under noauth, which trusts every caller).
+func IdentityOf(r *http.Request) (Identity, bool) {
+	st := StateOf(r)
+	return st.Identity, st.Service != nil && st.Service.Auth != nil
 }
 
 // adapt turns a HandlerFunc into an http.Handler that renders its error.
@@ -339,12 +386,21 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	st := StateOf(r)
 	info := s.errorInfo(r, err)
 	info.Version = st.Version
+	s.challenge(w, info.Status)
 	s.Errors.WriteError(w, r, info)
 }
 
 func (s *Service) writeErrorNoVersion(w http.ResponseWriter, r *http.Request, err error) {
 	info := s.errorInfo(r, err)
+	s.challenge(w, info.Status)
 	s.Errors.WriteError(w, r, info)
+}
+
+// challenge names the identity service on a 401, as keystonemiddleware does.
+func (s *Service) challenge(w http.ResponseWriter, status int) {
+	if status == http.StatusUnauthorized && s.Challenge != "" {
+		w.Header().Set("WWW-Authenticate", s.Challenge)
+	}
 }
 
 func (s *Service) errorInfo(r *http.Request, err error) ErrorInfo {

@@ -10,6 +10,7 @@ import (
 	"allot/internal/api"
 	"allot/internal/baremetal"
 	"allot/internal/model"
+	"allot/internal/policy"
 )
 
 // MinVersion and MaxVersion bound the Bare Metal microversions served: up
@@ -24,6 +25,14 @@ type Options struct {
 	Logger *slog.Logger
 	// PublicURL is the externally visible base URL for links, when set.
 	PublicURL string
+	// Auth identifies callers; nil is Ironic's noauth (every caller
+	// trusted, no policy).
+	Auth api.Authenticator
+	// Challenge is the WWW-Authenticate header of a 401 (keystone).
+	Challenge string
+	// Policy decides each route's rule when Auth is set (default:
+	// PolicyDefaults with oslo.policy's default options).
+	Policy *policy.Enforcer
 }
 
 type handlers struct {
@@ -34,6 +43,9 @@ type handlers struct {
 // New returns the Bare Metal API as an api.Service.
 func New(svc *baremetal.Service, opts Options) *api.Service {
 	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
+	if opts.Auth != nil && opts.Policy == nil {
+		opts.Policy = DefaultPolicy()
+	}
 	rangeText := fmt.Sprintf("[%s, %s]", MinVersion, MaxVersion)
 	return &api.Service{
 		Name: "baremetal",
@@ -67,6 +79,10 @@ func New(svc *baremetal.Service, opts Options) *api.Service {
 		RequestIDHeaders: []string{"Openstack-Request-Id", "X-Openstack-Request-Id"},
 		Routes:           h.routes(),
 		Logger:           opts.Logger,
+		Auth:             opts.Auth,
+		Challenge:        opts.Challenge,
+		Policy:           opts.Policy,
+		Denied:           deniedMessage,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"allot/internal/api"
 	"allot/internal/model"
 	"allot/internal/placement"
+	"allot/internal/policy"
 	"allot/internal/query"
 	"allot/internal/store"
 )
@@ -179,7 +180,7 @@ func (h *handlers) putAllocations(w http.ResponseWriter, r *http.Request) error 
 	if err := api.RequireJSON(r); err != nil {
 		return err
 	}
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	consumer, ok := model.NormalizeUUID(r.PathValue("consumer"))
@@ -286,7 +287,7 @@ func modified(created, updated time.Time) time.Time {
 }
 
 func (h *handlers) deleteAllocations(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	consumer := r.PathValue("consumer")
@@ -356,7 +357,13 @@ func (h *handlers) usages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := api.Forbid(r); err != nil {
+	// The usages of a project: its readers may see them (the target is the
+	// project asked for, None when absent, as in Placement).
+	target := policy.Target{"project_id": nil}
+	if params.Has("project_id") {
+		target["project_id"] = params.Get("project_id")
+	}
+	if err := api.Authorize(r, target); err != nil {
 		return err
 	}
 	schema := usagesSchema

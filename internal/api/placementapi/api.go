@@ -1,14 +1,17 @@
 package placementapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"allot/internal/api"
+	"allot/internal/auth"
 	"allot/internal/model"
 	"allot/internal/placement"
+	"allot/internal/policy"
 )
 
 // MinVersion and MaxVersion bound the Placement microversions served.
@@ -23,6 +26,13 @@ type Options struct {
 	// PublicURL, when set, is the externally visible base URL (it may carry
 	// a path prefix) used for links and Location headers.
 	PublicURL string
+	// Auth identifies callers (default: noauth2's headers).
+	Auth api.Authenticator
+	// Challenge is the WWW-Authenticate header of a 401 (keystone).
+	Challenge string
+	// Policy decides each route's rule (default: PolicyDefaults with
+	// oslo.policy's default options).
+	Policy *policy.Enforcer
 }
 
 // handlers holds what every handler needs.
@@ -34,6 +44,12 @@ type handlers struct {
 
 // New returns the Placement API as an api.Service.
 func New(svc *placement.Service, opts Options) *api.Service {
+	if opts.Auth == nil {
+		opts.Auth = auth.NoAuth2Credentials
+	}
+	if opts.Policy == nil {
+		opts.Policy = DefaultPolicy()
+	}
 	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
 	if h.publicURL != "" {
 		if i := strings.Index(h.publicURL, "://"); i >= 0 {
@@ -52,41 +68,25 @@ func New(svc *placement.Service, opts Options) *api.Service {
 				hd.Set("Vary", "openstack-api-version")
 			},
 		},
-		Errors: api.PlacementErrors{MinVersion: MinVersion, MaxVersion: MaxVersion},
-		Auth:   NoAuth,
-		Routes: h.routes(),
-		Logger: opts.Logger,
-		Before: contentLengthRule,
+		Errors:    api.PlacementErrors{MinVersion: MinVersion, MaxVersion: MaxVersion},
+		Auth:      opts.Auth,
+		Challenge: opts.Challenge,
+		Policy:    opts.Policy,
+		Denied:    deniedMessage,
+		Routes:    h.routes(),
+		Logger:    opts.Logger,
+		Before:    contentLengthRule,
 	}
 }
 
-// NoAuth authenticates like Placement's noauth2 middleware: any
-// X-Auth-Token is accepted, "admin" (as the user part of "user:project")
-// or an X-Roles header listing admin makes the caller an admin.
-func NoAuth(r *http.Request) (api.Identity, error) {
-	token, ok := r.Header["X-Auth-Token"]
-	if !ok || len(token) == 0 {
-		return api.Identity{}, model.Errorf(model.KindUnauthorized, "This server could not verify that you are authorized to access the document you requested: send an X-Auth-Token header.")
+// DefaultPolicy is an enforcer of PolicyDefaults with oslo.policy's
+// default options (legacy rules honoured, scope not enforced).
+func DefaultPolicy() *policy.Enforcer {
+	enf, err := policy.New(PolicyDefaults(), policy.Options{})
+	if err != nil {
+		panic(fmt.Sprintf("placement's default policy does not load: %v", err)) // a bug, caught by the tests
 	}
-	user, project, _ := strings.Cut(token[0], ":")
-	if project == "" {
-		project = user
-	}
-	id := api.Identity{UserID: user, ProjectID: project}
-	if roles := r.Header.Get("X-Roles"); roles != "" {
-		for _, role := range strings.Split(roles, ",") {
-			id.Roles = append(id.Roles, strings.TrimSpace(role))
-		}
-	} else if user == "admin" {
-		id.Roles = []string{"admin"}
-	}
-	for _, role := range id.Roles {
-		if role == "admin" {
-			id.Admin = true
-		}
-	}
-	id.System = r.Header.Get("Openstack-System-Scope") != ""
-	return id, nil
+	return enf
 }
 
 // contentLengthRule: a body needs a content type, and Content-Length must
@@ -128,7 +128,7 @@ func readJSON(r *http.Request) ([]byte, error) {
 	if err := api.RequireJSON(r); err != nil {
 		return nil, err
 	}
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return nil, err
 	}
 	return api.ReadBody(r)
@@ -139,5 +139,5 @@ func forRead(r *http.Request) error {
 	if err := api.CheckAccept(r); err != nil {
 		return err
 	}
-	return api.Forbid(r)
+	return api.Authorize(r, nil)
 }

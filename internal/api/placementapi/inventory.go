@@ -198,7 +198,7 @@ func (h *handlers) updateInventory(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *handlers) deleteInventory(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	if err := h.svc.DeleteInventory(r.Context(), r.PathValue("uuid"), r.PathValue("resource_class")); err != nil {
@@ -209,7 +209,7 @@ func (h *handlers) deleteInventory(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *handlers) deleteInventories(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	if err := h.svc.DeleteInventories(r.Context(), r.PathValue("uuid")); err != nil {

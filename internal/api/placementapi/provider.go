@@ -141,7 +141,7 @@ func (h *handlers) updateProvider(w http.ResponseWriter, r *http.Request) error 
 	if err := api.RequireJSON(r); err != nil {
 		return err
 	}
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	id := r.PathValue("uuid")
@@ -183,7 +183,7 @@ func (h *handlers) updateProvider(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) deleteProvider(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	if err := h.svc.DeleteProvider(r.Context(), r.PathValue("uuid")); err != nil {

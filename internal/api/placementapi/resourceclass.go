@@ -96,7 +96,7 @@ func (h *handlers) renameResourceClass(w http.ResponseWriter, r *http.Request) e
 
 // ensureResourceClass is PUT from 1.7: create the custom class unless it exists.
 func (h *handlers) ensureResourceClass(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	name := r.PathValue("name")
@@ -117,7 +117,7 @@ func (h *handlers) ensureResourceClass(w http.ResponseWriter, r *http.Request) e
 }
 
 func (h *handlers) deleteResourceClass(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	if err := h.svc.DeleteResourceClass(r.Context(), r.PathValue("name")); err != nil {

@@ -77,7 +77,7 @@ func (h *handlers) listTraits(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) getTrait(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	t, err := h.svc.GetTrait(r.Context(), r.PathValue("name"))
@@ -92,7 +92,7 @@ func (h *handlers) getTrait(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) putTrait(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	name := r.PathValue("name")
@@ -116,7 +116,7 @@ func (h *handlers) putTrait(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) deleteTrait(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	if err := h.svc.DeleteTrait(r.Context(), r.PathValue("name")); err != nil {
@@ -165,7 +165,7 @@ func (h *handlers) setProviderTraits(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *handlers) deleteProviderTraits(w http.ResponseWriter, r *http.Request) error {
-	if err := api.Forbid(r); err != nil {
+	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
 	if err := h.svc.DeleteProviderTraits(r.Context(), r.PathValue("uuid")); err != nil {
