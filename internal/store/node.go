@@ -167,8 +167,10 @@ type NodeFilter struct {
 	Associated     *bool
 	Owner          *string
 	Lessee         *string
-	Driver         *string
-	InstanceUUID   *string
+	// Project keeps the nodes this project owns or leases.
+	Project      *string
+	Driver       *string
+	InstanceUUID *string
 	// Marker continues after the node with this id; Limit caps the page (0: none).
 	MarkerID int64
 	Limit    int
@@ -213,6 +215,10 @@ func (t *Tx) ListNodes(ctx context.Context, f NodeFilter) ([]model.Node, error) 
 	}
 	if f.Lessee != nil {
 		conds = append(conds, "n.lessee = "+arg(*f.Lessee))
+	}
+	if f.Project != nil {
+		p := arg(*f.Project)
+		conds = append(conds, "(n.owner = "+p+" OR n.lessee = "+p+")")
 	}
 	if f.Driver != nil {
 		conds = append(conds, "n.driver = "+arg(*f.Driver))

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"RollbackLeavesNoTrace", testRollback},
 		{"ConcurrentRevisionsAreGapFree", testConcurrentRevisions},
 		{"CustomResourceClasses", testCustomClasses},
+		{"NodeProjectFilter", testNodeProjectFilter},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -538,4 +539,60 @@ func testCustomClasses(t *testing.T, s *store.Store) {
 		}
 		return err
 	})
+}
+
+// testNodeProjectFilter: the project filter keeps the nodes a project owns
+// or leases, and combines with the other filters.
+func testNodeProjectFilter(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	str := func(v string) *string { return &v }
+	nodes := []struct {
+		name          string
+		owner, lessee *string
+	}{
+		{"owned", str("p1"), nil},
+		{"leased", str("p2"), str("p1")},
+		{"other", str("p2"), nil},
+		{"unowned", nil, nil},
+		{"leased-only", nil, str("p1")},
+	}
+	write(t, s, func(tx *store.Tx) error {
+		for _, n := range nodes {
+			if _, err := tx.CreateNode(ctx, model.Node{UUID: uuid.NewString(), Name: str(n.name), Driver: "fake-hardware",
+				ProvisionState: model.StateEnroll, Owner: n.owner, Lessee: n.lessee}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	cases := []struct {
+		f    store.NodeFilter
+		want []string
+	}{
+		{store.NodeFilter{Project: str("p1")}, []string{"owned", "leased", "leased-only"}},
+		{store.NodeFilter{Project: str("p2")}, []string{"leased", "other"}},
+		{store.NodeFilter{Project: str("p3")}, nil},
+		{store.NodeFilter{Project: str("p1"), Owner: str("p2")}, []string{"leased"}},
+		{store.NodeFilter{Project: str("p1"), Limit: 1, SortKey: "name"}, []string{"leased"}},
+	}
+	for _, c := range cases {
+		var got []string
+		read(t, s, func(tx *store.Tx) error {
+			ns, err := tx.ListNodes(ctx, c.f)
+			for _, n := range ns {
+				got = append(got, *n.Name)
+			}
+			return err
+		})
+		if len(got) != len(c.want) {
+			t.Errorf("filter %+v: got %v, want %v", c.f, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("filter %+v: got %v, want %v", c.f, got, c.want)
+				break
+			}
+		}
+	}
 }
