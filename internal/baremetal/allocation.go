@@ -34,6 +34,10 @@ type AllocationCreate struct {
 	Owner          *string
 	// Node, when set, backfills an allocation for an active node.
 	Node string
+	// CandidateProject, when set, resolves CandidateNodes only among the
+	// nodes this project owns or leases (a project-scoped caller's view);
+	// any other name is unknown.
+	CandidateProject string
 }
 
 func allocationNotFound(ident string) error {
@@ -88,7 +92,7 @@ func (s *Service) CreateAllocation(ctx context.Context, in AllocationCreate) (mo
 	}
 	var out model.NodeAllocation
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		cands, err := resolveCandidates(ctx, tx, in.CandidateNodes)
+		cands, err := resolveCandidates(ctx, tx, in.CandidateNodes, in.CandidateProject)
 		if err != nil {
 			return err
 		}
@@ -120,13 +124,16 @@ func orList(l []string) []string {
 	return l
 }
 
-// resolveCandidates turns candidate node names or UUIDs into UUIDs, in order.
-func resolveCandidates(ctx context.Context, tx *store.Tx, idents []string) ([]string, error) {
+// resolveCandidates turns candidate node names or UUIDs into UUIDs, in
+// order; with a project, a node that project neither owns nor leases is
+// unknown.
+func resolveCandidates(ctx context.Context, tx *store.Tx, idents []string, project string) ([]string, error) {
 	out := make([]string, 0, len(idents))
 	var missing []string
 	for _, ident := range idents {
 		n, err := lookupNode(ctx, tx, ident, false, nodeNotFound)
-		if model.IsKind(err, model.KindNotFound) || model.IsKind(err, model.KindBadRequest) {
+		if model.IsKind(err, model.KindNotFound) || model.IsKind(err, model.KindBadRequest) ||
+			err == nil && project != "" && deref(n.Owner) != project && deref(n.Lessee) != project {
 			missing = append(missing, ident)
 			continue
 		}

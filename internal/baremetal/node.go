@@ -156,14 +156,24 @@ type PatchOp struct {
 	Value any    `json:"value,omitempty"`
 }
 
-// PatchNode applies an RFC 6902 patch to a node's patchable fields, with
-// Ironic's rules for instance_uuid on allocated nodes.
-func (s *Service) PatchNode(ctx context.Context, ident string, ops []PatchOp, raw []byte) (model.Node, error) {
+// ValidateNodePatch refuses a patch that touches a field no patch may
+// change (the API checks it before policy, as Ironic does; PatchNode
+// checks it again).
+func ValidateNodePatch(ops []PatchOp) error {
 	for _, op := range ops {
 		field := strings.SplitN(strings.TrimPrefix(op.Path, "/"), "/", 2)[0]
 		if !patchableNodeFields[field] && !AttrFields[field] {
-			return model.Node{}, model.BadRequest("Cannot patch %s: it is read-only or unknown. Patchable fields: name, driver, resource_class, properties, extra, instance_info, driver_info, owner, lessee, instance_uuid, maintenance, maintenance_reason and the descriptive fields.", op.Path)
+			return model.BadRequest("Cannot patch %s: it is read-only or unknown. Patchable fields: name, driver, resource_class, properties, extra, instance_info, driver_info, owner, lessee, instance_uuid, maintenance, maintenance_reason and the descriptive fields.", op.Path)
 		}
+	}
+	return nil
+}
+
+// PatchNode applies an RFC 6902 patch to a node's patchable fields, with
+// Ironic's rules for instance_uuid on allocated nodes.
+func (s *Service) PatchNode(ctx context.Context, ident string, ops []PatchOp, raw []byte) (model.Node, error) {
+	if err := ValidateNodePatch(ops); err != nil {
+		return model.Node{}, err
 	}
 	var out model.Node
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
