@@ -9,15 +9,11 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"allot/internal/api"
 	"allot/internal/api/baremetalapi"
@@ -70,51 +66,6 @@ type ServeConfig struct {
 	Policy policy.Options
 	// CORS is [cors]; off when no origin is allowed.
 	CORS api.CORSOptions
-}
-
-func newServeCommand() *cobra.Command {
-	var cfg ServeConfig
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Serve the Placement and Bare Metal APIs",
-		Long: `Serve the Placement API at the root of --placement-listen and the Bare Metal
-API at the root of --baremetal-listen (an empty address turns that API off).
-
-The store is SQLite by default (the file is created and migrated on first
-start); give --db postgres://USER@HOST/DB to run several replicas on one
-PostgreSQL database. Every flag has an environment variable (shown in
-brackets). SIGINT or SIGTERM stops the server gracefully.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(cfg.LogLevel, cfg.LogFormat, cmd.ErrOrStderr())
-			if err != nil {
-				return usageError{err}
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			if cfg.AllocationWorkers == 0 {
-				cfg.AllocationWorkers = -1 // --allocation-workers 0: none here
-			}
-			return Serve(ctx, cfg, logger, nil)
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&cfg.PlacementListen, "placement-listen", envOr("ALLOT_PLACEMENT_LISTEN", "127.0.0.1:8778"), "address of the Placement API [ALLOT_PLACEMENT_LISTEN]")
-	f.StringVar(&cfg.BaremetalListen, "baremetal-listen", envOr("ALLOT_BAREMETAL_LISTEN", "127.0.0.1:6385"), "address of the Bare Metal API [ALLOT_BAREMETAL_LISTEN]")
-	f.StringVar(&cfg.DB, "db", envOr("ALLOT_DB", "sqlite:allot.db"), "the store: sqlite:PATH or postgres://USER@HOST/DB [ALLOT_DB]")
-	f.StringVar(&cfg.PublicPlacementURL, "public-placement-url", envOr("ALLOT_PUBLIC_PLACEMENT_URL", ""), "external URL of the Placement API, for links behind a proxy [ALLOT_PUBLIC_PLACEMENT_URL]")
-	f.StringVar(&cfg.PublicBaremetalURL, "public-baremetal-url", envOr("ALLOT_PUBLIC_BAREMETAL_URL", ""), "external URL of the Bare Metal API, for links behind a proxy [ALLOT_PUBLIC_BAREMETAL_URL]")
-	f.StringVar(&cfg.LogLevel, "log-level", envOr("ALLOT_LOG_LEVEL", "info"), "debug, info, warn or error [ALLOT_LOG_LEVEL]")
-	f.StringVar(&cfg.LogFormat, "log-format", envOr("ALLOT_LOG_FORMAT", "text"), "text or json [ALLOT_LOG_FORMAT]")
-	f.IntVar(&cfg.DBMaxConns, "db-max-conns", 20, "PostgreSQL connection pool size")
-	f.IntVar(&cfg.MaxCandidates, "max-candidates", envInt("ALLOT_MAX_CANDIDATES", 10000), "most allocation candidates generated per query, before limit (0: no cap) [ALLOT_MAX_CANDIDATES]")
-	f.DurationVar(&cfg.CandidateBudget, "candidate-budget", envDuration("ALLOT_CANDIDATE_BUDGET", 10*time.Second), "time budget of one allocation-candidates search (0: none) [ALLOT_CANDIDATE_BUDGET]")
-	f.StringVar(&cfg.PprofListen, "pprof-listen", envOr("ALLOT_PPROF_LISTEN", ""), "address of Go's profiling endpoints (/debug/pprof/), off when empty [ALLOT_PPROF_LISTEN]")
-	f.BoolVar(&cfg.RandomizeCands, "randomize-candidates", envOr("ALLOT_RANDOMIZE_CANDIDATES", "") == "true", "sample limit at random instead of taking the first candidates in the deterministic order [ALLOT_RANDOMIZE_CANDIDATES]")
-	f.IntVar(&cfg.AllocationWorkers, "allocation-workers", envInt("ALLOT_ALLOCATION_WORKERS", 2), "bare-metal allocation workers in this process (0: none; allocations then wait for another replica) [ALLOT_ALLOCATION_WORKERS]")
-	f.StringVar(&cfg.Threads, "threads", envOr("ALLOT_THREADS", "auto"), "threads running requests: auto (one while requests come one at a time, every CPU as soon as two overlap; fixed at GOMAXPROCS when that is set) or a number [ALLOT_THREADS]")
-	f.DurationVar(&cfg.AllocationLease, "allocation-lease", envDuration("ALLOT_ALLOCATION_LEASE", 30*time.Second), "how long a worker holds an allocation before another replica may take it over [ALLOT_ALLOCATION_LEASE]")
-	return cmd
 }
 
 func newLogger(level, format string, w interface{ Write([]byte) (int, error) }) (*slog.Logger, error) {
