@@ -246,3 +246,40 @@ func TestServeHelpListsConfigKeys(t *testing.T) {
 		}
 	}
 }
+
+// docs/operations.md's "Configuration file" lists every key, and its
+// example file loads without an error or a warning.
+func TestServeConfigDocs(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## Configuration file\n")
+	if !ok {
+		t.Fatal(`docs/operations.md has no "## Configuration file" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	for _, k := range config.Keys() {
+		if !strings.Contains(section, "`["+k.Section+"] "+k.Name+"`") {
+			t.Errorf("docs/operations.md does not list [%s] %s", k.Section, k.Name)
+		}
+	}
+	_, example, ok := strings.Cut(section, "```ini\n")
+	example, _, ok2 := strings.Cut(example, "```")
+	if !ok || !ok2 {
+		t.Fatal("no ```ini example in the section")
+	}
+	conf := writeConf(t, example)
+	cfg, res, err := resolveArgs(t, "--config-file", conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.warnings) != 0 {
+		t.Errorf("warnings: %v", res.warnings)
+	}
+	if cfg.PlacementAuth != "keystone" || cfg.Keystone.Password != "secret" || cfg.DBMaxConns != 40 || cfg.BaremetalListen != "" ||
+		cfg.DB != "postgres://placement:secret@db.example.com:5432/placement?sslmode=verify-full&application_name=allot" ||
+		!reflect.DeepEqual(cfg.CORS.AllowHeaders, []string{"OpenStack-API-Version", "X-Auth-Token", "Content-Type"}) {
+		t.Errorf("example: %+v", cfg)
+	}
+}
