@@ -55,13 +55,13 @@ func (p *Problem) Error() string {
 		b.WriteString(":" + strconv.Itoa(p.Line))
 	}
 	b.WriteString(": ")
-	if p.Section != "" {
-		b.WriteString("[" + p.Section + "] ")
-	}
-	if p.Key != "" {
+	switch {
+	case p.Section != "" && p.Key != "":
+		b.WriteString("[" + p.Section + "] " + p.Key + ": ")
+	case p.Section != "":
+		b.WriteString("[" + p.Section + "]: ")
+	case p.Key != "":
 		b.WriteString(p.Key + ": ")
-	} else if p.Section != "" {
-		b.WriteString(": ")
 	}
 	b.WriteString(p.Reason)
 	return b.String()

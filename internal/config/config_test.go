@@ -252,16 +252,16 @@ allowed_origin = https://h
 	want := []string{
 		"placement.conf:2: [DEFAULT] log_dir: ignored: allot logs to standard error",
 		"placement.conf:3: [DEFAULT] transport_url: unknown key: allot ignores it",
-		"placement.conf:5: [default] : unknown section: allot ignores it (did you mean [DEFAULT]?",
+		"placement.conf:5: [default]: unknown section: allot ignores it (did you mean [DEFAULT]?",
 		"placement.conf:8: [api] auth-strategy: unknown key: allot ignores it (did you mean auth_strategy?)",
-		"placement.conf:10: [profiler] : unknown section: allot ignores it",
+		"placement.conf:10: [profiler]: unknown section: allot ignores it",
 		"placement.conf:13: [keystone_authtoken] memcached_servers: ignored: allot caches validated tokens in process",
 		"placement.conf:14: [keystone_authtoken] auth_uri: deprecated name of [keystone_authtoken] www_authenticate_uri, which is also set and wins",
 		"placement.conf:18: [placement] incomplete_consumer_user_id: ignored:",
 		"placement.conf:20: [allot] placement-listen: unknown key: allot serve has no such setting (write placement_listen, with _ for -)",
 		"placement.conf:21: [allot] bogus: unknown key: allot serve has no such setting",
 		"placement.conf:24: [placement_database] connection: overridden by [allot] db on line 22",
-		"placement.conf:25: [cors.horizon] : unknown section: allot ignores it (oslo.middleware's per-origin",
+		"placement.conf:25: [cors.horizon]: unknown section: allot ignores it (oslo.middleware's per-origin",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d warnings, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
