@@ -62,8 +62,12 @@ type ServeConfig struct {
 	// Keystone is [keystone_authtoken], used by the keystone strategy.
 	Keystone auth.KeystoneConfig
 	// Policy is [oslo_policy]: the policy file and the scope and new
-	// defaults switches.
+	// defaults switches (of both APIs; the file is Placement's).
 	Policy policy.Options
+	// BaremetalPolicyFile overrides Ironic's rules on the Bare Metal API
+	// ("" for none; a file separate from Placement's, as the two services
+	// have their own, with rule names such as admin_api in common).
+	BaremetalPolicyFile string
 	// CORS is [cors]; off when no origin is allowed.
 	CORS api.CORSOptions
 }
@@ -103,6 +107,10 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if err != nil {
 		return usageError{err}
 	}
+	placementAccess, baremetalAccess, err := accessControl(cfg, logger)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: logger, MaxOpenConns: cfg.DBMaxConns})
 	if err != nil {
 		if model.IsKind(err, model.KindBadRequest) {
@@ -127,6 +135,9 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 			return "", fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		listeners = append(listeners, api.FixMalformedRequests(ln, render))
+		// CORS (when origins are allowed) runs outside authentication, as
+		// in oslo.middleware's pipeline: a preflight carries no token.
+		h = api.CORS(cfg.CORS, h)
 		if threads != nil {
 			h = threads.Wrap(h)
 		}
@@ -135,7 +146,8 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		return ln.Addr().String(), nil
 	}
 	if cfg.PlacementListen != "" {
-		h := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL}).Handler()
+		h := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL,
+			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy}).Handler()
 		if bound.Placement, err = open(cfg.PlacementListen, h, api.PlacementRenderer); err != nil {
 			return err
 		}
@@ -144,7 +156,8 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		bm := baremetal.New(svc, baremetal.Options{Logger: logger, Workers: cfg.AllocationWorkers, Lease: cfg.AllocationLease})
 		bm.Start()
 		defer bm.Stop()
-		h := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL}).Handler()
+		h := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL,
+			Auth: baremetalAccess.Auth, Challenge: baremetalAccess.Challenge, Policy: baremetalAccess.Policy}).Handler()
 		if bound.Baremetal, err = open(cfg.BaremetalListen, h, api.IronicRenderer); err != nil {
 			for _, ln := range listeners {
 				ln.Close()

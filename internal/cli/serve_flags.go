@@ -78,6 +78,7 @@ func serveCommand(run func(*cobra.Command, ServeConfig, resolved) error) *cobra.
 	f.StringVar(&cfg.PlacementAuth, "auth-strategy", auth.NoAuth2, "the Placement API's authentication: noauth2 (identity from request headers; for tests) or keystone [ALLOT_AUTH_STRATEGY]")
 	f.StringVar(&cfg.BaremetalAuth, "baremetal-auth-strategy", "", "the Bare Metal API's authentication: noauth, noauth2 or keystone (default: noauth when --auth-strategy is noauth2, keystone when it is keystone) [ALLOT_BAREMETAL_AUTH_STRATEGY]")
 	f.StringVar(&cfg.Policy.PolicyFile, "policy-file", "", "YAML or JSON file of policy rule overrides (none: the default rules) [ALLOT_POLICY_FILE]")
+	f.StringVar(&cfg.BaremetalPolicyFile, "baremetal-policy-file", "", "YAML or JSON file of overrides of Ironic's rules on the Bare Metal API (none: the default rules; Placement's --policy-file does not apply there) [ALLOT_BAREMETAL_POLICY_FILE]")
 	f.BoolVar(&cfg.Policy.EnforceScope, "enforce-scope", false, "refuse a token whose scope a rule does not accept [ALLOT_ENFORCE_SCOPE]")
 	f.BoolVar(&cfg.Policy.EnforceNewDefaults, "enforce-new-defaults", false, "use only the new (secure RBAC) default rules, not the deprecated ones [ALLOT_ENFORCE_NEW_DEFAULTS]")
 	f.Var(newListValue(&cfg.CORS.AllowedOrigin, nil), "cors-allowed-origin", "origins allowed to make cross-origin requests, comma-separated (none: CORS off) [ALLOT_CORS_ALLOWED_ORIGIN]")
