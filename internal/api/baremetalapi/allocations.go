@@ -48,8 +48,12 @@ func (h *handlers) createAllocation(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	owner, err := h.allocationOwner(r, m.str("owner"))
+	if err != nil {
+		return err
+	}
 	in := baremetal.AllocationCreate{Name: m.str("name"), ResourceClass: m.str("resource_class"), Traits: m.strings("traits"),
-		CandidateNodes: m.strings("candidate_nodes"), Owner: m.str("owner"), Extra: m.object("extra")}
+		CandidateNodes: m.strings("candidate_nodes"), Owner: owner, Extra: m.object("extra")}
 	if u := m.str("uuid"); u != nil {
 		in.UUID = *u
 	}
@@ -62,6 +66,22 @@ func (h *handlers) createAllocation(w http.ResponseWriter, r *http.Request) erro
 	if _, given := m["owner"]; given && !at(r, 60) {
 		return notAcceptable()
 	}
+	if c, ok := api.IdentityOf(r); ok {
+		if in.Node != "" {
+			// The node to backfill must be one the caller sees; one it
+			// does not is as unknown as a missing one (400).
+			n, err := h.svc.GetNode(r.Context(), in.Node)
+			if model.IsKind(err, model.KindNotFound) || err == nil && !api.Allowed(r, ruleNodeGet, nodeTarget(c, &n)) {
+				return model.BadRequest("Node %s could not be found.", in.Node)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if len(in.CandidateNodes) > 0 && !api.Allowed(r, ruleAllocationCreateRestricted, credTarget(c)) {
+			in.CandidateProject = c.ProjectID
+		}
+	}
 	a, err := h.svc.CreateAllocation(r.Context(), in)
 	if err != nil {
 		return err
@@ -70,13 +90,72 @@ func (h *handlers) createAllocation(w http.ResponseWriter, r *http.Request) erro
 	return api.WriteJSON(w, http.StatusCreated, h.allocationJSON(r, &a))
 }
 
+// allocationOwner applies Ironic's rules to creating an allocation whose
+// body names owner (nil: none) and returns the owner it gets. Anyone with
+// baremetal:allocation:create may create one; while the legacy rules are
+// in force, one without an owner also needs create_pre_rbac. A caller
+// refused those gets an allocation owned by its own project if it passes
+// create_restricted (and names no other project). Under the new defaults
+// a project-scoped caller's allocation is owned by its project, and naming
+// another owner needs create_restricted.
+func (h *handlers) allocationOwner(r *http.Request, owner *string) (*string, error) {
+	c, ok := api.IdentityOf(r)
+	if !ok {
+		return owner, nil
+	}
+	t := credTarget(c)
+	given := owner != nil && *owner != ""
+	err := api.Authorize(r, t)
+	if err == nil && h.legacy && !given {
+		err = api.Enforce(r, ruleAllocationCreatePreRBAC, t)
+	}
+	if err != nil {
+		if c.ProjectID != "" && given && *owner != c.ProjectID {
+			return nil, err
+		}
+		if given && h.legacy {
+			if err := api.Enforce(r, ruleAllocationCreatePreRBAC, t); err != nil {
+				return nil, err
+			}
+		}
+		if err := api.Enforce(r, ruleAllocationCreateRestricted, t); err != nil {
+			return nil, err
+		}
+		return projectOf(c), nil
+	}
+	if h.legacy || c.SystemScope == "all" {
+		return owner, nil
+	}
+	if !given {
+		return projectOf(c), nil
+	}
+	if *owner != c.ProjectID && !api.Allowed(r, ruleAllocationCreateRestricted, t) {
+		return nil, model.Errorf(model.KindForbidden, "Cannot create allocation with an owner Project ID value %s not matching the requestor Project ID %s. Policy %s is required for this capability.",
+			*owner, c.ProjectID, ruleAllocationCreateRestricted)
+	}
+	return owner, nil
+}
+
+// projectOf is the caller's project, nil when it has none.
+func projectOf(c api.Identity) *string {
+	if c.ProjectID == "" {
+		return nil
+	}
+	p := c.ProjectID
+	return &p
+}
+
 func (h *handlers) getAllocation(w http.ResponseWriter, r *http.Request) error {
 	fields, err := showFields(r, allocationFields)
 	if err != nil {
 		return err
 	}
-	a, err := h.svc.GetAllocation(r.Context(), r.PathValue("allocation"))
+	ident := r.PathValue("allocation")
+	a, err := h.svc.GetAllocation(r.Context(), ident)
 	if err != nil {
+		return err
+	}
+	if err := seeAllocation(r, &a, ident); err != nil {
 		return err
 	}
 	return api.WriteJSON(w, http.StatusOK, pick(h.allocationJSON(r, &a), fields))
@@ -88,6 +167,10 @@ func (h *handlers) listAllocations(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if err := checkParams(p, "node", "resource_class", "state", "owner", "fields", "limit", "marker", "sort_key", "sort_dir"); err != nil {
+		return err
+	}
+	owner, err := listProject(r, ruleAllocationListAll, optString(p, "owner"))
+	if err != nil {
 		return err
 	}
 	if p.Has("owner") && !at(r, 60) {
@@ -114,9 +197,12 @@ func (h *handlers) listAllocations(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
+		if c, ok := api.IdentityOf(r); ok && !api.Allowed(r, ruleNodeGet, nodeTarget(c, &n)) {
+			return model.NotFound("Resource could not be found.")
+		}
 		f.NodeID = &n.ID
 	}
-	f.ResourceClass, f.State, f.Owner = optString(p, "resource_class"), optString(p, "state"), optString(p, "owner")
+	f.ResourceClass, f.State, f.Owner = optString(p, "resource_class"), optString(p, "state"), owner
 	if pg.marker != "" {
 		m, err := h.svc.GetAllocation(r.Context(), pg.marker)
 		if err != nil {
@@ -127,6 +213,15 @@ func (h *handlers) listAllocations(w http.ResponseWriter, r *http.Request) error
 	allocs, err := h.svc.ListAllocations(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	if c, ok := api.IdentityOf(r); ok {
+		// As in Ironic, every allocation listed must be one the caller
+		// may see.
+		for i := range allocs {
+			if err := api.Enforce(r, ruleAllocationGet, allocationTarget(c, &allocs[i])); err != nil {
+				return err
+			}
+		}
 	}
 	out := make([]any, 0, len(allocs))
 	for i := range allocs {
@@ -153,6 +248,9 @@ func (h *handlers) patchAllocation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	if err := h.guardAllocation(r, r.PathValue("allocation")); err != nil {
+		return err
+	}
 	for _, item := range raw.([]any) {
 		path, _ := item.(map[string]any)["path"].(string)
 		field := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 2)[0]
@@ -168,6 +266,9 @@ func (h *handlers) patchAllocation(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *handlers) deleteAllocation(w http.ResponseWriter, r *http.Request) error {
+	if err := h.guardAllocation(r, r.PathValue("allocation")); err != nil {
+		return err
+	}
 	if err := h.svc.DeleteAllocation(r.Context(), r.PathValue("allocation")); err != nil {
 		return err
 	}
@@ -180,15 +281,58 @@ func (h *handlers) getNodeAllocation(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	a, err := h.svc.GetNodeAllocation(r.Context(), r.PathValue("node"))
+	ident := r.PathValue("node")
+	if err := h.seeAllocationNode(r, ident, model.NotFound("Resource could not be found.")); err != nil {
+		return err
+	}
+	a, err := h.svc.GetNodeAllocation(r.Context(), ident)
 	if err != nil {
 		return err
+	}
+	if c, ok := api.IdentityOf(r); ok {
+		if err := api.Authorize(r, allocationTarget(c, &a)); err != nil {
+			return err
+		}
 	}
 	return api.WriteJSON(w, http.StatusOK, pick(h.allocationJSON(r, &a), fields))
 }
 
+// seeAllocationNode checks, when policy applies, that the caller sees the
+// node of a /v1/nodes/{node}/allocation request: an unknown node is a 400
+// (as the service answers it), one the caller may not see is hidden.
+func (h *handlers) seeAllocationNode(r *http.Request, ident string, hidden error) error {
+	c, ok := api.IdentityOf(r)
+	if !ok {
+		return nil
+	}
+	n, err := h.svc.GetNode(r.Context(), ident)
+	if model.IsKind(err, model.KindNotFound) {
+		return model.BadRequest("Node %s could not be found.", ident)
+	}
+	if err != nil {
+		return err
+	}
+	if !api.Allowed(r, ruleNodeGet, nodeTarget(c, &n)) {
+		return hidden
+	}
+	return nil
+}
+
 func (h *handlers) deleteNodeAllocation(w http.ResponseWriter, r *http.Request) error {
-	if err := h.svc.DeleteNodeAllocation(r.Context(), r.PathValue("node")); err != nil {
+	ident := r.PathValue("node")
+	if err := h.seeAllocationNode(r, ident, nodeNotFound(ident)); err != nil {
+		return err
+	}
+	if c, ok := api.IdentityOf(r); ok {
+		a, err := h.svc.GetNodeAllocation(r.Context(), ident)
+		if err != nil {
+			return err
+		}
+		if err := api.Authorize(r, allocationTarget(c, &a)); err != nil {
+			return err
+		}
+	}
+	if err := h.svc.DeleteNodeAllocation(r.Context(), ident); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusNoContent)

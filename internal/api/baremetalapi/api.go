@@ -38,13 +38,20 @@ type Options struct {
 type handlers struct {
 	svc       *baremetal.Service
 	publicURL string
+	// legacy is on while the policy's deprecated rules are in force
+	// (enforce_new_defaults off), which changes how Ironic gives an
+	// allocation its owner.
+	legacy bool
 }
 
 // New returns the Bare Metal API as an api.Service.
 func New(svc *baremetal.Service, opts Options) *api.Service {
-	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
 	if opts.Auth != nil && opts.Policy == nil {
 		opts.Policy = DefaultPolicy()
+	}
+	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
+	if opts.Auth != nil {
+		h.legacy = opts.Policy.Check(ruleLegacyProbe, policy.Target{}, policy.Credentials{})
 	}
 	rangeText := fmt.Sprintf("[%s, %s]", MinVersion, MaxVersion)
 	return &api.Service{

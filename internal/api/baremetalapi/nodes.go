@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"strings"
 
 	"allot/internal/api"
 	"allot/internal/baremetal"
@@ -116,8 +117,12 @@ func (h *handlers) createNode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	str := m.str
+	owner, err := authorizeNodeCreate(r, str("owner"))
+	if err != nil {
+		return err
+	}
 	in := baremetal.NodeCreate{
-		Driver: *str("driver"), Name: str("name"), ResourceClass: str("resource_class"), Owner: str("owner"),
+		Driver: *str("driver"), Name: str("name"), ResourceClass: str("resource_class"), Owner: owner,
 		Lessee: str("lessee"), Properties: m.object("properties"), Extra: m.object("extra"), InstanceInfo: m.object("instance_info"),
 		DriverInfo: m.object("driver_info"), Attrs: map[string]any{}, InitialState: model.StateEnroll,
 	}
@@ -148,7 +153,36 @@ func (h *handlers) createNode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", h.base(r)+"/v1/nodes/"+n.UUID)
-	return api.WriteJSON(w, http.StatusCreated, h.nodeJSON(r, &n))
+	obj := h.nodeJSON(r, &n)
+	newMasker(r).apply(obj, &n)
+	return api.WriteJSON(w, http.StatusCreated, obj)
+}
+
+// authorizeNodeCreate applies Ironic's rules to enrolling a node with the
+// given owner and returns the owner the node gets: a project admin
+// (baremetal:node:create:self_owned_node) enrolls nodes its own project
+// owns and may name no other owner; anyone else needs
+// baremetal:node:create.
+func authorizeNodeCreate(r *http.Request, owner *string) (*string, error) {
+	c, ok := api.IdentityOf(r)
+	if !ok {
+		return owner, nil
+	}
+	t := credTarget(c)
+	if !api.Allowed(r, ruleNodeCreateSelfOwned, t) {
+		return owner, api.Authorize(r, t)
+	}
+	if c.SystemScope == "all" {
+		return owner, nil
+	}
+	if owner != nil && *owner != "" && *owner != c.ProjectID {
+		return nil, model.BadRequest("Cannot create a node as a project scoped admin with an owner other than your own project.")
+	}
+	if c.ProjectID == "" {
+		return nil, nil
+	}
+	project := c.ProjectID
+	return &project, nil
 }
 
 func (h *handlers) getNode(w http.ResponseWriter, r *http.Request) error {
@@ -156,11 +190,17 @@ func (h *handlers) getNode(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.svc.GetNode(r.Context(), r.PathValue("node"))
+	ident := r.PathValue("node")
+	n, err := h.svc.GetNode(r.Context(), ident)
 	if err != nil {
 		return err
 	}
-	return api.WriteJSON(w, http.StatusOK, pick(h.nodeJSON(r, &n), fields))
+	if err := seeNode(r, &n, ident); err != nil {
+		return err
+	}
+	obj := pick(h.nodeJSON(r, &n), fields)
+	newMasker(r).apply(obj, &n)
+	return api.WriteJSON(w, http.StatusOK, obj)
 }
 
 func (h *handlers) listNodes(w http.ResponseWriter, r *http.Request) error {
@@ -177,11 +217,15 @@ func (h *handlers) nodeList(w http.ResponseWriter, r *http.Request, detail bool)
 		return err
 	}
 	allowed := []string{"associated", "maintenance", "provision_state", "driver", "resource_class", "owner", "lessee",
-		"fields", "limit", "marker", "sort_key", "sort_dir", "instance_uuid"}
+		"project", "fields", "limit", "marker", "sort_key", "sort_dir", "instance_uuid"}
 	if !detail {
 		allowed = append(allowed, "detail")
 	}
 	if err := checkParams(p, allowed...); err != nil {
+		return err
+	}
+	project, err := listProject(r, ruleNodeListAll, optString(p, "project"))
+	if err != nil {
 		return err
 	}
 	if p.Has("detail") {
@@ -207,7 +251,7 @@ func (h *handlers) nodeList(w http.ResponseWriter, r *http.Request, detail bool)
 		return err
 	}
 	f.ProvisionState, f.ResourceClass, f.Owner, f.Lessee = optString(p, "provision_state"), optString(p, "resource_class"), optString(p, "owner"), optString(p, "lessee")
-	f.Driver, f.InstanceUUID = optString(p, "driver"), optString(p, "instance_uuid")
+	f.Driver, f.InstanceUUID, f.Project = optString(p, "driver"), optString(p, "instance_uuid"), project
 	if pg.marker != "" {
 		m, err := h.svc.GetNode(r.Context(), pg.marker)
 		if err != nil {
@@ -220,6 +264,7 @@ func (h *handlers) nodeList(w http.ResponseWriter, r *http.Request, detail bool)
 		return err
 	}
 	out := make([]any, 0, len(nodes))
+	mask := newMasker(r)
 	for i := range nodes {
 		obj := h.nodeJSON(r, &nodes[i])
 		switch {
@@ -228,6 +273,7 @@ func (h *handlers) nodeList(w http.ResponseWriter, r *http.Request, detail bool)
 		case !detail:
 			obj = pick(obj, shortNodeFields)
 		}
+		mask.apply(obj, &nodes[i])
 		out = append(out, obj)
 	}
 	doc := map[string]any{"nodes": out}
@@ -250,15 +296,138 @@ func (h *handlers) patchNode(w http.ResponseWriter, r *http.Request) error {
 	}
 	var ops []baremetal.PatchOp
 	json.Unmarshal(body, &ops)
-	n, err := h.svc.PatchNode(r.Context(), r.PathValue("node"), ops, body)
+	if err := baremetal.ValidateNodePatch(ops); err != nil {
+		return err
+	}
+	ident := r.PathValue("node")
+	before, err := h.guardNode(r, ident, nodePatchRules(ops)...)
 	if err != nil {
 		return err
 	}
-	return api.WriteJSON(w, http.StatusOK, h.nodeJSON(r, &n))
+	if before != nil && before.ProvisionState == model.StateActive && setsOwner(ops) {
+		c, _ := api.IdentityOf(r)
+		if !api.Allowed(r, ruleNodeUpdateOwnerProvisioned, nodeTarget(c, before)) {
+			return model.Conflict("Cannot update owner of node \"%s\" while it is in state \"%s\".", before.UUID, model.StateActive)
+		}
+	}
+	n, err := h.svc.PatchNode(r.Context(), ident, ops, body)
+	if err != nil {
+		return err
+	}
+	obj := h.nodeJSON(r, &n)
+	newMasker(r).apply(obj, &n)
+	return api.WriteJSON(w, http.StatusOK, obj)
+}
+
+// driverInterfaces are the interfaces whose "<name>_interface" fields
+// Ironic 21.4's driver_interfaces rule governs.
+var driverInterfaces = map[string]bool{"boot": true, "deploy": true, "management": true, "network": true, "power": true,
+	"bios": true, "console": true, "inspect": true, "raid": true, "rescue": true, "storage": true, "vendor": true}
+
+// nodePatchRules are the rules a node patch needs, one per operation by
+// the field its path starts with, as Ironic maps them; operations on
+// other fields (or an empty patch) need baremetal:node:update.
+func nodePatchRules(ops []baremetal.PatchOp) []string {
+	var rules []string
+	generic := false
+	for _, op := range ops {
+		if rule := nodePatchRule(op); rule != "" {
+			rules = append(rules, rule)
+		} else {
+			generic = true
+		}
+	}
+	if generic || len(rules) == 0 {
+		rules = append(rules, ruleNodeUpdate)
+	}
+	return rules
+}
+
+// nodePatchRule is the field rule of one patch operation ("" for none),
+// tested in Ironic's order (so /driver_info is not /driver).
+func nodePatchRule(op baremetal.PatchOp) string {
+	has := func(prefix string) bool { return strings.HasPrefix(op.Path, prefix) }
+	iface, isIface := strings.CutSuffix(strings.TrimLeft(op.Path, "/"), "_interface")
+	switch {
+	case has("/instance_info"):
+		return ruleNodeUpdateInstanceInfo
+	case has("/extra"):
+		return ruleNodeUpdateExtra
+	case has("/automated_clean") && isFalse(op.Value):
+		return ruleNodeDisableCleaning
+	case has("/driver_info"):
+		return ruleNodeUpdateDriverInfo
+	case has("/properties"):
+		return ruleNodeUpdateProperties
+	case has("/chassis_uuid"):
+		return ruleNodeUpdateChassis
+	case has("/instance_uuid"):
+		return ruleNodeUpdateInstanceUUID
+	case has("/lessee"):
+		return ruleNodeUpdateLessee
+	case has("/owner"):
+		return ruleNodeUpdateOwner
+	case has("/driver"), isIface && driverInterfaces[iface]:
+		return ruleNodeUpdateInterfaces
+	case has("/network_data"):
+		return ruleNodeUpdateNetworkData
+	case has("/conductor_group"):
+		return ruleNodeUpdateConductorGroup
+	case has("/name"):
+		return ruleNodeUpdateName
+	case has("/retired"):
+		return ruleNodeUpdateRetired
+	case has("/shard"):
+		return ruleNodeUpdateShard
+	}
+	return ""
+}
+
+// isFalse reports whether a patch value reads as false the way Ironic's
+// bool_from_string does (false, "0", "f", "false", "n", "no", "off", 0).
+func isFalse(v any) bool {
+	switch b := v.(type) {
+	case bool:
+		return !b
+	case float64:
+		return b == 0
+	case string:
+		switch strings.ToLower(strings.TrimSpace(b)) {
+		case "0", "f", "false", "n", "no", "off":
+			return true
+		}
+	}
+	return false
+}
+
+// setsOwner reports whether a patch gives the node an owner (an add or
+// replace of /owner).
+func setsOwner(ops []baremetal.PatchOp) bool {
+	for _, op := range ops {
+		if op.Path == "/owner" && op.Op != "remove" {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *handlers) deleteNode(w http.ResponseWriter, r *http.Request) error {
-	if err := h.svc.DeleteNode(r.Context(), r.PathValue("node")); err != nil {
+	ident := r.PathValue("node")
+	if _, ok := api.IdentityOf(r); ok {
+		n, err := h.svc.GetNode(r.Context(), ident)
+		if err != nil {
+			return err
+		}
+		// A project admin may delete the nodes its project owns.
+		err = seeNode(r, &n, ident)
+		if model.IsKind(err, model.KindForbidden) {
+			err = seeNode(r, &n, ident, ruleNodeDeleteSelfOwned)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := h.svc.DeleteNode(r.Context(), ident); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusNoContent)
@@ -266,8 +435,12 @@ func (h *handlers) deleteNode(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) nodeStates(w http.ResponseWriter, r *http.Request) error {
-	n, err := h.svc.GetNode(r.Context(), r.PathValue("node"))
+	ident := r.PathValue("node")
+	n, err := h.svc.GetNode(r.Context(), ident)
 	if err != nil {
+		return err
+	}
+	if err := seeNode(r, &n, ident); err != nil {
 		return err
 	}
 	all := h.nodeJSON(r, &n)
@@ -291,6 +464,9 @@ func (h *handlers) setProvision(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
+		return err
+	}
 	target := *m.str("target")
 	if (target == "deploy" || target == "undeploy") && !at(r, 73) {
 		return model.BadRequest("The %q verb needs API version 1.73 or later; use %q.", target, map[string]string{"deploy": "active", "undeploy": "deleted"}[target])
@@ -311,6 +487,9 @@ func (h *handlers) setPower(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
+		return err
+	}
 	if err := h.svc.SetPowerState(r.Context(), r.PathValue("node"), *m.str("target")); err != nil {
 		return err
 	}
@@ -328,6 +507,9 @@ func (h *handlers) setMaintenance(w http.ResponseWriter, r *http.Request) error 
 		}
 		reason = m.str("reason")
 	}
+	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
+		return err
+	}
 	if err := h.svc.SetMaintenance(r.Context(), r.PathValue("node"), true, reason); err != nil {
 		return err
 	}
@@ -336,6 +518,9 @@ func (h *handlers) setMaintenance(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) unsetMaintenance(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
+		return err
+	}
 	if err := h.svc.SetMaintenance(r.Context(), r.PathValue("node"), false, nil); err != nil {
 		return err
 	}
@@ -344,8 +529,12 @@ func (h *handlers) unsetMaintenance(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *handlers) getTraits(w http.ResponseWriter, r *http.Request) error {
-	n, err := h.svc.GetNode(r.Context(), r.PathValue("node"))
+	ident := r.PathValue("node")
+	n, err := h.svc.GetNode(r.Context(), ident)
 	if err != nil {
+		return err
+	}
+	if err := seeNode(r, &n, ident); err != nil {
 		return err
 	}
 	traits := append([]string{}, n.Traits...)
@@ -361,6 +550,9 @@ func (h *handlers) setTraits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
+		return err
+	}
 	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "set", m.strings("traits")); err != nil {
 		return err
 	}
@@ -369,6 +561,9 @@ func (h *handlers) setTraits(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) addTrait(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
+		return err
+	}
 	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "add", []string{r.PathValue("trait")}); err != nil {
 		return err
 	}
@@ -378,6 +573,9 @@ func (h *handlers) addTrait(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) removeTrait(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
+		return err
+	}
 	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "remove", []string{r.PathValue("trait")}); err != nil {
 		return err
 	}
@@ -386,6 +584,9 @@ func (h *handlers) removeTrait(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) clearTraits(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
+		return err
+	}
 	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "clear", nil); err != nil {
 		return err
 	}
