@@ -96,6 +96,21 @@ func StartBaremetal(t testing.TB, st *store.Store) *Baremetal {
 // (logging is quiet unless opts.Logger is set).
 func StartBaremetalWith(t testing.TB, st *store.Store, opts baremetal.Options) *Baremetal {
 	t.Helper()
+	return startBaremetal(t, st, opts, baremetalapi.Options{})
+}
+
+// StartBaremetalAPI is StartBaremetal with the Bare Metal API's options
+// given, e.g. an authenticator (auth.NoAuth2Credentials, which reads the
+// caller from X-Roles, X-Project-Id and OpenStack-System-Scope) and a
+// policy enforcer, to test access rules. Logging is quiet unless
+// apiOpts.Logger is set.
+func StartBaremetalAPI(t testing.TB, st *store.Store, apiOpts baremetalapi.Options) *Baremetal {
+	t.Helper()
+	return startBaremetal(t, st, baremetal.Options{Poll: 20 * time.Millisecond}, apiOpts)
+}
+
+func startBaremetal(t testing.TB, st *store.Store, opts baremetal.Options, apiOpts baremetalapi.Options) *Baremetal {
+	t.Helper()
 	p := StartPlacement(t, st)
 	if opts.Logger == nil {
 		opts.Logger = Quiet
@@ -103,7 +118,10 @@ func StartBaremetalWith(t testing.TB, st *store.Store, opts baremetal.Options) *
 	svc := baremetal.New(p.Service, opts)
 	svc.Start()
 	t.Cleanup(svc.Stop)
-	srv := httptest.NewServer(baremetalapi.New(svc, baremetalapi.Options{Logger: Quiet}).Handler())
+	if apiOpts.Logger == nil {
+		apiOpts.Logger = Quiet
+	}
+	srv := httptest.NewServer(baremetalapi.New(svc, apiOpts).Handler())
 	t.Cleanup(srv.Close)
 	return &Baremetal{URL: srv.URL, Placement: p, Service: svc, t: t}
 }
@@ -113,6 +131,16 @@ func StartBaremetalWith(t testing.TB, st *store.Store, opts baremetal.Options) *
 func (b *Baremetal) Do(method, path, version string, body any) Response {
 	b.t.Helper()
 	h := http.Header{}
+	if version != "" {
+		h.Set("X-OpenStack-Ironic-API-Version", version)
+	}
+	return send(b.t, method, b.URL+path, h, body)
+}
+
+// DoAs is Do with the caller's headers h (X-Auth-Token, X-Roles, ...).
+func (b *Baremetal) DoAs(h http.Header, method, path, version string, body any) Response {
+	b.t.Helper()
+	h = h.Clone()
 	if version != "" {
 		h.Set("X-OpenStack-Ironic-API-Version", version)
 	}
