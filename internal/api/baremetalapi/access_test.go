@@ -77,11 +77,12 @@ type acl struct {
 	newDefaults bool
 }
 
-// eachAccess runs fn on each store in each mode.
+// eachAccess runs fn on each store in each mode, the four at once.
 func eachAccess(t *testing.T, fn func(t *testing.T, a *acl)) {
 	for _, be := range testserver.Backends {
 		for _, m := range accessModes {
 			t.Run(be+"/"+m.name, func(t *testing.T) {
+				t.Parallel()
 				enf, err := policy.New(baremetalapi.PolicyDefaults(), m.opts)
 				if err != nil {
 					t.Fatal(err)
