@@ -217,13 +217,34 @@ func nodeType(n *yaml.Node) string {
 	return "a value of type " + n.ShortTag()
 }
 
+// yamlParserProblems are the errors of yaml.v3's parser (as opposed to
+// its scanner), which it reports with a 0-based line: that of the
+// construct it was parsing (an unclosed "[" for instance), or of the
+// problem.
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
 // yamlError turns yaml.v3's "yaml: line N: reason" into a LoadError
-// with the file and line.
+// with the file and (1-based) line.
 func yamlError(path string, err error) error {
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
 		if num, reason, ok := strings.Cut(rest, ": "); ok {
 			if line, convErr := strconv.Atoi(num); convErr == nil {
+				if yamlParserProblems[reason] {
+					line++
+				}
 				return &LoadError{File: path, Line: line, Err: fmt.Errorf("invalid YAML: %s", reason)}
 			}
 		}
