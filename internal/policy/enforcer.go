@@ -334,7 +334,9 @@ func (e *Enforcer) Warnings() []string { return slices.Clone(e.warnings) }
 // registered rule refuses a token whose scope (system when system_scope
 // is set, else domain when domain_id is set, else project) is not among
 // its ScopeTypes; a rule that is not defined fails closed (or uses
-// Options.DefaultRule).
+// Options.DefaultRule). Where oslo.policy would raise while evaluating (a
+// dotted name reaching a value of Credentials.Extra that is not a
+// mapping), the action is refused.
 func (e *Enforcer) Enforce(rule string, target Target, creds Credentials) error {
 	ent, res := e.decide(rule, target, &creds)
 	switch res {

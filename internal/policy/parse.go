@@ -29,8 +29,10 @@ func (c Check) String() string {
 // string is "@"), except that what oslo.policy logs and turns into a
 // check that always fails (or that raises at every enforcement) is an
 // error here: a syntax error, a token that is not a check, an http check,
-// a %-format other than %(name)s and %%, and an attribute that is neither
-// a Python literal nor a dotted name.
+// a %-format other than %(name)s and %%, an attribute that is neither a
+// Python literal (numbers, quoted strings, True, False, None) nor a dotted
+// name, and a dotted name into a standard credential, which has no
+// attributes. Errors are *SyntaxError, with the column of the problem.
 func Parse(check string) (Check, error) {
 	n, err := parseText(check)
 	if err != nil {
