@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"sort"
 
 	"allot/internal/api"
 	"allot/internal/api/baremetalapi"
@@ -73,7 +72,8 @@ func accessControl(cfg ServeConfig, logger *slog.Logger) (placementAccess, barem
 }
 
 // loadPolicy builds an enforcer and reports the policy file's rules that
-// no default knows (a misspelt rule name grants or denies nothing).
+// change nothing (a misspelt rule name grants or denies nothing) and what
+// oslo.policy would warn about.
 func loadPolicy(api string, defaults []policy.Rule, opts policy.Options, logger *slog.Logger) (*policy.Enforcer, error) {
 	if opts.PolicyFile != "" {
 		if _, err := os.Stat(opts.PolicyFile); errors.Is(err, fs.ErrNotExist) {
@@ -88,13 +88,12 @@ func loadPolicy(api string, defaults []policy.Rule, opts policy.Options, logger 
 	if err != nil {
 		return nil, fmt.Errorf("the %s policy: %w", api, err)
 	}
-	if opts.PolicyFile != "" {
-		unknown := enf.Unknown()
-		sort.Strings(unknown)
-		for _, name := range unknown {
-			logger.Warn("the policy file names a rule that the API does not have; it only matters if another rule refers to it",
-				"api", api, "file", opts.PolicyFile, "rule", name)
-		}
+	for _, name := range enf.Unknown() {
+		logger.Warn("the policy file sets a rule that this API does not have and no rule refers to: it changes nothing (a misspelt name?)",
+			"api", api, "file", opts.PolicyFile, "rule", name)
+	}
+	for _, w := range enf.Warnings() {
+		logger.Warn("policy: "+w, "api", api, "file", opts.PolicyFile)
 	}
 	return enf, nil
 }

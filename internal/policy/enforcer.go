@@ -18,6 +18,11 @@ type Enforcer struct {
 	warnings []string
 }
 
+// Options returns the options the enforcer was built with (services that
+// read [oslo_policy] switches directly, as Ironic reads
+// enforce_new_defaults, ask here).
+func (e *Enforcer) Options() Options { return e.opts }
+
 // entry is an effective rule.
 type entry struct {
 	name       string

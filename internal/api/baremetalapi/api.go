@@ -51,7 +51,7 @@ func New(svc *baremetal.Service, opts Options) *api.Service {
 	}
 	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
 	if opts.Auth != nil {
-		h.legacy = opts.Policy.Check(ruleLegacyProbe, policy.Target{}, policy.Credentials{})
+		h.legacy = !opts.Policy.Options().EnforceNewDefaults
 	}
 	rangeText := fmt.Sprintf("[%s, %s]", MinVersion, MaxVersion)
 	return &api.Service{

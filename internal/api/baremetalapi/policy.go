@@ -58,11 +58,6 @@ const (
 	ruleAllocationCreatePreRBAC    = "baremetal:allocation:create_pre_rbac"
 	ruleAllocationUpdate           = "baremetal:allocation:update"
 	ruleAllocationDelete           = "baremetal:allocation:delete"
-
-	// ruleLegacyProbe is no access rule: it passes exactly when deprecated
-	// rules are in force ([oslo_policy] enforce_new_defaults off), which
-	// Ironic's allocation creation reads from its configuration.
-	ruleLegacyProbe = "allot:baremetal:legacy_defaults_in_force"
 )
 
 // The personas Ironic 21.4's defaults are written in. "node.owner",
@@ -233,11 +228,6 @@ func PolicyDefaults() []policy.Rule {
 			deprecated(ruleAllocationUpdate, legacyAdmin)),
 		nodeRule(ruleAllocationDelete, allocationMember, "Delete an allocation.", systemAndProject,
 			deprecated(ruleAllocationDelete, legacyAdmin)),
-
-		// Not an access rule: allot asks it whether the deprecated rules
-		// are in force. Do not override it.
-		{Name: ruleLegacyProbe, Check: "!", Description: "Internal to allot: passes while deprecated rules are in force (enforce_new_defaults off); do not override.",
-			Deprecated: deprecated(ruleLegacyProbe, "@")},
 	}
 }
 
