@@ -57,3 +57,44 @@ func TestPolicyDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesMalformedPolicy: a policy file that does not parse stops
+// "allot serve" at start, naming the file, the line and the reason, for
+// either API; nothing is served.
+func TestServeRefusesMalformedPolicy(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	db := "sqlite:" + filepath.Join(dir, "allot.db")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"placement", []string{"--policy-file", write("p.yaml", "\"placement:traits:list\": \"role:reader\"\n\"placement:usages\": \"role:reader and (system_scope:all\"\n")},
+			[]string{"p.yaml:2:", "placement:usages", "never closed"}},
+		{"baremetal", []string{"--baremetal-auth-strategy", "noauth2", "--baremetal-policy-file", write("b.json", "{\n  \"baremetal:node:get\": \"rule:is_admin or\"\n}\n")},
+			[]string{"b.json:2:", "baremetal:node:get", "a check must follow"}},
+		{"cycle", []string{"--policy-file", write("c.yaml", "a: rule:b\nb: rule:a\n")},
+			[]string{"c.yaml:", "a -> b -> a"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"serve", "--db", db, "--placement-listen", "127.0.0.1:0", "--baremetal-listen", "127.0.0.1:0"}, c.args...)
+			res := runCLI(t, "", args...)
+			if res.code != ExitUsage {
+				t.Fatalf("exit %d, want %d; stderr: %s", res.code, ExitUsage, res.stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(res.stderr, w) {
+					t.Errorf("stderr %q lacks %q", res.stderr, w)
+				}
+			}
+		})
+	}
+}

@@ -86,7 +86,7 @@ func loadPolicy(api string, defaults []policy.Rule, opts policy.Options, logger 
 	}
 	enf, err := policy.New(defaults, opts)
 	if err != nil {
-		return nil, fmt.Errorf("the %s policy: %w", api, err)
+		return nil, usageError{fmt.Errorf("the %s policy: %w", api, err)}
 	}
 	for _, name := range enf.Unknown() {
 		logger.Warn("the policy file sets a rule that this API does not have and no rule refers to: it changes nothing (a misspelt name?)",
