@@ -296,7 +296,9 @@ func unauthorized() error {
 func (k *KeystoneAuth) fetch(ctx context.Context, token string, allowExpired bool) (*tokenInfo, error) {
 	key := keyOf(token)
 	if k.cache != nil {
-		if info, ok := k.cache.get(key, k.now()); ok {
+		// A refusal remembered from a validation without allow_expired
+		// does not answer one with it.
+		if info, ok := k.cache.get(key, k.now()); ok && !(allowExpired && info.invalid) {
 			return info, nil
 		}
 	}
@@ -309,7 +311,7 @@ func (k *KeystoneAuth) fetch(ctx context.Context, token string, allowExpired boo
 	}
 	v, err, _ := k.flight.Do(flightKey, func() (any, error) {
 		if k.cache != nil {
-			if info, ok := k.cache.get(key, k.now()); ok {
+			if info, ok := k.cache.get(key, k.now()); ok && !(allowExpired && info.invalid) {
 				return info, nil
 			}
 		}
