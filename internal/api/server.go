@@ -153,6 +153,9 @@ func (s *Service) Handler() http.Handler {
 	if s.RequestIDHeaders == nil {
 		s.RequestIDHeaders = []string{"X-Openstack-Request-Id"}
 	}
+	if err := s.CheckRoutes(); err != nil {
+		panic(err) // a route table's bug, caught by any test that builds the handler
+	}
 	mux := http.NewServeMux()
 	byPattern := map[string][]*Route{}
 	var patterns []string
@@ -175,6 +178,29 @@ func (s *Service) Handler() http.Handler {
 		return model.NotFound("The resource could not be found.")
 	}))
 	return s.outer(mux)
+}
+
+// CheckRoutes verifies the route table's policy: every route that is not
+// public names a rule, and (when the service has an enforcer) a rule the
+// enforcer registers by default, so that no route can be added without
+// one. Handler panics on a violation.
+func (s *Service) CheckRoutes() error {
+	var problems []string
+	for _, rt := range s.Routes {
+		switch {
+		case rt.Public && rt.Policy != "":
+			problems = append(problems, fmt.Sprintf("%s %s is public but names rule %q", rt.Method, rt.Pattern, rt.Policy))
+		case rt.Public:
+		case rt.Policy == "":
+			problems = append(problems, fmt.Sprintf("%s %s names no policy rule", rt.Method, rt.Pattern))
+		case s.Policy != nil && !s.Policy.Has(rt.Policy):
+			problems = append(problems, fmt.Sprintf("%s %s names %q, which is not a registered rule", rt.Method, rt.Pattern, rt.Policy))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("the %s route table: %s", s.Name, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // outer assigns the request id, recovers panics, logs, authenticates and
