@@ -1,0 +1,234 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// ConnLimit configures LimitConnections.
+type ConnLimit struct {
+	// Max is the most connections open at once; 0 or less is no cap.
+	Max int
+	// Name names the listener in the log ("placement", "baremetal").
+	Name   string
+	Logger *slog.Logger
+	// Busy renders the body of the 503 a refused connection is answered
+	// with, in the API's error format.
+	Busy ErrorRenderer
+}
+
+// Refusing is how many refused connections are answered at once per
+// listener, each for at most refuseLinger; connections refused beyond
+// that are closed without an answer. It bounds the descriptors that
+// refusals hold (count them in the budget of the process's open files).
+const Refusing = 16
+
+// refuseLinger bounds how long a refused connection is kept to deliver
+// its 503: net/http's own wait before closing a connection it answered
+// without reading the whole request (so that the close does not reset
+// the connection and destroy the answer before the client read it).
+const refuseLinger = 500 * time.Millisecond
+
+// limitLogEvery is the least time between two log lines of one listener
+// saying that it refuses connections.
+const limitLogEvery = 10 * time.Second
+
+// LimitConnections caps the connections open at once from ln. At the cap
+// a new connection is accepted and answered at once with a 503 in the
+// API's format (Retry-After: 1, Connection: close), and closed: a client
+// learns immediately that the server is busy instead of waiting in the
+// kernel's backlog, where it could not tell a full server from a dead
+// one, and the listener keeps draining the backlog so that it never
+// overflows. The connections already open, and the other listener, are
+// served as before. A warning is logged when refusals begin, then at most
+// every 10 s while they go on, with the number refused since the last
+// line.
+func LimitConnections(ln net.Listener, lim ConnLimit) net.Listener {
+	if lim.Max <= 0 {
+		return ln
+	}
+	if lim.Logger == nil {
+		lim.Logger = slog.Default()
+	}
+	l := &limitListener{Listener: ln, lim: lim, refusing: make(chan struct{}, Refusing)}
+	if lim.Busy != nil {
+		ct, body := lim.Busy(fmt.Sprintf("The server has reached its limit of %d connections on this listener; retry later.", lim.Max))
+		l.answer = []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: " + ct + "\r\nContent-Length: " +
+			strconv.Itoa(len(body)) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + string(body))
+	}
+	return l
+}
+
+type limitListener struct {
+	net.Listener
+	lim      ConnLimit
+	answer   []byte
+	open     atomic.Int64
+	refusing chan struct{}
+
+	mu      sync.Mutex
+	lastLog time.Time
+	refused int // since lastLog
+}
+
+// Open reports the connections open from a listener LimitConnections
+// returned (-1 for another listener).
+func Open(ln net.Listener) int {
+	if l, ok := ln.(*limitListener); ok {
+		return int(l.open.Load())
+	}
+	return -1
+}
+
+// Accept returns the next connection under the cap, refusing those over it.
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.open.Add(1) <= int64(l.lim.Max) {
+			return &limitConn{Conn: c, l: l}, nil
+		}
+		l.open.Add(-1)
+		l.refuse(c)
+	}
+}
+
+// refuse answers a connection over the cap and closes it, in the
+// background while fewer than Refusing are being answered, at once
+// otherwise.
+func (l *limitListener) refuse(c net.Conn) {
+	l.logRefusal()
+	select {
+	case l.refusing <- struct{}{}:
+	default:
+		c.Close()
+		return
+	}
+	go func() {
+		defer func() { <-l.refusing }()
+		defer c.Close()
+		if l.answer == nil {
+			return
+		}
+		c.SetDeadline(time.Now().Add(refuseLinger))
+		if _, err := c.Write(l.answer); err != nil {
+			return
+		}
+		if cw, ok := c.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+		// Read what the client sent until it closes or the linger ends,
+		// so that closing does not reset the connection under the answer.
+		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
+	}()
+}
+
+// logRefusal logs the first refusal and then one line per limitLogEvery.
+func (l *limitListener) logRefusal() {
+	l.mu.Lock()
+	l.refused++
+	now := time.Now()
+	if now.Sub(l.lastLog) < limitLogEvery {
+		l.mu.Unlock()
+		return
+	}
+	n := l.refused
+	l.refused, l.lastLog = 0, now
+	l.mu.Unlock()
+	l.lim.Logger.Warn("connection limit reached: new connections are answered 503 and closed",
+		"listener", l.lim.Name, "max_connections", l.lim.Max, "refused", n, "per", limitLogEvery.String())
+}
+
+// limitConn frees its slot when closed (once, however often Close is called).
+type limitConn struct {
+	net.Conn
+	l      *limitListener
+	closed atomic.Bool
+}
+
+func (c *limitConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.l.open.Add(-1)
+	}
+	return c.Conn.Close()
+}
+
+// CloseWrite half-closes a TCP connection, as net/http does before closing
+// a connection whose request it did not read in full.
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// PlacementBusy renders Placement's 503 body.
+func PlacementBusy(detail string) (string, []byte) {
+	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"status": 503, "title": "Service Unavailable", "detail": detail}}})
+	return "application/json", b
+}
+
+// IronicBusy renders Ironic's 503 body.
+func IronicBusy(detail string) (string, []byte) {
+	inner, _ := json.Marshal(map[string]any{"faultcode": "Server", "faultstring": detail, "debuginfo": nil})
+	b, _ := json.Marshal(map[string]any{"error_message": string(inner)})
+	return "application/json", b
+}
+
+// FileBudget describes the open files a process needs besides its
+// listeners' connections, to derive a connection cap from its limit.
+type FileBudget struct {
+	// Limit is the process's open-file limit (RLIMIT_NOFILE's soft limit,
+	// which Go raises to the hard limit at start on Linux); 0 reads it.
+	Limit int
+	// Listeners is the number of capped listeners sharing the limit.
+	Listeners int
+	// Store is the store's most open files (connections, or files and
+	// their journals).
+	Store int
+}
+
+// fixedFiles are the process's files other than connections and the
+// store: standard streams, the listeners, the poller, the profiling
+// listener, connections to Keystone, a margin.
+const fixedFiles = 64
+
+// MaxConnectionsCeiling is the largest default cap: beyond it, memory
+// (some 20-30 KB per connection in buffers and a goroutine, more while
+// answering) rather than descriptors is what runs out.
+const MaxConnectionsCeiling = 10000
+
+// DefaultMaxConnections is the per-listener cap that keeps every capped
+// listener at its cap, the refusals in flight, the store and the fixed
+// files within the open-file limit, at most MaxConnectionsCeiling and at
+// least 1. It returns the limit it used.
+func DefaultMaxConnections(b FileBudget) (conns, limit int, err error) {
+	limit = b.Limit
+	if limit <= 0 {
+		var rl syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+			return 0, 0, fmt.Errorf("read the open-file limit: %w", err)
+		}
+		limit = int(min(rl.Cur, uint64(1<<31-1)))
+		if rl.Cur == ^uint64(0) { // RLIM_INFINITY
+			limit = 1<<31 - 1
+		}
+	}
+	n := max(b.Listeners, 1)
+	per := (limit - fixedFiles - b.Store - n*Refusing) / n
+	if per < 1 {
+		return 0, limit, errors.New("the open-file limit leaves no room for connections")
+	}
+	return min(per, MaxConnectionsCeiling), limit, nil
+}
