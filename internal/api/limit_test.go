@@ -127,7 +127,9 @@ func TestLimitConnections(t *testing.T) {
 // The Bare Metal API's refusal is in Ironic's format.
 func TestIronicBusy(t *testing.T) {
 	ct, body := IronicBusy("full")
-	var env struct{ ErrorMessage string `json:"error_message"` }
+	var env struct {
+		ErrorMessage string `json:"error_message"`
+	}
 	var inner struct{ Faultcode, Faultstring string }
 	if ct != "application/json" || json.Unmarshal(body, &env) != nil || json.Unmarshal([]byte(env.ErrorMessage), &inner) != nil ||
 		inner.Faultcode != "Server" || inner.Faultstring != "full" {
