@@ -115,6 +115,7 @@ placement_listen = 127.0.0.1:1
 		Policy: policy.Options{PolicyFile: filepath.Join(filepath.Dir(conf), "policy.yaml"), EnforceScope: true, EnforceNewDefaults: true},
 		CORS: api.CORSOptions{AllowedOrigin: []string{"https://dashboard.example.com"}, AllowCredentials: true, MaxAge: 60,
 			AllowMethods: api.DefaultCORSOptions().AllowMethods},
+		Limits: defaultLimits,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("settings\n got %+v\nwant %+v", cfg, want)
