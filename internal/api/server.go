@@ -177,7 +177,7 @@ func (s *Service) Handler() http.Handler {
 	mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		return model.NotFound("The resource could not be found.")
 	}))
-	return s.outer(mux)
+	return s.outer(s.canonical(mux, hasSlashPatterns(s.Routes)))
 }
 
 // CheckRoutes verifies the route table's policy: every route that is not

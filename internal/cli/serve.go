@@ -129,7 +129,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	var servers []*http.Server
 	var listeners []net.Listener
 	var bound Listening
-	open := func(addr string, h http.Handler, render api.ErrorRenderer) (string, error) {
+	open := func(addr string, h http.Handler, render api.Answerer) (string, error) {
 		ln, err := api.Listen(ctx, addr)
 		if err != nil {
 			return "", fmt.Errorf("listen on %s: %w", addr, err)
@@ -148,7 +148,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if cfg.PlacementListen != "" {
 		h := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL,
 			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy}).Handler()
-		if bound.Placement, err = open(cfg.PlacementListen, h, api.PlacementRenderer); err != nil {
+		if bound.Placement, err = open(cfg.PlacementListen, h, api.PlacementAnswers); err != nil {
 			return err
 		}
 	}
@@ -158,7 +158,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		defer bm.Stop()
 		h := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL,
 			Auth: baremetalAccess.Auth, Challenge: baremetalAccess.Challenge, Policy: baremetalAccess.Policy}).Handler()
-		if bound.Baremetal, err = open(cfg.BaremetalListen, h, api.IronicRenderer); err != nil {
+		if bound.Baremetal, err = open(cfg.BaremetalListen, h, api.IronicAnswers); err != nil {
 			for _, ln := range listeners {
 				ln.Close()
 			}
