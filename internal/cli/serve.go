@@ -70,6 +70,8 @@ type ServeConfig struct {
 	BaremetalPolicyFile string
 	// CORS is [cors]; off when no origin is allowed.
 	CORS api.CORSOptions
+	// Limits bound the connections of both listeners.
+	Limits ServeLimits
 }
 
 func newLogger(level, format string, w interface{ Write([]byte) (int, error) }) (*slog.Logger, error) {
@@ -129,26 +131,29 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	var servers []*http.Server
 	var listeners []net.Listener
 	var bound Listening
-	open := func(addr string, h http.Handler, render api.Answerer) (string, error) {
+	limits, err := cfg.Limits.resolve(btoi(cfg.PlacementListen != "")+btoi(cfg.BaremetalListen != ""), storeFiles(cfg), logger)
+	if err != nil {
+		return usageError{err}
+	}
+	open := func(addr, name string, h http.Handler, render api.Answerer, busy api.ErrorRenderer) (string, error) {
 		ln, err := api.Listen(ctx, addr)
 		if err != nil {
 			return "", fmt.Errorf("listen on %s: %w", addr, err)
 		}
-		listeners = append(listeners, api.FixMalformedRequests(ln, render))
+		listeners = append(listeners, api.FixMalformedRequests(limits.listener(ln, name, busy, logger), render))
 		// CORS (when origins are allowed) runs outside authentication, as
 		// in oslo.middleware's pipeline: a preflight carries no token.
 		h = api.CORS(cfg.CORS, h)
 		if threads != nil {
 			h = threads.Wrap(h)
 		}
-		servers = append(servers, &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: idleTimeout,
-			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)})
+		servers = append(servers, limits.server(h, logger))
 		return ln.Addr().String(), nil
 	}
 	if cfg.PlacementListen != "" {
 		h := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL,
 			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy}).Handler()
-		if bound.Placement, err = open(cfg.PlacementListen, h, api.PlacementAnswers); err != nil {
+		if bound.Placement, err = open(cfg.PlacementListen, "placement", h, api.PlacementAnswers, api.PlacementBusy); err != nil {
 			return err
 		}
 	}
@@ -158,7 +163,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		defer bm.Stop()
 		h := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL,
 			Auth: baremetalAccess.Auth, Challenge: baremetalAccess.Challenge, Policy: baremetalAccess.Policy}).Handler()
-		if bound.Baremetal, err = open(cfg.BaremetalListen, h, api.IronicAnswers); err != nil {
+		if bound.Baremetal, err = open(cfg.BaremetalListen, "baremetal", h, api.IronicAnswers, api.IronicBusy); err != nil {
 			for _, ln := range listeners {
 				ln.Close()
 			}
