@@ -1,12 +1,13 @@
 package api
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,9 +22,10 @@ type ConnLimit struct {
 	// Name names the listener in the log ("placement", "baremetal").
 	Name   string
 	Logger *slog.Logger
-	// Busy renders the body of the 503 a refused connection is answered
-	// with, in the API's error format.
-	Busy ErrorRenderer
+	// Busy renders the 503 a refused connection is answered with, in the
+	// API's error format (PlacementAnswers, IronicAnswers); nil closes
+	// refused connections without an answer.
+	Busy Answerer
 }
 
 // Refusing is how many refused connections are answered at once per
@@ -59,19 +61,12 @@ func LimitConnections(ln net.Listener, lim ConnLimit) net.Listener {
 	if lim.Logger == nil {
 		lim.Logger = slog.Default()
 	}
-	l := &limitListener{Listener: ln, lim: lim, refusing: make(chan struct{}, Refusing)}
-	if lim.Busy != nil {
-		ct, body := lim.Busy(fmt.Sprintf("The server has reached its limit of %d connections on this listener; retry later.", lim.Max))
-		l.answer = []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: " + ct + "\r\nContent-Length: " +
-			strconv.Itoa(len(body)) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + string(body))
-	}
-	return l
+	return &limitListener{Listener: ln, lim: lim, refusing: make(chan struct{}, Refusing)}
 }
 
 type limitListener struct {
 	net.Listener
 	lim      ConnLimit
-	answer   []byte
 	open     atomic.Int64
 	refusing chan struct{}
 
@@ -118,11 +113,11 @@ func (l *limitListener) refuse(c net.Conn) {
 	go func() {
 		defer func() { <-l.refusing }()
 		defer c.Close()
-		if l.answer == nil {
+		if l.lim.Busy == nil {
 			return
 		}
 		c.SetDeadline(time.Now().Add(refuseLinger))
-		if _, err := c.Write(l.answer); err != nil {
+		if _, err := c.Write(l.busy()); err != nil {
 			return
 		}
 		if cw, ok := c.(interface{ CloseWrite() error }); ok {
@@ -132,6 +127,23 @@ func (l *limitListener) refuse(c net.Conn) {
 		// so that closing does not reset the connection under the answer.
 		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
 	}()
+}
+
+// busy is the whole 503 answer to a refused connection.
+func (l *limitListener) busy() []byte {
+	h, body := l.lim.Busy(http.StatusServiceUnavailable,
+		fmt.Sprintf("The server has reached its limit of %d connections on this listener; retry later.", l.lim.Max))
+	h = h.Clone()
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Retry-After", "1")
+	h.Set("Connection", "close")
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 503 Service Unavailable\r\n")
+	h.Write(&b)
+	b.WriteString("\r\n")
+	b.Write(body)
+	return b.Bytes()
 }
 
 // logRefusal logs the first refusal and then one line per limitLogEvery.
@@ -171,19 +183,6 @@ func (c *limitConn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return nil
-}
-
-// PlacementBusy renders Placement's 503 body.
-func PlacementBusy(detail string) (string, []byte) {
-	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"status": 503, "title": "Service Unavailable", "detail": detail}}})
-	return "application/json", b
-}
-
-// IronicBusy renders Ironic's 503 body.
-func IronicBusy(detail string) (string, []byte) {
-	inner, _ := json.Marshal(map[string]any{"faultcode": "Server", "faultstring": detail, "debuginfo": nil})
-	b, _ := json.Marshal(map[string]any{"error_message": string(inner)})
-	return "application/json", b
 }
 
 // FileBudget describes the open files a process needs besides its

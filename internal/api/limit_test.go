@@ -41,7 +41,7 @@ func TestLimitConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncBuffer
-	ln := LimitConnections(raw, ConnLimit{Max: 2, Name: "placement", Logger: slog.New(slog.NewTextHandler(&logs, nil)), Busy: PlacementBusy})
+	ln := LimitConnections(raw, ConnLimit{Max: 2, Name: "placement", Logger: slog.New(slog.NewTextHandler(&logs, nil)), Busy: PlacementAnswers})
 	defer ln.Close()
 	accepted := make(chan net.Conn, 10)
 	go func() {
@@ -121,19 +121,6 @@ func TestLimitConnections(t *testing.T) {
 	wait()
 	if got := Open(ln); got != 2 {
 		t.Errorf("Open = %d after a close and a new connection, want 2", got)
-	}
-}
-
-// The Bare Metal API's refusal is in Ironic's format.
-func TestIronicBusy(t *testing.T) {
-	ct, body := IronicBusy("full")
-	var env struct {
-		ErrorMessage string `json:"error_message"`
-	}
-	var inner struct{ Faultcode, Faultstring string }
-	if ct != "application/json" || json.Unmarshal(body, &env) != nil || json.Unmarshal([]byte(env.ErrorMessage), &inner) != nil ||
-		inner.Faultcode != "Server" || inner.Faultstring != "full" {
-		t.Errorf("%s %s", ct, body)
 	}
 }
 

@@ -95,7 +95,7 @@ func storeFiles(cfg ServeConfig) int {
 
 // listener caps ln's connections; name and busy name the API and render
 // its 503.
-func (l ServeLimits) listener(ln net.Listener, name string, busy api.ErrorRenderer, logger *slog.Logger) net.Listener {
+func (l ServeLimits) listener(ln net.Listener, name string, busy api.Answerer, logger *slog.Logger) net.Listener {
 	return api.LimitConnections(ln, api.ConnLimit{Max: l.MaxConnections, Name: name, Logger: logger, Busy: busy})
 }
 
