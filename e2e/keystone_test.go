@@ -114,6 +114,22 @@ func TestKeystone(t *testing.T) {
 		}
 	})
 
+	t.Run("allot CLI with password auth", func(t *testing.T) {
+		// allot's own client: the same options, the catalog finds allot.
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"placement", "resource-provider", "list", "--name", "ks-host", "-f", "value", "-c", "uuid"}, rp},
+			{[]string{"baremetal", "node", "list", "-f", "value", "-c", "UUID"}, node["uuid"].(string)},
+		} {
+			out, err := exec.Command(bin, append(c.args, ks.passwordArgs("admin", "admin")...)...).CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != c.want {
+				t.Errorf("allot %v: %v\n%s\nwant %s", c.args, err, out, c.want)
+			}
+		}
+	})
+
 	t.Run("refused tokens are 401 with Keystone's challenge", func(t *testing.T) {
 		// The revoked token is revoked before allot ever sees it.
 		ks.revoke(t, revoked.id)

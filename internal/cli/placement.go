@@ -33,6 +33,7 @@ type clientOptions struct {
 	baremetalVersion string
 	token            string
 	baremetalToken   string
+	keystone         clientKeystone
 	out              outputOptions
 }
 
@@ -47,6 +48,7 @@ func (o *clientOptions) registerPlacement(fs *pflag.FlagSet) {
 	fs.StringVar(&o.placementURL, "placement-url", defaultPlacementURL, "`URL` of the Placement API [ALLOT_PLACEMENT_URL]")
 	fs.StringVar(&o.placementVersion, "os-placement-api-version", client.Latest, "Placement microversion to request: `X.Y` or latest [OS_PLACEMENT_API_VERSION]")
 	fs.StringVar(&o.token, "token", defaultToken, "authentication `TOKEN`, sent as X-Auth-Token [OS_TOKEN]")
+	o.keystone.register(fs)
 	o.registerOutput(fs)
 }
 
@@ -57,6 +59,7 @@ func (o *clientOptions) registerBaremetal(fs *pflag.FlagSet) {
 	fs.StringVar(&o.baremetalURL, "baremetal-url", defaultBaremetalURL, "`URL` of the Bare Metal API [ALLOT_BAREMETAL_URL]")
 	fs.StringVar(&o.baremetalVersion, "os-baremetal-api-version", client.Latest, "Bare Metal microversion to request: `X.Y` or latest [OS_BAREMETAL_API_VERSION]")
 	fs.StringVar(&o.baremetalToken, "token", "", "authentication `TOKEN`, sent as X-Auth-Token when given [OS_TOKEN]")
+	o.keystone.register(fs)
 	o.registerOutput(fs)
 }
 
@@ -82,8 +85,12 @@ func setting(cmd *cobra.Command, flag, env, value string) string {
 
 // placement returns a client for the Placement API the flags name.
 func (o *clientOptions) placement(cmd *cobra.Command) (*client.Placement, error) {
-	p, err := client.NewPlacement(setting(cmd, "placement-url", "ALLOT_PLACEMENT_URL", o.placementURL), client.Options{
-		Token:     setting(cmd, "token", "OS_TOKEN", o.token),
+	url, token, err := o.connection(cmd, "placement", "placement-url", "ALLOT_PLACEMENT_URL", o.placementURL, o.token)
+	if err != nil {
+		return nil, err
+	}
+	p, err := client.NewPlacement(url, client.Options{
+		Token:     token,
 		Version:   setting(cmd, "os-placement-api-version", "OS_PLACEMENT_API_VERSION", o.placementVersion),
 		UserAgent: "allot",
 	})
@@ -95,8 +102,12 @@ func (o *clientOptions) placement(cmd *cobra.Command) (*client.Placement, error)
 
 // baremetal returns a client for the Bare Metal API the flags name.
 func (o *clientOptions) baremetal(cmd *cobra.Command) (*client.Baremetal, error) {
-	b, err := client.NewBaremetal(setting(cmd, "baremetal-url", "ALLOT_BAREMETAL_URL", o.baremetalURL), client.Options{
-		Token:     setting(cmd, "token", "OS_TOKEN", o.baremetalToken),
+	url, token, err := o.connection(cmd, "baremetal", "baremetal-url", "ALLOT_BAREMETAL_URL", o.baremetalURL, o.baremetalToken)
+	if err != nil {
+		return nil, err
+	}
+	b, err := client.NewBaremetal(url, client.Options{
+		Token:     token,
 		Version:   setting(cmd, "os-baremetal-api-version", "OS_BAREMETAL_API_VERSION", o.baremetalVersion),
 		UserAgent: "allot",
 	})
