@@ -57,8 +57,11 @@ func ReadBody(r *http.Request) ([]byte, error) {
 // it into out. Errors are 400s in Placement's words ("Malformed JSON: ...",
 // "JSON does not validate: ..."). It returns the generic decoded value too.
 func DecodeBody(body []byte, schema *Schema, out any) (any, error) {
-	v, err := decodeAny(body)
+	v, err := decodeJSON(body)
 	if err != nil {
+		if _, ok := model.AsError(err); ok {
+			return nil, err // a limit every body obeys (input.go)
+		}
 		return nil, model.BadRequest("Malformed JSON: %s", jsonErrorText(err))
 	}
 	if schema != nil {

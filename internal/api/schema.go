@@ -120,7 +120,7 @@ func (s *Schema) describe(e *jsonschema.ValidationError, root any) string {
 		for i, w := range types {
 			want[i] = "'" + w + "'"
 		}
-		msg = fmt.Sprintf("%s is not of type %s", PyRepr(inst), strings.Join(want, ", "))
+		msg = fmt.Sprintf("%s is not of type %s", quoteRepr(inst), strings.Join(want, ", "))
 	case *kind.Required:
 		msg = fmt.Sprintf("%s is a required property", PyRepr(k.Missing[0]))
 	case *kind.AdditionalProperties:
@@ -128,8 +128,9 @@ func (s *Schema) describe(e *jsonschema.ValidationError, root any) string {
 		sort.Strings(props)
 		q := make([]string, len(props))
 		for i, p := range props {
-			q[i] = PyRepr(p)
+			q[i] = quoteRepr(p)
 		}
+		names := model.Clip(strings.Join(q, ", "), MaxQuote)
 		if patterns := s.patternsAt(e.SchemaURL); len(patterns) > 0 {
 			verb := "does"
 			if len(q) > 1 {
@@ -139,46 +140,46 @@ func (s *Schema) describe(e *jsonschema.ValidationError, root any) string {
 			for i, p := range patterns {
 				pq[i] = PyRepr(p)
 			}
-			msg = fmt.Sprintf("%s %s not match any of the regexes: %s", strings.Join(q, ", "), verb, strings.Join(pq, ", "))
+			msg = fmt.Sprintf("%s %s not match any of the regexes: %s", names, verb, strings.Join(pq, ", "))
 			break
 		}
 		verb := "was"
 		if len(q) > 1 {
 			verb = "were"
 		}
-		msg = fmt.Sprintf("Additional properties are not allowed (%s %s unexpected)", strings.Join(q, ", "), verb)
+		msg = fmt.Sprintf("Additional properties are not allowed (%s %s unexpected)", names, verb)
 	case *kind.Minimum:
-		msg = fmt.Sprintf("%s is less than the minimum of %s", PyRepr(inst), ratString(k.Want))
+		msg = fmt.Sprintf("%s is less than the minimum of %s", quoteRepr(inst), ratString(k.Want))
 	case *kind.Maximum:
-		msg = fmt.Sprintf("%s is greater than the maximum of %s", PyRepr(inst), ratString(k.Want))
+		msg = fmt.Sprintf("%s is greater than the maximum of %s", quoteRepr(inst), ratString(k.Want))
 	case *kind.MinLength:
-		msg = fmt.Sprintf("%s is too short", PyRepr(inst))
+		msg = fmt.Sprintf("%s is too short", quoteRepr(inst))
 	case *kind.MaxLength:
-		msg = fmt.Sprintf("%s is too long", PyRepr(inst))
+		msg = fmt.Sprintf("%s is too long", quoteRepr(inst))
 	case *kind.MinItems:
-		msg = fmt.Sprintf("%s is too short", PyRepr(inst))
+		msg = fmt.Sprintf("%s is too short", quoteRepr(inst))
 	case *kind.MaxItems:
-		msg = fmt.Sprintf("%s is too long", PyRepr(inst))
+		msg = fmt.Sprintf("%s is too long", quoteRepr(inst))
 	case *kind.Pattern:
-		msg = fmt.Sprintf("%s does not match %s", PyRepr(inst), PyRepr(k.Want))
+		msg = fmt.Sprintf("%s does not match %s", quoteRepr(inst), PyRepr(k.Want))
 	case *kind.UniqueItems:
-		msg = fmt.Sprintf("%s has non-unique elements", PyRepr(inst))
+		msg = fmt.Sprintf("%s has non-unique elements", quoteRepr(inst))
 	case *kind.Format:
-		msg = fmt.Sprintf("%s is not a %s", PyRepr(inst), PyRepr(k.Want))
+		msg = fmt.Sprintf("%s is not a %s", quoteRepr(inst), PyRepr(k.Want))
 	case *kind.Enum:
-		msg = fmt.Sprintf("%s is not one of %s", PyRepr(inst), PyRepr(k.Want))
+		msg = fmt.Sprintf("%s is not one of %s", quoteRepr(inst), PyRepr(k.Want))
 	case *kind.Const:
 		msg = fmt.Sprintf("%s was expected", PyRepr(k.Want))
 	case *kind.AnyOf, *kind.OneOf:
-		msg = fmt.Sprintf("%s is not valid under any of the given schemas", PyRepr(inst))
+		msg = fmt.Sprintf("%s is not valid under any of the given schemas", quoteRepr(inst))
 	case *kind.MinProperties:
-		msg = fmt.Sprintf("%s does not have enough properties", PyRepr(inst))
+		msg = fmt.Sprintf("%s does not have enough properties", quoteRepr(inst))
 	case *kind.MaxProperties:
-		msg = fmt.Sprintf("%s has too many properties", PyRepr(inst))
+		msg = fmt.Sprintf("%s has too many properties", quoteRepr(inst))
 	case *kind.FalseSchema:
-		msg = fmt.Sprintf("False schema does not allow %s", PyRepr(inst))
+		msg = fmt.Sprintf("False schema does not allow %s", quoteRepr(inst))
 	default:
-		msg = e.Error()
+		msg = model.Clip(e.Error(), 2*MaxQuote)
 	}
 	keyword := ""
 	if kp := e.ErrorKind.KeywordPath(); len(kp) > 0 {
@@ -189,14 +190,19 @@ func (s *Schema) describe(e *jsonschema.ValidationError, root any) string {
 	b.WriteString(msg)
 	fmt.Fprintf(&b, "\n\nFailed validating %s in schema%s", PyRepr(keyword), schemaPath)
 	b.WriteString("\n\nOn instance")
+	var where strings.Builder
 	for _, seg := range e.InstanceLocation {
+		if where.Len() > MaxQuote {
+			break
+		}
 		if n, err := strconv.Atoi(seg); err == nil {
-			fmt.Fprintf(&b, "[%d]", n)
+			fmt.Fprintf(&where, "[%d]", n)
 		} else {
-			fmt.Fprintf(&b, "[%s]", PyRepr(seg))
+			fmt.Fprintf(&where, "[%s]", quoteRepr(seg))
 		}
 	}
-	fmt.Fprintf(&b, ":\n    %s", PyRepr(inst))
+	b.WriteString(model.Clip(where.String(), MaxQuote))
+	fmt.Fprintf(&b, ":\n    %s", quoteRepr(inst))
 	return b.String()
 }
 
@@ -336,58 +342,126 @@ func pyFloat(f float64) string {
 
 // PyRepr renders a decoded JSON value as Python's repr() would.
 func PyRepr(v any) string {
+	var b strings.Builder
+	pyRepr(&b, v, -1)
+	return b.String()
+}
+
+// quoteRepr is PyRepr for a value the client sent: at most MaxQuote
+// characters, ending with "..." when cut, and cheap however large v is.
+func quoteRepr(v any) string {
+	var b strings.Builder
+	pyRepr(&b, v, 4*MaxQuote)
+	return model.Clip(b.String(), MaxQuote)
+}
+
+// pyEscape writes control characters as Python's repr() does (\n, \x00).
+func pyEscape(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// pyRepr writes PyRepr(v) to b, stopping early once b holds more than
+// limit bytes (no limit when limit < 0).
+func pyRepr(b *strings.Builder, v any, limit int) {
+	full := func() bool { return limit >= 0 && b.Len() > limit }
 	switch t := v.(type) {
 	case nil:
-		return "None"
+		b.WriteString("None")
 	case bool:
 		if t {
-			return "True"
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
 		}
-		return "False"
 	case string:
-		if strings.Contains(t, "'") && !strings.Contains(t, `"`) {
-			return `"` + t + `"`
+		if limit >= 0 {
+			t = model.Clip(t, limit)
 		}
-		return "'" + strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", `\'`) + "'"
+		if strings.Contains(t, "'") && !strings.Contains(t, `"`) {
+			b.WriteString(`"` + pyEscape(t) + `"`)
+			return
+		}
+		b.WriteString("'" + pyEscape(strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", `\'`)) + "'")
 	case json.Number:
 		s := t.String()
 		if strings.ContainsAny(s, ".eE") {
 			if f, err := t.Float64(); err == nil {
-				return pyFloat(f)
+				s = pyFloat(f)
 			}
 		}
-		return s
+		b.WriteString(s)
 	case float64:
-		return pyFloat(t)
+		b.WriteString(pyFloat(t))
 	case int:
-		return strconv.Itoa(t)
+		b.WriteString(strconv.Itoa(t))
 	case int64:
-		return strconv.FormatInt(t, 10)
+		b.WriteString(strconv.FormatInt(t, 10))
 	case []any:
-		parts := make([]string, len(t))
+		b.WriteByte('[')
 		for i, x := range t {
-			parts[i] = PyRepr(x)
+			if full() {
+				b.WriteString("...")
+				break
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyRepr(b, x, limit)
 		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		b.WriteByte(']')
 	case []string:
-		parts := make([]string, len(t))
+		b.WriteByte('[')
 		for i, x := range t {
-			parts[i] = PyRepr(x)
+			if full() {
+				b.WriteString("...")
+				break
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyRepr(b, x, limit)
 		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		b.WriteByte(']')
 	case map[string]any:
 		keys := make([]string, 0, len(t))
 		for k := range t {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		parts := make([]string, len(keys))
+		b.WriteByte('{')
 		for i, k := range keys {
-			parts[i] = PyRepr(k) + ": " + PyRepr(t[k])
+			if full() {
+				b.WriteString("...")
+				break
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyRepr(b, k, limit)
+			b.WriteString(": ")
+			pyRepr(b, t[k], limit)
 		}
-		return "{" + strings.Join(parts, ", ") + "}"
+		b.WriteByte('}')
 	default:
-		return fmt.Sprint(v)
+		b.WriteString(fmt.Sprint(v))
 	}
 }
 
@@ -410,11 +484,9 @@ func decodeAny(body []byte) (any, error) {
 func normalizeNumbers(v any) any {
 	switch t := v.(type) {
 	case json.Number:
-		s := t.String()
-		if strings.ContainsAny(s, ".eE") {
-			r, ok := new(big.Rat).SetString(s)
-			if ok && r.IsInt() && r.Num().IsInt64() {
-				return json.Number(r.Num().String())
+		if strings.ContainsAny(t.String(), ".eE") {
+			if i, ok := jsonNumberIsInt(t); ok {
+				return json.Number(i)
 			}
 		}
 		return t

@@ -347,6 +347,9 @@ func (s *Service) dispatch(routes []*Route) http.Handler {
 			return Gate(model.KindNotFound, "%s", belowMsg)
 		}
 		StateOf(r).Route = chosen
+		if err := CheckRequestStrings(r, chosen.Pattern); err != nil {
+			return err // what no store can hold is a 400 before any store sees it
+		}
 		return chosen.Handler(w, r)
 	})
 }
@@ -449,7 +452,7 @@ func (s *Service) errorInfo(r *http.Request, err error) ErrorInfo {
 	if status >= 500 {
 		s.Logger.Error("request failed", "request_id", st.RequestID, "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	return ErrorInfo{Status: status, Title: http.StatusText(status), Detail: e.Message, Code: e.Code, RequestID: st.RequestID, Gate: isGate}
+	return ErrorInfo{Status: status, Title: http.StatusText(status), Detail: model.Clip(e.Message, MaxDetail), Code: e.Code, RequestID: st.RequestID, Gate: isGate}
 }
 
 // recorder remembers the status for logging.

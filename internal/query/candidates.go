@@ -133,7 +133,7 @@ func ParseCandidates(p Params, v model.Version) (Candidates, error) {
 			return out, err
 		}
 		if conflicts := rootConflicts(e); len(conflicts) > 0 {
-			return out, model.BadRequest("Conflicting required and forbidden traits found in root_required: %s", strings.Join(conflicts, ", ")).WithCode(model.CodeQueryBadValue)
+			return out, model.BadRequest("Conflicting required and forbidden traits found in root_required: %s", clip(strings.Join(conflicts, ", "))).WithCode(model.CodeQueryBadValue)
 		}
 		out.RootRequired = e
 	}
@@ -248,7 +248,7 @@ func checkGroups(c *Candidates, v model.Version) error {
 			}
 		}
 		if len(orphans) > 0 {
-			return model.BadRequest("All traits parameters must be associated with resources.  Found the following orphaned traits keys: %s", strings.Join(orphans, ", "))
+			return model.BadRequest("All traits parameters must be associated with resources.  Found the following orphaned traits keys: %s", clip(strings.Join(orphans, ", ")))
 		}
 		for _, g := range c.Groups {
 			if len(g.Resources) == 0 && !g.MemberOf.Empty() {
@@ -256,7 +256,7 @@ func checkGroups(c *Candidates, v model.Version) error {
 			}
 		}
 		if len(orphans) > 0 {
-			return model.BadRequest("All member_of parameters must be associated with resources. Found the following orphaned member_of keys: %s", strings.Join(orphans, ", "))
+			return model.BadRequest("All member_of parameters must be associated with resources. Found the following orphaned member_of keys: %s", clip(strings.Join(orphans, ", ")))
 		}
 		for _, g := range c.Groups {
 			if len(g.Resources) == 0 {
@@ -276,7 +276,7 @@ func checkGroups(c *Candidates, v model.Version) error {
 		}
 		if len(conflicts) > 0 {
 			sort.Strings(conflicts)
-			return model.BadRequest("Conflicting required and forbidden traits found in the following traits keys: %s", strings.Join(conflicts, ", "))
+			return model.BadRequest("Conflicting required and forbidden traits found in the following traits keys: %s", clip(strings.Join(conflicts, ", ")))
 		}
 	}
 	return nil
@@ -401,5 +401,5 @@ func pyList(names []string) string {
 	for i, n := range names {
 		q[i] = pyRepr(n)
 	}
-	return "[" + strings.Join(q, ", ") + "]"
+	return "[" + clip(strings.Join(q, ", ")) + "]"
 }

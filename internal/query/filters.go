@@ -52,15 +52,15 @@ func ParseResources(s string) ([]Amount, error) {
 	for _, part := range strings.Split(s, ",") {
 		fields := strings.Split(part, ":")
 		if len(fields) != 2 {
-			return nil, model.BadRequest("Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: %s.", part)
+			return nil, model.BadRequest("Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: %s.", clip(part))
 		}
 		rc, amt := fields[0], fields[1]
 		n, err := pyInt(amt)
 		if err != nil {
-			return nil, model.BadRequest("Requested resource %s expected positive integer amount. Got: %s.", rc, amt)
+			return nil, model.BadRequest("Requested resource %s expected positive integer amount. Got: %s.", clip(rc), clip(amt))
 		}
 		if n < 1 {
-			return nil, model.BadRequest("Requested resource %s requires amount >= 1. Got: %d.", rc, n)
+			return nil, model.BadRequest("Requested resource %s requires amount >= 1. Got: %d.", clip(rc), n)
 		}
 		if i, ok := seen[rc]; ok { // a later amount for the same class wins, as in a Python dict
 			out[i].Amount = n
@@ -88,14 +88,14 @@ func ParseTraitValue(val string, allowForbidden, allowAnyOf bool) (TraitExpr, er
 	var e TraitExpr
 	if strings.HasPrefix(val, "in:") {
 		if !allowAnyOf {
-			return e, model.BadRequest("Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: %s", val)
+			return e, model.BadRequest("Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: %s", clip(val))
 		}
 		var set []string
 		seen := map[string]bool{}
 		for _, t := range strings.Split(val[3:], ",") {
 			t = strings.TrimSpace(t)
 			if t == "" {
-				return e, model.BadRequest("Invalid query string parameters: Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: %s", val)
+				return e, model.BadRequest("Invalid query string parameters: Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: %s", clip(val))
 			}
 			if !seen[t] {
 				seen[t] = true
@@ -104,7 +104,7 @@ func ParseTraitValue(val string, allowForbidden, allowAnyOf bool) (TraitExpr, er
 		}
 		for _, t := range set {
 			if strings.HasPrefix(t, "!") {
-				return e, model.BadRequest("Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support forbidden traits. Got: %s", val)
+				return e, model.BadRequest("Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support forbidden traits. Got: %s", clip(val))
 			}
 		}
 		e.AllOf = [][]string{set}
@@ -120,7 +120,7 @@ func ParseTraitValue(val string, allowForbidden, allowAnyOf bool) (TraitExpr, er
 		if strings.HasPrefix(t, "!") {
 			name := strings.TrimLeft(t, "!")
 			if name == "" {
-				return e, model.BadRequest("Invalid query string parameters: Expected 'required' parameter value of the form: %s. Got an empty trait in: %s", expected, val)
+				return e, model.BadRequest("Invalid query string parameters: Expected 'required' parameter value of the form: %s. Got an empty trait in: %s", expected, clip(val))
 			}
 			if !seenForb[name] {
 				seenForb[name] = true
@@ -129,7 +129,7 @@ func ParseTraitValue(val string, allowForbidden, allowAnyOf bool) (TraitExpr, er
 			continue
 		}
 		if t == "" {
-			return e, model.BadRequest("Invalid query string parameters: Expected 'required' parameter value of the form: %s. Got an empty trait in: %s", expected, val)
+			return e, model.BadRequest("Invalid query string parameters: Expected 'required' parameter value of the form: %s. Got an empty trait in: %s", expected, clip(val))
 		}
 		if !seenReq[t] {
 			seenReq[t] = true
@@ -137,7 +137,7 @@ func ParseTraitValue(val string, allowForbidden, allowAnyOf bool) (TraitExpr, er
 		}
 	}
 	if len(e.Forbidden) > 0 && !allowForbidden {
-		return TraitExpr{}, model.BadRequest("Invalid query string parameters: Expected 'required' parameter value of the form: HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: %s", val)
+		return TraitExpr{}, model.BadRequest("Invalid query string parameters: Expected 'required' parameter value of the form: HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: %s", clip(val))
 	}
 	return e, nil
 }
@@ -172,7 +172,7 @@ func ParseRequired(values []string, v model.Version) (TraitExpr, error) {
 // "!U" or "!in:U1,U2".
 func ParseMemberOfValue(value string) (anyOf, forbidden []string, err error) {
 	if strings.Contains(value, ",") && !strings.HasPrefix(value, "in:") && !strings.HasPrefix(value, "!in:") {
-		return nil, nil, model.BadRequest("Multiple values for 'member_of' must be prefixed with the 'in:' or '!in:' keyword using the valid microversion. Got: %s", value)
+		return nil, nil, model.BadRequest("Multiple values for 'member_of' must be prefixed with the 'in:' or '!in:' keyword using the valid microversion. Got: %s", clip(value))
 	}
 	switch {
 	case strings.HasPrefix(value, "!in:"):
@@ -188,7 +188,7 @@ func ParseMemberOfValue(value string) (anyOf, forbidden []string, err error) {
 		for j, u := range list {
 			norm, ok := model.NormalizeUUID(u)
 			if !ok {
-				return nil, nil, model.BadRequest("Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: %s", u)
+				return nil, nil, model.BadRequest("Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: %s", clip(u))
 			}
 			if i == 0 {
 				anyOf[j] = norm
@@ -234,7 +234,7 @@ func ParseMemberOf(values []string, suffix string, v model.Version) (AggExpr, er
 func ParseInTree(value string) (string, error) {
 	norm, ok := model.NormalizeUUID(strings.TrimSpace(value))
 	if !ok {
-		return "", model.BadRequest("Invalid query string parameters: Expected 'in_tree' parameter to be a format of uuid. Got: %s", value)
+		return "", model.BadRequest("Invalid query string parameters: Expected 'in_tree' parameter to be a format of uuid. Got: %s", clip(value))
 	}
 	return norm, nil
 }

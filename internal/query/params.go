@@ -28,11 +28,11 @@ func ParseParams(raw string) (Params, error) {
 		k, v, _ := strings.Cut(part, "=")
 		key, err := url.QueryUnescape(k)
 		if err != nil {
-			return p, model.BadRequest("Invalid query string parameters: cannot decode %q: %v", k, err)
+			return p, model.BadRequest("Invalid query string parameters: cannot decode %q: %v", clip(k), err)
 		}
 		val, err := url.QueryUnescape(v)
 		if err != nil {
-			return p, model.BadRequest("Invalid query string parameters: cannot decode the value of %q: %v", key, err)
+			return p, model.BadRequest("Invalid query string parameters: cannot decode the value of %q: %v", clip(key), err)
 		}
 		if _, ok := p.values[key]; !ok {
 			p.keys = append(p.keys, key)
@@ -110,11 +110,14 @@ func unexpected(names []string) string {
 	if len(names) > 1 {
 		verb = "were"
 	}
-	return fmt.Sprintf("%s %s unexpected", strings.Join(q, ", "), verb)
+	return fmt.Sprintf("%s %s unexpected", clip(strings.Join(q, ", ")), verb)
 }
 
 // pyRepr quotes s the way Python's repr() does for plain strings.
+// The value is cut to maxQuote characters, like every quote of a
+// client's input in an error.
 func pyRepr(s string) string {
+	s = clip(s)
 	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
 		return `"` + s + `"`
 	}
@@ -137,3 +140,9 @@ func CheckUUIDParam(value string) error {
 	}
 	return nil
 }
+
+// maxQuote bounds how much of a client's input an error quotes.
+const maxQuote = 200
+
+// clip cuts a client's input for an error message (see model.Clip).
+func clip(s string) string { return model.Clip(s, maxQuote) }

@@ -1,6 +1,7 @@
 package baremetalapi
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -126,6 +127,10 @@ func readBody(r *http.Request, s *api.Schema, what string) (any, []byte, error) 
 	}
 	v, err := api.DecodeBody(body, nil, nil)
 	if err != nil {
+		var be *api.BodyError
+		if errors.As(err, &be) {
+			return nil, nil, model.BadRequest("Schema error for %s: %s", what, be.Msg)
+		}
 		e, _ := model.AsError(err)
 		return nil, nil, model.BadRequest("The request body is not valid JSON: %s", strings.TrimPrefix(e.Message, "Malformed JSON: "))
 	}
