@@ -33,11 +33,18 @@ type listener struct {
 // startBoth serves both APIs over one SQLite store.
 func startBoth(t *testing.T) []listener {
 	t.Helper()
+	return startBothWith(t, placementapi.Options{}, baremetalapi.Options{})
+}
+
+// startBothWith serves both APIs with the options given.
+func startBothWith(t *testing.T, popts placementapi.Options, bopts baremetalapi.Options) []listener {
+	t.Helper()
 	st := testserver.OpenStore(t, "sqlite")
 	psvc := placement.New(st, placement.Options{Logger: testserver.Quiet})
 	bsvc := baremetal.New(psvc, baremetal.Options{Logger: testserver.Quiet, Workers: -1})
-	ph := placementapi.New(psvc, placementapi.Options{Logger: testserver.Quiet}).Handler()
-	bh := baremetalapi.New(bsvc, baremetalapi.Options{Logger: testserver.Quiet}).Handler()
+	popts.Logger, bopts.Logger = testserver.Quiet, testserver.Quiet
+	ph := placementapi.New(psvc, popts).Handler()
+	bh := baremetalapi.New(bsvc, bopts).Handler()
 	return []listener{
 		{"placement", serveRaw(t, ph, api.PlacementAnswers), placementMessage},
 		{"baremetal", serveRaw(t, bh, api.IronicAnswers), ironicMessage},

@@ -129,19 +129,3 @@ func SetLastModified(w http.ResponseWriter, t time.Time) {
 	w.Header().Set("Last-Modified", t.UTC().Format(http.TimeFormat))
 	w.Header().Set("Cache-Control", "no-cache")
 }
-
-// BaseURL is the scheme and host of the request, or the configured public
-// URL, for absolute links.
-func BaseURL(r *http.Request, public string) string {
-	if public != "" {
-		return strings.TrimSuffix(public, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
-		scheme = p
-	}
-	return scheme + "://" + r.Host
-}

@@ -70,6 +70,10 @@ type ServeConfig struct {
 	BaremetalPolicyFile string
 	// CORS is [cors]; off when no origin is allowed.
 	CORS api.CORSOptions
+	// TrustedProxies are the addresses and CIDR ranges of the reverse
+	// proxies whose X-Forwarded-Proto, X-Forwarded-Host and Forwarded
+	// headers build links (none: those headers are ignored).
+	TrustedProxies []string
 	// Limits bound the connections of both listeners.
 	Limits ServeLimits
 }
@@ -113,6 +117,10 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if err != nil {
 		return err
 	}
+	proxies, err := trustedProxies(cfg, logger)
+	if err != nil {
+		return usageError{err}
+	}
 	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: logger, MaxOpenConns: cfg.DBMaxConns})
 	if err != nil {
 		if model.IsKind(err, model.KindBadRequest) {
@@ -151,7 +159,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		return ln.Addr().String(), nil
 	}
 	if cfg.PlacementListen != "" {
-		h := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL,
+		h := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL, TrustedProxies: proxies,
 			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy}).Handler()
 		if bound.Placement, err = open(cfg.PlacementListen, "placement", h, api.PlacementAnswers, api.PlacementAnswers); err != nil {
 			return err
@@ -161,7 +169,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		bm := baremetal.New(svc, baremetal.Options{Logger: logger, Workers: cfg.AllocationWorkers, Lease: cfg.AllocationLease})
 		bm.Start()
 		defer bm.Stop()
-		h := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL,
+		h := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL, TrustedProxies: proxies,
 			Auth: baremetalAccess.Auth, Challenge: baremetalAccess.Challenge, Policy: baremetalAccess.Policy}).Handler()
 		if bound.Baremetal, err = open(cfg.BaremetalListen, "baremetal", h, api.IronicAnswers, api.IronicAnswers); err != nil {
 			for _, ln := range listeners {

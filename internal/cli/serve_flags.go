@@ -87,6 +87,7 @@ func serveCommand(run func(*cobra.Command, ServeConfig, resolved) error) *cobra.
 	f.IntVar(&cfg.CORS.MaxAge, "cors-max-age", cors.MaxAge, "seconds browsers may cache a preflight answer (0: no Access-Control-Max-Age) [ALLOT_CORS_MAX_AGE]")
 	f.Var(newListValue(&cfg.CORS.AllowMethods, cors.AllowMethods), "cors-allow-methods", "methods cross-origin requests may use [ALLOT_CORS_ALLOW_METHODS]")
 	f.Var(newListValue(&cfg.CORS.AllowHeaders, nil), "cors-allow-headers", "request headers cross-origin requests may send, besides the simple ones [ALLOT_CORS_ALLOW_HEADERS]")
+	f.Var(newListValue(&cfg.TrustedProxies, nil), "trusted-proxies", "addresses or CIDR ranges of the reverse proxies whose X-Forwarded-Proto, X-Forwarded-Host and Forwarded headers are honoured, comma-separated (none: those headers are ignored) [ALLOT_TRUSTED_PROXIES]")
 	f.IntVar(&cfg.Limits.MaxConnections, "max-connections", 0, "most connections open at once on each listener; beyond, a new connection is answered 503 and closed (0: from the open-file limit, so that both listeners at their caps and the store fit in it, at most 10000; negative: no cap) [ALLOT_MAX_CONNECTIONS]")
 	f.DurationVar(&cfg.Limits.ReadHeaderTimeout, "read-header-timeout", defaultLimits.ReadHeaderTimeout, "time a request's headers may take to arrive (negative: no limit) [ALLOT_READ_HEADER_TIMEOUT]")
 	f.DurationVar(&cfg.Limits.BodyTimeout, "body-timeout", defaultLimits.BodyTimeout, "time a request's body may take to arrive, plus its size at --min-transfer-rate (negative: no limit) [ALLOT_BODY_TIMEOUT]")

@@ -365,7 +365,7 @@ var keys = []key{
 
 	// [oslo_middleware]
 	{section: "oslo_middleware", name: "enable_proxy_headers_parsing", kind: kindBool,
-		use: warnUnless("false", "allot does not read X-Forwarded-Proto or Forwarded; set --public-placement-url for links behind a proxy"), note: "a warning when true"},
+		use: warnUnless("false", "allot reads X-Forwarded-Proto, X-Forwarded-Host and Forwarded only from the proxies of --trusted-proxies (oslo.middleware reads them from anyone); set --trusted-proxies, or --public-placement-url for links behind a proxy"), note: "a warning when true: set --trusted-proxies instead"},
 
 	// [oslo_policy]
 	{section: "oslo_policy", name: "policy_file", setting: "policy-file", aliases: []string{"DEFAULT.policy_file"}, use: policyFile, absent: defaultPolicyFile,

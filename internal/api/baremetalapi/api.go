@@ -34,11 +34,17 @@ type Options struct {
 	// Policy decides each route's rule when Auth is set (default:
 	// PolicyDefaults with oslo.policy's default options).
 	Policy *policy.Enforcer
+	// TrustedProxies are the peers whose X-Forwarded-Proto,
+	// X-Forwarded-Host and Forwarded headers build links when PublicURL
+	// is not set (none: those headers are ignored).
+	TrustedProxies api.TrustedProxies
 }
 
 type handlers struct {
-	svc       *baremetal.Service
-	publicURL string
+	svc *baremetal.Service
+	// origin builds links: the public URL, or the request's as api.Origin
+	// rules.
+	origin api.Origin
 	// legacy is on while the policy's deprecated rules are in force
 	// (enforce_new_defaults off), which changes how Ironic gives an
 	// allocation its owner.
@@ -50,7 +56,7 @@ func New(svc *baremetal.Service, opts Options) *api.Service {
 	if opts.Auth != nil && opts.Policy == nil {
 		opts.Policy = DefaultPolicy()
 	}
-	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
+	h := &handlers{svc: svc, origin: api.Origin{Public: strings.TrimSuffix(opts.PublicURL, "/"), Proxies: opts.TrustedProxies}}
 	if opts.Auth != nil {
 		h.legacy = !opts.Policy.Options().EnforceNewDefaults
 	}
@@ -98,7 +104,7 @@ func New(svc *baremetal.Service, opts Options) *api.Service {
 func at(r *http.Request, minor int) bool { return api.VersionOf(r).AtLeast(model.V(1, minor)) }
 
 // base is the scheme and host (or public URL) for links.
-func (h *handlers) base(r *http.Request) string { return api.BaseURL(r, h.publicURL) }
+func (h *handlers) base(r *http.Request) string { return h.origin.Base(r) }
 
 // links are Ironic's self and bookmark links of a resource.
 func (h *handlers) links(r *http.Request, kind, id string) []any {

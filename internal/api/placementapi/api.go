@@ -33,6 +33,10 @@ type Options struct {
 	// Policy decides each route's rule (default: PolicyDefaults with
 	// oslo.policy's default options).
 	Policy *policy.Enforcer
+	// TrustedProxies are the peers whose X-Forwarded-Proto,
+	// X-Forwarded-Host and Forwarded headers build Location headers when
+	// PublicURL is not set (none: those headers are ignored).
+	TrustedProxies api.TrustedProxies
 }
 
 // handlers holds what every handler needs.
@@ -40,6 +44,7 @@ type handlers struct {
 	svc       *placement.Service
 	publicURL string
 	prefix    string // path prefix of PublicURL, for relative links
+	origin    api.Origin
 }
 
 // New returns the Placement API as an api.Service.
@@ -51,6 +56,7 @@ func New(svc *placement.Service, opts Options) *api.Service {
 		opts.Policy = DefaultPolicy()
 	}
 	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
+	h.origin = api.Origin{Public: h.publicURL, Proxies: opts.TrustedProxies}
 	if h.publicURL != "" {
 		if i := strings.Index(h.publicURL, "://"); i >= 0 {
 			rest := h.publicURL[i+3:]
@@ -109,12 +115,10 @@ func contentLengthRule(r *http.Request) error {
 // link is a path under the API root (relative, with the public prefix).
 func (h *handlers) link(path string) string { return h.prefix + path }
 
-// location is an absolute URL for a Location header.
+// location is an absolute URL for a Location header: under the public URL
+// when one is set, else from the request as api.Origin rules.
 func (h *handlers) location(r *http.Request, path string) string {
-	if h.publicURL != "" {
-		return h.publicURL + path
-	}
-	return api.BaseURL(r, "") + path
+	return h.origin.Base(r) + path
 }
 
 // at reports whether the request's microversion is at least major.minor.
