@@ -92,24 +92,19 @@ func (s *Store) migrateOnce(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
-		return s.classify(fmt.Errorf("create schema_migrations: %w", err))
-	}
-	applied := map[int]bool{}
-	rows, err := conn.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	// Only a new database needs schema_migrations created: on a
+	// read-only one (a PostgreSQL standby, say) even CREATE TABLE IF NOT
+	// EXISTS is refused, and a read-only store is still served.
+	applied, err := appliedMigrations(ctx, conn)
 	if err != nil {
-		return s.classify(fmt.Errorf("read schema_migrations: %w", err))
-	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return err
+		if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+			return s.classify(fmt.Errorf("create schema_migrations: %w", err))
 		}
-		applied[v] = true
+		if applied, err = appliedMigrations(ctx, conn); err != nil {
+			return s.classify(err)
+		}
 	}
-	rows.Close()
 	ms, err := loadMigrations(s.d)
 	if err != nil {
 		return err
@@ -127,6 +122,27 @@ func (s *Store) migrateOnce(ctx context.Context) error {
 		}
 	}
 	return s.classify(syncCatalogs(ctx, conn))
+}
+
+// appliedMigrations reads the versions of the applied migrations.
+func appliedMigrations(ctx context.Context, conn *sql.Conn) (map[int]bool, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	return applied, nil
 }
 
 // applyMigration applies m in one transaction; done is false when another

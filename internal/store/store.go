@@ -34,7 +34,19 @@ type Options struct {
 	// transient conflict (deadlock, serialization failure, busy database) is
 	// retried before the error is returned (default 10).
 	MaxRetries int
+	// SQLiteSynchronous is SQLite's synchronous setting in WAL mode:
+	// "full" (the default: a commit is on disk before it is acknowledged,
+	// and survives a power loss or an OS crash) or "normal" (faster: the
+	// last commits before a power loss or an OS crash may be lost, though
+	// the database stays consistent). PostgreSQL ignores it.
+	SQLiteSynchronous string
 }
+
+// Synchronous values of Options.SQLiteSynchronous.
+const (
+	SynchronousFull   = "full"
+	SynchronousNormal = "normal"
+)
 
 // Store is the database. It is safe for concurrent use.
 type Store struct {
@@ -53,6 +65,7 @@ type Store struct {
 	revMu   sync.Mutex
 	revSeen revisionMark
 	names   nameCache
+	health  healthState
 }
 
 // revisionMark is what Revision last observed.
@@ -90,7 +103,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if path == ":memory:" || strings.Contains(path, "mode=memory") {
 			return nil, model.BadRequest("an in-memory SQLite database cannot be shared by a connection pool: use a file, e.g. sqlite:allot.db")
 		}
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		sync := strings.ToLower(strings.TrimSpace(opts.SQLiteSynchronous))
+		switch sync {
+		case "":
+			sync = SynchronousFull
+		case SynchronousFull, SynchronousNormal:
+		default:
+			return nil, model.BadRequest("SQLite synchronous %q is not supported: use full (durable commits, the default) or normal (faster; a power loss may lose the last acknowledged commits)", opts.SQLiteSynchronous)
+		}
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + strings.ToUpper(sync) + ")"
 		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -106,6 +127,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		r.SetMaxOpenConns(8)
 		s.d, s.writer, s.reader = sqliteDialect{}, w, r
 		s.path, s.walPath = path, path+"-wal"
+		if sync == SynchronousNormal {
+			s.log.Warn("SQLite runs with synchronous=normal: a power loss or an OS crash may lose the last acknowledged commits (--sqlite-synchronous full makes every commit durable)", "file", path)
+		}
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -125,6 +149,19 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	// A read-only store still serves reads: say so now rather than at
+	// the first write. Writes answer 503 until it is writable again,
+	// and then succeed without a restart.
+	if err := s.checkWritable(ctx); err != nil {
+		if !errors.Is(err, ErrReadOnly) {
+			s.Close()
+			return nil, err
+		}
+		var se *storageError
+		errors.As(err, &se)
+		s.log.Warn("the store is read-only at start: reads are served, writes answer 503 until it is writable; "+se.detail, "error", se.err)
+		s.health.failing.Store(&se.cause)
 	}
 	return s, nil
 }
@@ -171,21 +208,50 @@ func redact(dsn string) string {
 // transaction. Transient conflicts (deadlocks, serialization failures, a
 // busy SQLite file) retry the whole transaction; an error returned by fn is
 // returned as is, after rollback.
+//
+// A write that fails because the store is read-only is retried once on a
+// new connection (the failed one is discarded): the first write after an
+// operator made the store writable succeeds.
 func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	var err error
 	for attempt := 0; ; attempt++ {
 		err = s.writeOnce(ctx, fn)
-		if err == nil || attempt >= s.retries || !s.d.retryable(err) || ctx.Err() != nil {
+		if err == nil {
+			s.succeeded()
+			return nil
+		}
+		if attempt == 0 && ctx.Err() == nil {
+			if cause, _ := storageCause(err); cause == ErrReadOnly {
+				continue
+			}
+		}
+		if attempt >= s.retries || !s.d.retryable(err) || ctx.Err() != nil {
 			break
 		}
 		s.log.Debug("retrying write transaction", "attempt", attempt+1, "error", err)
 		time.Sleep(time.Duration(rand.IntN(5*(attempt+1))+1) * time.Millisecond)
 	}
-	return s.classify(err)
+	err = s.classify(err)
+	if e, ok := model.AsError(err); ok {
+		s.failed(e)
+	}
+	return err
 }
 
-func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) error {
-	sqlTx, err := s.writer.BeginTx(ctx, nil)
+// writeOnce runs fn in one write transaction on a connection of its own, so
+// that a connection that met a storage failure can be discarded.
+func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	conn, err := s.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to the database: %w", err)
+	}
+	defer func() {
+		if cause, _ := storageCause(err); cause != nil {
+			discard(conn)
+		}
+		conn.Close()
+	}()
+	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
@@ -237,8 +303,10 @@ func (s *Store) readOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *T
 	return fn(tx)
 }
 
-// classify turns a lost database connection into a KindUnavailable error
-// (503 to API clients) and leaves every other error as it is.
+// classify turns a lost database connection and a storage failure (disk
+// full, read-only store, I/O error; see storageFailure) into a
+// KindUnavailable error (503 to API clients) and leaves every other error
+// as it is.
 func (s *Store) classify(err error) error {
 	if err == nil {
 		return nil
@@ -248,6 +316,9 @@ func (s *Store) classify(err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	if e := s.storageFailure(err); e != nil {
+		return e
 	}
 	if isConnectionError(err) {
 		return &model.Error{Kind: model.KindUnavailable, Message: "the database is unavailable; retry in a moment", Err: err}

@@ -1,0 +1,197 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"allot/internal/model"
+	"allot/internal/store"
+	"allot/internal/store/storetest"
+	"allot/internal/testpg"
+)
+
+func TestReadOnlySQLite(t *testing.T) {
+	storetest.RequireRoot(t)
+	storetest.RunReadOnly(t, &storetest.SQLiteReadOnly{Path: filepath.Join(t.TempDir(), "ro.db")})
+}
+
+func TestReadOnlyPostgres(t *testing.T) {
+	storetest.RunReadOnly(t, &postgresReadOnly{dsn: testpg.DSN(t)})
+}
+
+// postgresReadOnly makes a PostgreSQL database read-only for new sessions
+// with default_transaction_read_only, as a standby or a managed database
+// whose storage ran low would be.
+type postgresReadOnly struct{ dsn string }
+
+func (d *postgresReadOnly) Open(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), d.dsn, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func (d *postgresReadOnly) SetReadOnly(t *testing.T, readOnly bool) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("pgx", d.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var name string
+	if _, err := conn.ExecContext(ctx, `SET default_transaction_read_only = off`); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE "%s" SET default_transaction_read_only = %t`, name, readOnly)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// logBuffer is a logger whose output a test can read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// TestDiskFullSQLite fills the file system of a running store: writes fail
+// with a 503-kind error naming the cause, reads keep working, the log says
+// once that writes fail and once that they succeed again, the database is
+// not damaged, and the first write after space is freed succeeds on the
+// same store.
+func TestDiskFullSQLite(t *testing.T) {
+	dir := storetest.Tmpfs(t, "4m")
+	ctx := context.Background()
+	logs := &logBuffer{}
+	path := filepath.Join(dir, "full.db")
+	s, err := store.Open(ctx, "sqlite:"+path, store.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	create := func(name string) error {
+		return s.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.CreateProvider(ctx, model.Provider{UUID: uuid.NewString(), Name: name + strings.Repeat("x", 150)})
+			return err
+		})
+	}
+	if err := create("before"); err != nil {
+		t.Fatal(err)
+	}
+	free := storetest.FillDisk(t, dir)
+	for i := 0; i < 3; i++ {
+		err := create(fmt.Sprint("full-", i))
+		if !errors.Is(err, store.ErrDiskFull) || !model.IsKind(err, model.KindUnavailable) {
+			t.Fatalf("write %d on a full disk: got %v (kind %v), want a KindUnavailable error matching store.ErrDiskFull", i, err, model.KindOf(err))
+		}
+		e, _ := model.AsError(err)
+		if !strings.Contains(e.Message, "disk is full") || strings.Contains(e.Message, dir) {
+			t.Fatalf("the client's message %q should say the disk is full without naming the server's files", e.Message)
+		}
+		if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "SQLITE_FULL") {
+			t.Fatalf("the error for the log %q does not name the file and SQLITE_FULL", err)
+		}
+	}
+	if err := s.Read(ctx, func(tx *store.Tx) error { _, err := tx.AllProviders(ctx); return err }); err != nil {
+		t.Fatalf("a read while the disk is full: %v", err)
+	}
+	free()
+	if err := create("after"); err != nil {
+		t.Fatalf("the first write after space was freed: %v", err)
+	}
+	storetest.CheckIntegrity(t, s)
+	out := logs.String()
+	if n := strings.Count(out, "store writes are failing: disk full"); n != 1 {
+		t.Errorf("the log says %d times that writes fail for a full disk, want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, "store writes succeed again") {
+		t.Errorf("the log does not say that writes succeed again:\n%s", out)
+	}
+}
+
+// TestReadOnlyFileSystemAtStartSQLite starts on a read-only file system:
+// with no -wal and -shm files (the last process stopped cleanly) SQLite
+// cannot even read a WAL database there, and the error says why.
+func TestReadOnlyFileSystemAtStartSQLite(t *testing.T) {
+	dir := storetest.Tmpfs(t, "4m")
+	path := filepath.Join(dir, "ro.db")
+	s, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	storetest.Mount(t, "-o", "remount,ro", dir)
+	_, err = store.Open(context.Background(), "sqlite:"+path, store.Options{})
+	if err == nil || !model.IsKind(err, model.KindUnavailable) || !strings.Contains(err.Error(), "read-only file system") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("Open on a read-only file system: got %v, want an error naming %s and the read-only file system", err, dir)
+	}
+	storetest.Mount(t, "-o", "remount,rw", dir)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSynchronousOption(t *testing.T) {
+	for _, tc := range []struct {
+		opt  string
+		want string
+	}{
+		{"", "full"}, {"full", "full"}, {"FULL", "full"}, {"normal", "normal"}, {"off", "error"}, {"extra", "error"},
+	} {
+		t.Run(tc.opt, func(t *testing.T) {
+			s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "s.db"),
+				store.Options{SQLiteSynchronous: tc.opt, Logger: slog.New(slog.DiscardHandler)})
+			if tc.want == "error" {
+				if !model.IsKind(err, model.KindBadRequest) || !strings.Contains(err.Error(), "full") {
+					t.Fatalf("Open with synchronous %q: got %v, want a bad-request error naming the choices", tc.opt, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			got, err := s.Synchronous(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("synchronous = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
