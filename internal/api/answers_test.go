@@ -224,3 +224,29 @@ func TestEncodedDotsAreNotRedirected(t *testing.T) {
 		}
 	}
 }
+
+// Expect: 100-continue still works through the wrapped connection: the
+// interim 100 and the final answer pass untouched.
+func TestExpectContinuePassesThrough(t *testing.T) {
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 5 * time.Second}}
+	for _, l := range startBoth(t) {
+		path, body := "/resource_classes", `{"name": "CUSTOM_EXPECTED"}`
+		if l.name == "baremetal" {
+			path, body = "/v1/nodes", `{"driver": "fake-hardware"}`
+		}
+		req, _ := http.NewRequest("POST", "http://"+l.addr+path, strings.NewReader(body))
+		req.Header.Set("Expect", "100-continue")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Auth-Token", "admin")
+		req.Header.Set("OpenStack-API-Version", "placement 1.2")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Errorf("%s: %d %s", l.name, resp.StatusCode, b)
+		}
+	}
+}
