@@ -38,6 +38,7 @@ type ServeConfig struct {
 	LogLevel           string
 	LogFormat          string
 	DBMaxConns         int
+	SQLiteSynchronous  string // "full" (durable commits) or "normal": store.Options.SQLiteSynchronous
 	MaxCandidates      int
 	CandidateBudget    time.Duration
 	RandomizeCands     bool
@@ -121,7 +122,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if err != nil {
 		return usageError{err}
 	}
-	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: logger, MaxOpenConns: cfg.DBMaxConns})
+	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: logger, MaxOpenConns: cfg.DBMaxConns, SQLiteSynchronous: cfg.SQLiteSynchronous})
 	if err != nil {
 		if model.IsKind(err, model.KindBadRequest) {
 			return usageError{err}

@@ -68,6 +68,7 @@ func serveCommand(run func(*cobra.Command, ServeConfig, resolved) error) *cobra.
 	f.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error [ALLOT_LOG_LEVEL]")
 	f.StringVar(&cfg.LogFormat, "log-format", "text", "text or json [ALLOT_LOG_FORMAT]")
 	f.IntVar(&cfg.DBMaxConns, "db-max-conns", 20, "PostgreSQL connection pool size [ALLOT_DB_MAX_CONNS]")
+	f.StringVar(&cfg.SQLiteSynchronous, "sqlite-synchronous", "full", "SQLite commits: full (each acknowledged commit survives a power loss or an OS crash) or normal (faster; such a crash may lose the last acknowledged commits, the database stays consistent) [ALLOT_SQLITE_SYNCHRONOUS]")
 	f.IntVar(&cfg.MaxCandidates, "max-candidates", 10000, "most allocation candidates generated per query, before limit (0: no cap) [ALLOT_MAX_CANDIDATES]")
 	f.DurationVar(&cfg.CandidateBudget, "candidate-budget", 10*time.Second, "time budget of one allocation-candidates search (0: none) [ALLOT_CANDIDATE_BUDGET]")
 	f.StringVar(&cfg.PprofListen, "pprof-listen", "", "address of Go's profiling endpoints (/debug/pprof/), off when empty [ALLOT_PPROF_LISTEN]")

@@ -104,7 +104,7 @@ placement_listen = 127.0.0.1:1
 	want := ServeConfig{
 		ConfigFile:      conf,
 		PlacementListen: "127.0.0.1:3", BaremetalListen: "127.0.0.1:6385", // flag; default
-		DB: "sqlite:env.db", DBMaxConns: 7, // environment; file
+		DB: "sqlite:env.db", DBMaxConns: 7, SQLiteSynchronous: "full", // environment; file; default
 		LogLevel: "debug", LogFormat: "text",
 		MaxCandidates: 3, CandidateBudget: time.Second, RandomizeCands: true,
 		AllocationWorkers: 2, AllocationLease: 30 * time.Second, Threads: "auto",

@@ -59,6 +59,10 @@ func TestMapping(t *testing.T) {
 			map[string]string{"auth-strategy": "noauth2", "db": "sqlite:/var/lib/placement/placement.sqlite"}},
 		{"connection postgres with parameters", "[api]\nauth_strategy=noauth2\n[placement_database]\nconnection = postgresql+psycopg2://placement:secret@db.example.com:5433/placement\nconnection_parameters = sslmode=require\nmax_pool_size = 7\n",
 			map[string]string{"auth-strategy": "noauth2", "db": "postgres://placement:secret@db.example.com:5433/placement?sslmode=require", "db-max-conns": "7"}},
+		{"sqlite_synchronous true is full", "[api]\nauth_strategy=noauth2\n[placement_database]\nsqlite_synchronous = True\n",
+			map[string]string{"auth-strategy": "noauth2", "sqlite-synchronous": "full"}},
+		{"sqlite_synchronous false is normal", "[api]\nauth_strategy=noauth2\n[placement_database]\nsqlite_synchronous = no\n",
+			map[string]string{"auth-strategy": "noauth2", "sqlite-synchronous": "normal"}},
 		{"max_pool_size 0 keeps allot's default", "[api]\nauth_strategy=noauth2\n[placement_database]\nmax_pool_size = 0\n", map[string]string{"auth-strategy": "noauth2"}},
 		{"randomize", "[api]\nauth_strategy=noauth2\n[placement]\nrandomize_allocation_candidates = YES\n",
 			map[string]string{"auth-strategy": "noauth2", "randomize-candidates": "true"}},
@@ -345,7 +349,8 @@ func TestPeerPlacementConf(t *testing.T) {
 	}
 	want := map[string]string{"auth-strategy": "noauth2", "db": "sqlite:/tmp/placement-peer-18778/placement.sqlite",
 		"policy-file": "/tmp/placement-peer-18778/etc/policy.yaml", "enforce-scope": "false", "enforce-new-defaults": "false",
-		"cors-allowed-origin": "http://valid.example.com", "cors-allow-headers": "openstack-api-version"}
+		"cors-allowed-origin": "http://valid.example.com", "cors-allow-headers": "openstack-api-version",
+		"sqlite-synchronous": "normal"}
 	if d := diff(want, settings(f)); d != "" || len(f.Warnings) != 0 {
 		t.Errorf("settings:\n%s\nwarnings: %v", d, f.Warnings)
 	}

@@ -345,7 +345,7 @@ var keys = []key{
 		note: "an SQLAlchemy URL: sqlite:///REL and sqlite:////ABS become sqlite:PATH, postgresql[+DRIVER]://... becomes postgres://... (its query, e.g. host and port, kept); MySQL is an error"},
 	{section: "placement_database", name: "connection_parameters", use: ignored, note: "appended to a PostgreSQL URL's query"},
 	{section: "placement_database", name: "max_pool_size", kind: kindInt, setting: "db-max-conns", use: maxPool, note: "PostgreSQL connection pool size (0 or negative: allot's default)"},
-	{section: "placement_database", name: "sqlite_synchronous", kind: kindBool, use: ignored, note: "accepted; allot's SQLite runs in WAL mode with synchronous=NORMAL"},
+	{section: "placement_database", name: "sqlite_synchronous", kind: kindBool, setting: "sqlite-synchronous", use: sqliteSynchronous, note: "true (oslo.db's default) sets --sqlite-synchronous full, false sets normal (oslo.db's false is synchronous=OFF, which allot does not offer: in WAL mode normal keeps the database consistent and may lose the last commits to a power loss)"},
 	{section: "placement_database", name: "slave_connection", use: warnSet("allot reads from the one database it writes to; replicas of allot share one PostgreSQL"), note: "ignored (warning)"},
 	{section: "placement_database", name: "mysql_sql_mode", use: ignored, note: "accepted, no effect"},
 	{section: "placement_database", name: "connection_recycle_time", kind: kindInt, use: ignored, note: "accepted, no effect"},
@@ -477,6 +477,22 @@ func maxPool(r *reader, k *key, vals []value) error {
 	if n, _ := parseInt(v.text); n > 0 {
 		r.set(k.setting, strconv.Itoa(n), v)
 	}
+	return nil
+}
+
+// sqliteSynchronous maps oslo.db's boolean sqlite_synchronous onto
+// --sqlite-synchronous: true is full, false is normal.
+func sqliteSynchronous(r *reader, k *key, vals []value) error {
+	v := vals[len(vals)-1]
+	b, err := ParseBool(v.text)
+	if err != nil {
+		return r.errorf(v, "%v", err)
+	}
+	mode := "full"
+	if !b {
+		mode = "normal"
+	}
+	r.set(k.setting, mode, v)
 	return nil
 }
 
