@@ -2,12 +2,15 @@ package api_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -249,4 +252,48 @@ func TestExpectContinuePassesThrough(t *testing.T) {
 			t.Errorf("%s: %d %s", l.name, resp.StatusCode, b)
 		}
 	}
+}
+
+// A refusal before routing is logged (no handler runs, so the request log
+// has no line for it) with the request id its answer carries.
+func TestRefusalsAreLogged(t *testing.T) {
+	var buf syncBuffer
+	ln, err := api.Listen(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	go srv.Serve(api.FixMalformedRequestsWith(ln, api.Refusals{Answers: api.IronicAnswers, Name: "baremetal",
+		Logger: slog.New(slog.NewTextHandler(&buf, nil))}))
+	t.Cleanup(func() { srv.Close() })
+	resp, _ := roundTrip(t, ln.Addr().String(), "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n")
+	id := resp.Header.Get("Openstack-Request-Id")
+	if id == "" || resp.Header.Get("X-Openstack-Request-Id") != id {
+		t.Fatalf("request id headers: %v", resp.Header)
+	}
+	line := buf.String()
+	for _, want := range []string{"request refused before routing", "request_id=" + id, "api=baremetal", "status=501", "Transfer-Encoding gzip"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log %q lacks %q", line, want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a server goroutine to write while
+// the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -2,7 +2,9 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -86,27 +88,39 @@ func (w *bufferWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
 // by itself, before any handler runs, are in the API's own error format
 // with a message that says what was wrong (e.g. a Content-Length that is
 // not an integer, headers over the limit, an unsupported
-// Transfer-Encoding), instead of net/http's plain text. The server's
-// MaxHeaderBytes is assumed to be net/http's default; see
-// FixMalformedRequestsLimit.
+// Transfer-Encoding), instead of net/http's plain text.
 func FixMalformedRequests(ln net.Listener, render Answerer) net.Listener {
-	return FixMalformedRequestsLimit(ln, render, 0)
+	return FixMalformedRequestsWith(ln, Refusals{Answers: render})
 }
 
-// FixMalformedRequestsLimit is FixMalformedRequests for a server whose
-// MaxHeaderBytes is maxHeaderBytes (0: net/http's default), which the
-// answer to headers over the limit names.
-func FixMalformedRequestsLimit(ln net.Listener, render Answerer, maxHeaderBytes int) net.Listener {
-	if maxHeaderBytes <= 0 {
-		maxHeaderBytes = http.DefaultMaxHeaderBytes
+// Refusals configures FixMalformedRequestsWith.
+type Refusals struct {
+	// Answers renders the API's error answers (default PlacementAnswers).
+	Answers Answerer
+	// MaxHeaderBytes is the server's http.Server.MaxHeaderBytes, which the
+	// answer to headers over the limit names (0: net/http's default).
+	MaxHeaderBytes int
+	// Logger, when set, logs each refusal at info level, with the request
+	// id of its answer: no handler runs, so the request log has no line.
+	Logger *slog.Logger
+	// Name names the listener in the log ("placement", "baremetal").
+	Name string
+}
+
+// FixMalformedRequestsWith is FixMalformedRequests with its options.
+func FixMalformedRequestsWith(ln net.Listener, opts Refusals) net.Listener {
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = http.DefaultMaxHeaderBytes
 	}
-	return &fixListener{Listener: ln, render: render, maxHeader: maxHeaderBytes}
+	if opts.Answers == nil {
+		opts.Answers = PlacementAnswers
+	}
+	return &fixListener{Listener: ln, opts: opts}
 }
 
 type fixListener struct {
 	net.Listener
-	render    Answerer
-	maxHeader int
+	opts Refusals
 }
 
 func (l *fixListener) Accept() (net.Conn, error) {
@@ -114,17 +128,16 @@ func (l *fixListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fixConn{Conn: c, render: l.render, maxHeader: l.maxHeader}, nil
+	return &fixConn{Conn: c, opts: &l.opts}, nil
 }
 
 // fixConn remembers the latest bytes read so that it can tell why net/http
 // refused the request.
 type fixConn struct {
 	net.Conn
-	render    Answerer
-	maxHeader int
-	mu        sync.Mutex
-	recent    []byte
+	opts   *Refusals
+	mu     sync.Mutex
+	recent []byte
 }
 
 const recentMax = 16 << 10
@@ -152,11 +165,14 @@ func (c *fixConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	head := lastHead(c.recent)
 	c.mu.Unlock()
-	detail := explain(status, reason, head, c.maxHeader)
-	if c.render == nil {
-		c.render = PlacementAnswers
+	detail := explain(status, reason, head, c.opts.MaxHeaderBytes)
+	h, body := c.opts.Answers(status, detail)
+	if c.opts.Logger != nil {
+		id := h.Get("X-Openstack-Request-Id")
+		c.opts.Logger.LogAttrs(context.Background(), slog.LevelInfo, "request refused before routing",
+			slog.String("request_id", id), slog.String("api", c.opts.Name), slog.String("remote", c.RemoteAddr().String()),
+			slog.Int("status", status), slog.String("detail", detail))
 	}
-	h, body := c.render(status, detail)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Connection", "close")
 	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))

@@ -14,7 +14,7 @@ import (
 func TestFixConnDiagnosesAfterLargeBody(t *testing.T) {
 	client, server := net.Pipe()
 	defer client.Close()
-	c := &fixConn{Conn: server, render: PlacementAnswers}
+	c := &fixConn{Conn: server, opts: &Refusals{Answers: PlacementAnswers, MaxHeaderBytes: 1 << 20}}
 	head := "PUT /x HTTP/1.1\r\nContent-Length: 3e5\r\n\r\n"
 	go func() {
 		client.Write([]byte(strings.Repeat("b", 3*recentMax+100)))

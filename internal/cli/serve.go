@@ -149,7 +149,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		if err != nil {
 			return "", fmt.Errorf("listen on %s: %w", addr, err)
 		}
-		listeners = append(listeners, api.FixMalformedRequests(limits.listener(ln, name, busy, logger), render))
+		listeners = append(listeners, api.FixMalformedRequestsWith(limits.listener(ln, name, busy, logger), api.Refusals{Answers: render, Logger: logger, Name: name}))
 		// CORS (when origins are allowed) runs outside authentication, as
 		// in oslo.middleware's pipeline: a preflight carries no token.
 		h = api.CORS(cfg.CORS, h)
