@@ -287,8 +287,10 @@ func decodeJSON(body []byte) (any, error) {
 func jsonNumberIsInt(n json.Number) (string, bool) {
 	s := n.String()
 	if !strings.ContainsAny(s, ".eE") {
-		_, err := strconv.ParseInt(s, 10, 64)
-		return s, err == nil
+		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+			return "", false
+		}
+		return s, true
 	}
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")

@@ -80,12 +80,12 @@ func (s *Service) CreateAllocation(ctx context.Context, in AllocationCreate) (mo
 	if in.UUID != "" {
 		norm, ok := model.NormalizeUUID(in.UUID)
 		if !ok {
-			return model.NodeAllocation{}, model.BadRequest("Expected UUID for uuid: %s", in.UUID)
+			return model.NodeAllocation{}, model.BadRequest("Expected UUID for uuid: %s", model.Clip(in.UUID, 200))
 		}
 		in.UUID = norm
 	}
 	if in.Name != nil && *in.Name != "" && !IsLogicalName(*in.Name) {
-		return model.NodeAllocation{}, model.BadRequest("Cannot create allocation with invalid name '%s'", *in.Name)
+		return model.NodeAllocation{}, model.BadRequest("Cannot create allocation with invalid name '%s'", model.Clip(*in.Name, 200))
 	}
 	if in.Node == "" && (in.ResourceClass == nil || *in.ResourceClass == "") {
 		return model.NodeAllocation{}, model.BadRequest("The resource_class field is mandatory when not backfilling")
@@ -355,7 +355,7 @@ func (s *Service) PatchAllocation(ctx context.Context, ident string, raw []byte)
 			return model.BadRequest("Couldn't apply the patch: %v", err)
 		}
 		if res.Name != nil && *res.Name != "" && !IsLogicalName(*res.Name) {
-			return model.BadRequest("Cannot update allocation with invalid name '%s'", *res.Name)
+			return model.BadRequest("Cannot update allocation with invalid name '%s'", model.Clip(*res.Name, 200))
 		}
 		a.Name, a.Extra = res.Name, orEmpty(res.Extra)
 		if err := tx.UpdateNodeAllocation(ctx, a); err != nil {

@@ -38,13 +38,13 @@ type NodeCreate struct {
 // CreateNode enrolls a node and its resource provider.
 func (s *Service) CreateNode(ctx context.Context, in NodeCreate) (model.Node, error) {
 	if in.Driver != FakeDriver {
-		return model.Node{}, model.BadRequest("The driver %q is not supported: allot drives no hardware, so every node uses the %q driver.", in.Driver, FakeDriver)
+		return model.Node{}, model.BadRequest("The driver %q is not supported: allot drives no hardware, so every node uses the %q driver.", model.Clip(in.Driver, 200), FakeDriver)
 	}
 	if in.UUID == "" {
 		in.UUID = uuid.NewString()
 	}
 	if in.Name != nil && !IsLogicalName(*in.Name) {
-		return model.Node{}, model.BadRequest("Cannot create node with invalid name '%s'", *in.Name)
+		return model.Node{}, model.BadRequest("Cannot create node with invalid name '%s'", model.Clip(*in.Name, 200))
 	}
 	if in.InitialState == "" {
 		in.InitialState = model.StateEnroll
@@ -242,7 +242,7 @@ func applyNodeDoc(n *model.Node, doc map[string]any) error {
 		}
 		s, isStr := v.(string)
 		if !isStr {
-			return nil, model.BadRequest("Invalid value for %s: %v is not a string", key, v)
+			return nil, model.BadRequest("Invalid value for %s: %.200v is not a string", key, v)
 		}
 		if maxLen > 0 && len(s) > maxLen {
 			return nil, model.BadRequest("Invalid value for %s: longer than %d characters", key, maxLen)
@@ -265,14 +265,14 @@ func applyNodeDoc(n *model.Node, doc map[string]any) error {
 		return err
 	}
 	if n.Name != nil && !IsLogicalName(*n.Name) {
-		return model.BadRequest("Cannot update node with invalid name '%s'", *n.Name)
+		return model.BadRequest("Cannot update node with invalid name '%s'", model.Clip(*n.Name, 200))
 	}
 	driver, err := str("driver", 255)
 	if err != nil {
 		return err
 	}
 	if driver == nil || *driver != FakeDriver {
-		return model.BadRequest("The driver %q is not supported: allot drives no hardware, so every node uses the %q driver.", deref(driver), FakeDriver)
+		return model.BadRequest("The driver %q is not supported: allot drives no hardware, so every node uses the %q driver.", model.Clip(deref(driver), 200), FakeDriver)
 	}
 	n.Driver = *driver
 	if n.ResourceClass, err = str("resource_class", 80); err != nil {
@@ -290,7 +290,7 @@ func applyNodeDoc(n *model.Node, doc map[string]any) error {
 	if n.InstanceUUID != nil {
 		norm, ok := model.NormalizeUUID(*n.InstanceUUID)
 		if !ok {
-			return model.BadRequest("Expected a UUID for instance_uuid: %s", *n.InstanceUUID)
+			return model.BadRequest("Expected a UUID for instance_uuid: %s", model.Clip(*n.InstanceUUID, 200))
 		}
 		n.InstanceUUID = &norm
 	}
@@ -307,7 +307,7 @@ func applyNodeDoc(n *model.Node, doc map[string]any) error {
 		case "false", "0", "no", "off":
 			n.Maintenance = false
 		default:
-			return model.BadRequest("Invalid value for maintenance: %q is not a boolean", m)
+			return model.BadRequest("Invalid value for maintenance: %q is not a boolean", model.Clip(m, 200))
 		}
 	case nil:
 		n.Maintenance = false
@@ -393,7 +393,7 @@ func validTrait(t string) bool {
 
 // badTrait words an invalid trait as Ironic's schema check does.
 func badTrait(t string) error {
-	return model.BadRequest("Invalid trait %q: a trait must be a standard trait or match ^CUSTOM_[A-Z0-9_]+$ (at most 255 characters).", t)
+	return model.BadRequest("Invalid trait %q: a trait must be a standard trait or match ^CUSTOM_[A-Z0-9_]+$ (at most 255 characters).", model.Clip(t, 200))
 }
 
 // SetNodeTraits replaces, adds or removes node traits: op is "set", "add",

@@ -37,7 +37,7 @@ func KnownVerb(v string) bool { _, ok := verbs[v]; return ok }
 func (s *Service) SetProvisionState(ctx context.Context, ident, verb string) error {
 	table, ok := verbs[verb]
 	if !ok {
-		return model.BadRequest("Invalid provision state %q: use one of manage, provide, active (deploy), deleted (undeploy), rebuild, inspect, clean, adopt, abort.", verb)
+		return model.BadRequest("Invalid provision state %q: use one of manage, provide, active (deploy), deleted (undeploy), rebuild, inspect, clean, adopt, abort.", model.Clip(verb, 200))
 	}
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
@@ -77,7 +77,7 @@ var PowerTargets = map[string]string{
 func (s *Service) SetPowerState(ctx context.Context, ident, target string) error {
 	state, ok := PowerTargets[target]
 	if !ok {
-		return model.BadRequest("Invalid power target %q: use one of power on, power off, rebooting, soft power off, soft rebooting.", target)
+		return model.BadRequest("Invalid power target %q: use one of power on, power off, rebooting, soft power off, soft rebooting.", model.Clip(target, 200))
 	}
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"allot/internal/api/baremetalapi"
@@ -73,6 +74,10 @@ func FuzzBaremetalBodies(f *testing.F) {
 		`[{"op": "add", "path": "/extra/a", "value": 1}]`, `[{"op": "remove", "path": "/instance_uuid"}]`,
 		`[{"op": "replace", "path": "/name", "value": null}]`, `[{"op": "add", "path": "/extra/a~1b/-", "value": 1}]`,
 		`[{"op": "replace", "path": "/properties", "value": {"cpus": 1e400}}]`, "\xff\xfe", `{"name": "\ud800"}`,
+		// Huge exponents and digit counts, NUL in strings (issue 14).
+		`[{"op": "add", "path": "/extra/a", "value": 1e999999}]`, `{"driver": "fake-hardware", "properties": {"cpus": 1` + strings.Repeat("0", 150) + `}}`,
+		`{"driver": "fake-hardware", "name": "a\u0000b"}`, `[{"op": "add", "path": "/extra/a", "value": "\u0000"}]`,
+		`{"resource_class": "rc", "owner": "\u0000", "extra": {"\u0000": -1e-999999}}`, `{"target": "manage\u0000"}`,
 	}
 	for i := range fuzzEndpoints {
 		for _, s := range seeds {
@@ -95,7 +100,8 @@ func FuzzBaremetalQueries(f *testing.F) {
 	paths := []string{"/v1/nodes", "/v1/nodes/detail", "/v1/nodes/fuzz-node", "/v1/allocations", "/v1/allocations/fuzz-alloc", "/v1/nodes/fuzz-node/allocation"}
 	for i := range paths {
 		for _, q := range []string{"", "fields=uuid,name", "limit=1&marker=" + fuzzNode, "sort_key=name&sort_dir=desc", "node=fuzz-node",
-			"resource_class=rc&state=active", "maintenance=maybe", "associated=True", "limit=-1", "%%", "fields=", "marker=" + fuzzAlloc} {
+			"resource_class=rc&state=active", "maintenance=maybe", "associated=True", "limit=-1", "%%", "fields=", "marker=" + fuzzAlloc,
+			"driver=%ff", "owner=a%00b", "%ff=1", "node=%00", "resource_class=%c3%28", "limit=1e999999"} {
 			f.Add(uint8(i), uint8(79), q)
 		}
 	}

@@ -132,14 +132,14 @@ func (h *handlers) createNode(w http.ResponseWriter, r *http.Request) error {
 	if u := str("uuid"); u != nil {
 		norm, ok := model.NormalizeUUID(*u)
 		if !ok {
-			return model.BadRequest("Expected a UUID for uuid: %s", *u)
+			return model.BadRequest("Expected a UUID for uuid: %s", model.Clip(*u, 200))
 		}
 		in.UUID = norm
 	}
 	if u := str("instance_uuid"); u != nil {
 		norm, ok := model.NormalizeUUID(*u)
 		if !ok {
-			return model.BadRequest("Expected a UUID for instance_uuid: %s", *u)
+			return model.BadRequest("Expected a UUID for instance_uuid: %s", model.Clip(*u, 200))
 		}
 		in.InstanceUUID = &norm
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"allot/internal/api/placementapi"
@@ -61,6 +62,12 @@ func FuzzJSONBodies(f *testing.F) {
 		`{"allocations": [{"resource_provider": {"uuid": "` + fuzzRP + `"}, "resources": {"VCPU": 9223372036854775807}}]}`,
 		`{"inventories": {"` + fuzzRP + `": {"resource_provider_generation": 0, "inventories": {}}}, "allocations": {}}`,
 		`{"total": 99999999999999999999999}`, "\xff\xfe", `{"a": "\ud800"}`,
+		// Huge exponents and digit counts (issue 14): refused after a scan,
+		// never parsed exactly; NUL in strings: a 400 on both stores.
+		`{"resource_class": "VCPU", "total": 1e999999}`, `{"total": -1.5e-999999, "allocation_ratio": 1e400}`,
+		`{"total": 1` + strings.Repeat("0", 150) + `}`, `{"total": 0e99999999999999999999}`, `[1e-400, 1E+400, -0.0e-0]`,
+		`{"name": "a\u0000b"}`, `{"traits": ["CUSTOM_\u0000"], "resource_provider_generation": 0}`, `{"\u0000": 1}`,
+		`{"allocations": {"` + fuzzRP + `": {"resources": {"VCPU": 1}}}, "project_id": "p\u0000", "user_id": "\udfff", "consumer_generation": null}`,
 	}
 	for i := range fuzzEndpoints {
 		for _, s := range seeds {
@@ -83,7 +90,8 @@ func FuzzQueryStrings(f *testing.F) {
 	paths := []string{"/resource_providers", "/traits", "/usages", "/allocation_candidates"}
 	for i := range paths {
 		for _, q := range []string{"", "name=x", "resources=VCPU:1", "member_of=in:" + fuzzRP, "required=in:A", "project_id=p&consumer_type=all",
-			"resources1=VCPU:1&group_policy=isolate", "same_subtree=_a,_b", "limit=0", "%%"} {
+			"resources1=VCPU:1&group_policy=isolate", "same_subtree=_a,_b", "limit=0", "%%",
+			"name=a%00b", "name=%ff", "%ff=1", "project_id=%c3%28", "member_of=%00", "resources=VCPU:1e999999"} {
 			f.Add(uint8(i), uint8(39), q)
 		}
 	}
