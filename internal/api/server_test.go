@@ -57,7 +57,7 @@ func TestAnswerBeforeAccessLog(t *testing.T) {
 					Echo: func(http.Header, model.Version) {}},
 				Errors: PlacementErrors{MinVersion: model.V(1, 0), MaxVersion: model.V(1, 0)},
 				Logger: slog.New(g),
-				Routes: []Route{{Method: "GET", Pattern: "/x", Handler: func(w http.ResponseWriter, r *http.Request) error {
+				Routes: []Route{{Method: "GET", Pattern: "/x", Public: true, Handler: func(w http.ResponseWriter, r *http.Request) error {
 					if tc.knownLength {
 						w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 					}
