@@ -41,10 +41,6 @@ var goBadRequest = []byte("HTTP/1.1 400 Bad Request" + goErrorHeaders + "400 Bad
 // Date and an empty body).
 var goExpectationFailed = []byte("HTTP/1.1 417 Expectation Failed\r\n")
 
-// ErrorRenderer renders a message into an error body of one API's format
-// (its content type and body), for answers whose status the caller writes.
-type ErrorRenderer func(detail string) (contentType string, body []byte)
-
 // Answerer renders an error answer of one API's format for a status: the
 // headers to send (Content-Type and the request id headers; the caller
 // adds Content-Length, Date and Connection) and the body.
