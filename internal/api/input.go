@@ -195,9 +195,9 @@ func storable(s string) string {
 	return ""
 }
 
-// CheckRequestStrings checks the strings of a request's URL that handlers
-// pass on to the store (path parameters of pattern, query parameter names
-// and values) and answers 400 naming the first one that no store can hold,
+// CheckRequestStrings checks the strings of a request that handlers pass
+// on to the store (path parameters of pattern, the caller's ids, query
+// parameter names and values) and answers 400 naming the first one that no store can hold,
 // so that both stores answer alike. It is cheap for ordinary requests.
 func CheckRequestStrings(r *http.Request, pattern string) error {
 	if why := storable(r.URL.Path); why != "" {
@@ -218,6 +218,9 @@ func CheckRequestStrings(r *http.Request, pattern string) error {
 		}
 		return model.BadRequest("The path %s; send UTF-8 text, percent-encoded.", why)
 	}
+	if err := checkIdentity(StateOf(r).Identity); err != nil {
+		return err
+	}
 	if !suspectQuery(r.URL.RawQuery) {
 		return nil
 	}
@@ -235,6 +238,21 @@ func CheckRequestStrings(r *http.Request, pattern string) error {
 			if why := storable(v); why != "" {
 				return model.BadRequest("The value of query parameter %s %s; send UTF-8 text, percent-encoded.", quoteInput(k), why)
 			}
+		}
+	}
+	return nil
+}
+
+// checkIdentity refuses a caller whose ids no store can hold: under
+// noauth2 they come from headers (X-Project-Id, X-User-Id, ...), and the
+// project filters queries and owns what the caller creates.
+func checkIdentity(id Identity) error {
+	for _, f := range []struct{ name, value string }{
+		{"project_id", id.ProjectID}, {"user_id", id.UserID}, {"domain_id", id.DomainID},
+		{"project_domain_id", id.ProjectDomainID}, {"user_domain_id", id.UserDomainID},
+	} {
+		if why := storable(f.value); why != "" {
+			return model.BadRequest("The caller's %s %s; send UTF-8 text.", f.name, why)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"math/big"
 	"net/http/httptest"
@@ -120,6 +121,8 @@ func TestCheckRequestStrings(t *testing.T) {
 // (the cost every routed request pays).
 func BenchmarkCheckRequestStrings(b *testing.B) {
 	r := httptest.NewRequest("GET", "/allocation_candidates?resources=VCPU:1,MEMORY_MB:1024&required=HW_CPU_X86_AVX2&limit=10", nil)
+	st := &State{Identity: Identity{ProjectID: "8f3d1c0e2b5a4f6e9d7c1b3a5e7f9d1c", UserID: "admin"}}
+	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := CheckRequestStrings(r, "/allocation_candidates"); err != nil {

@@ -162,6 +162,8 @@ func FuzzWholeRequests(f *testing.F) {
 		{0, "GET", "//evil.com/%2e%2e", "", "", ""},
 		{1, "GET", "*", "", "", ""},
 		{0, "DELETE", "/resource_providers/" + fuzzRP, "", "X-Auth-Token: nobody", ""},
+		{0, "GET", "/resource_providers", "", "X-Project-Id: p\xff\nX-User-Id: \xc3\x28", ""},
+		{1, "GET", "/v1/nodes", "", "X-Project-Id: p\xff\nX-Roles: member", ""},
 	}
 	for _, s := range seeds {
 		for backend := uint8(0); backend < 2; backend++ {
