@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -103,6 +104,14 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// AnswerCut reports whether err is the failure to write an answer to the
+// connection (its write deadline passed, or the client left), after which
+// no error can be answered either.
+func AnswerCut(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "write"
 }
 
 // deadlineWriter moves the write deadline on as the answer is written: the

@@ -281,3 +281,21 @@ func TestDeadlinesNeverReadingClients(t *testing.T) {
 		t.Errorf("heap in use grew from %d to %d bytes: the answers are still held", before.HeapInuse, after.HeapInuse)
 	}
 }
+
+func TestAnswerCut(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"write timeout", &net.OpError{Op: "write", Net: "tcp", Err: os.ErrDeadlineExceeded}, true},
+		{"wrapped broken pipe", fmt.Errorf("encode: %w", &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}), true},
+		{"read timeout", &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, false},
+		{"body deadline", fmt.Errorf("%w: %w", ErrBodyDeadline, os.ErrDeadlineExceeded), false},
+		{"other", errors.New("boom"), false},
+	} {
+		if got := AnswerCut(tc.err); got != tc.want {
+			t.Errorf("%s: AnswerCut = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

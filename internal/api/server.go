@@ -406,6 +406,10 @@ func IdentityOf(r *http.Request) (Identity, bool) {
 func (s *Service) adapt(h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
+			if AnswerCut(err) { // the connection is gone: nothing to answer
+				s.Logger.Info("the client did not take the answer", "request_id", StateOf(r).RequestID, "error", err)
+				return
+			}
 			s.writeError(w, r, err)
 		}
 	})
