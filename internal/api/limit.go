@@ -100,13 +100,20 @@ func (l *limitListener) Accept() (net.Conn, error) {
 }
 
 // refuse answers a connection over the cap and closes it, in the
-// background while fewer than Refusing are being answered, at once
-// otherwise.
+// background while fewer than Refusing are being answered. Beyond that,
+// the answer is written at once (a new connection's send buffer is empty:
+// the write does not wait) and the connection closed without waiting for
+// the client to read it: the client gets the 503, unless its request
+// arrives after the close and the system resets the connection.
 func (l *limitListener) refuse(c net.Conn) {
 	l.logRefusal()
 	select {
 	case l.refusing <- struct{}{}:
 	default:
+		if l.lim.Busy != nil {
+			c.SetWriteDeadline(time.Now().Add(10 * time.Millisecond))
+			c.Write(l.busy())
+		}
 		c.Close()
 		return
 	}
