@@ -100,7 +100,7 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	if err != nil {
 		b.done = true
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			err = fmt.Errorf("%w (%d bytes in %s): %w", ErrBodyDeadline, b.n, time.Since(b.start).Round(time.Millisecond), err)
+			err = &bodyDeadlineError{n: b.n, took: time.Since(b.start).Round(time.Millisecond), err: err}
 		}
 	}
 	return n, err
@@ -113,6 +113,20 @@ func AnswerCut(err error) bool {
 	var oe *net.OpError
 	return errors.As(err, &oe) && oe.Op == "write"
 }
+
+// bodyDeadlineError says how much of the body came in how long, without
+// the connection's addresses that the network error names.
+type bodyDeadlineError struct {
+	n    int64
+	took time.Duration
+	err  error
+}
+
+func (e *bodyDeadlineError) Error() string {
+	return fmt.Sprintf("%v (%d bytes in %s)", ErrBodyDeadline, e.n, e.took)
+}
+
+func (e *bodyDeadlineError) Unwrap() []error { return []error{ErrBodyDeadline, e.err} }
 
 // deadlineWriter moves the write deadline on as the answer is written: the
 // grace from the first write plus the bytes written so far at the minimum

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -116,7 +117,8 @@ func TestDeadlinesTrickledBody(t *testing.T) {
 			t.Logf("closed after %s", closed.Round(time.Millisecond))
 			if tc.read {
 				res := <-results
-				if !errors.Is(res.err, ErrBodyDeadline) || !errors.Is(res.err, os.ErrDeadlineExceeded) || res.ctxErr == nil {
+				if !errors.Is(res.err, ErrBodyDeadline) || !errors.Is(res.err, os.ErrDeadlineExceeded) || res.ctxErr == nil ||
+					!regexp.MustCompile(`^the request body did not arrive in time \(\d+ bytes in [\d.]+m?s\)$`).MatchString(res.err.Error()) {
 					t.Errorf("handler read %v, context %v; want ErrBodyDeadline and a cancelled context", res.err, res.ctxErr)
 				}
 			}
