@@ -305,10 +305,11 @@ func decodeJSON(body []byte) (any, error) {
 func jsonNumberIsInt(n json.Number) (string, bool) {
 	s := n.String()
 	if !strings.ContainsAny(s, ".eE") {
-		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+		i, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
 			return "", false
 		}
-		return s, true
+		return strconv.FormatInt(i, 10), true // -0 is 0
 	}
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")

@@ -58,6 +58,7 @@ func FuzzNumberChecks(f *testing.F) {
 		if err != nil || !isNum {
 			return
 		}
+		lit = n.String() // without the white space around it
 		if checkNumber(lit) != "" {
 			return
 		}
