@@ -410,6 +410,10 @@ func (s *Service) adapt(h HandlerFunc) http.Handler {
 				s.Logger.Info("the client did not take the answer", "request_id", StateOf(r).RequestID, "error", err)
 				return
 			}
+			if errors.Is(err, context.Canceled) && r.Context().Err() != nil { // the client left or missed a deadline
+				s.Logger.Info("the request was abandoned: its connection ended", "request_id", StateOf(r).RequestID, "error", err)
+				return
+			}
 			s.writeError(w, r, err)
 		}
 	})

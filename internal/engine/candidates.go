@@ -21,6 +21,9 @@ type SearchOptions struct {
 	Randomize bool
 	// Seed makes a randomized search repeatable (0: a random seed).
 	Seed uint64
+	// Done, when closed, stops the search as the budget does (a request's
+	// context: its deadline passed or its client left).
+	Done <-chan struct{}
 }
 
 // Result is the answer to a candidates query.
@@ -340,8 +343,18 @@ func (s *search) budgetExceeded() bool {
 		return true
 	}
 	s.steps++
-	if s.opts.Budget > 0 && s.steps%1024 == 0 && time.Since(s.start) > s.opts.Budget {
+	if s.steps%1024 != 0 {
+		return false
+	}
+	if s.opts.Budget > 0 && time.Since(s.start) > s.opts.Budget {
 		s.stopped = true
+	}
+	if s.opts.Done != nil {
+		select {
+		case <-s.opts.Done:
+			s.stopped = true
+		default:
+		}
 	}
 	return s.stopped
 }
