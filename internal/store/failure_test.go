@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -193,5 +196,93 @@ func TestSynchronousOption(t *testing.T) {
 				t.Errorf("synchronous = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDiskFullPostgres puts a test database in a tablespace on a 32 MiB
+// tmpfs (needs root and the throwaway cluster on this machine) and fills
+// it: writes fail with 53100 disk_full as a 503-kind error, reads keep
+// working, and the first write after space is freed succeeds.
+func TestDiskFullPostgres(t *testing.T) {
+	if os.Getenv("ALLOT_TEST_POSTGRES") != "" {
+		t.Skip("SKIPPING: needs the throwaway cluster on this machine for a tablespace on a local tmpfs; ALLOT_TEST_POSTGRES names another server")
+	}
+	storetest.RequireRoot(t)
+	dsn := testpg.DSN(t)
+	// Not under t.TempDir(), whose parent only root may enter.
+	dir, err := os.MkdirTemp("", "allot-pgfull-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	// 32 MiB: an empty PostgreSQL database takes about 8.
+	storetest.Mount(t, "-t", "tmpfs", "-o", "size=32m", "tmpfs", dir)
+	t.Cleanup(func() { storetest.Unmount(t, dir) })
+	pg, err := user.Lookup("postgres")
+	if err != nil {
+		t.Skipf("SKIPPING: no postgres user to own the tablespace: %v", err)
+	}
+	uid, _ := strconv.Atoi(pg.Uid)
+	gid, _ := strconv.Atoi(pg.Gid)
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbName := strings.TrimPrefix(u.Path, "/")
+	u.Path = "/postgres"
+	admin, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	space := dbName + "_full"
+	for _, q := range []string{
+		fmt.Sprintf(`CREATE TABLESPACE %s LOCATION '%s'`, space, dir),
+		fmt.Sprintf(`ALTER DATABASE %s SET TABLESPACE %s`, dbName, space),
+	} {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s, err := store.Open(context.Background(), dsn, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		admin.Exec(`DROP DATABASE IF EXISTS ` + dbName + ` WITH (FORCE)`)
+		if _, err := admin.Exec(`DROP TABLESPACE ` + space); err != nil {
+			t.Errorf("drop the tablespace: %v", err)
+		}
+	})
+	ctx := context.Background()
+	create := func(name string) error {
+		return s.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.CreateProvider(ctx, model.Provider{UUID: uuid.NewString(), Name: name + strings.Repeat("x", 180)})
+			return err
+		})
+	}
+	if err := create("before"); err != nil {
+		t.Fatal(err)
+	}
+	free := storetest.FillDisk(t, dir)
+	// Writes first fill the free space left in the tables' pages; the
+	// first one that needs a new page fails.
+	var werr error
+	for i := 0; i < 5000 && werr == nil; i++ {
+		werr = create(fmt.Sprint("full-", i))
+	}
+	if !errors.Is(werr, store.ErrDiskFull) || !model.IsKind(werr, model.KindUnavailable) || !strings.Contains(werr.Error(), "53100") {
+		t.Fatalf("writes on a full tablespace: got %v (kind %v), want a KindUnavailable error matching store.ErrDiskFull with SQLSTATE 53100", werr, model.KindOf(werr))
+	}
+	if err := s.Read(ctx, func(tx *store.Tx) error { _, err := tx.AllProviders(ctx); return err }); err != nil {
+		t.Fatalf("a read while the disk is full: %v", err)
+	}
+	free()
+	if err := create("after"); err != nil {
+		t.Fatalf("the first write after space was freed: %v", err)
 	}
 }
