@@ -43,8 +43,10 @@ func (d Deadlines) transfer(n int64) time.Duration {
 var ErrBodyDeadline = errors.New("the request body did not arrive in time")
 
 // Handler sets the connection's deadlines around h. It must be the
-// outermost handler of an http.Server: it clears the write deadline the
-// previous request on the connection left.
+// outermost handler of an http.Server. net/http clears the write deadline
+// once an answer is sent, so that its own answers between requests (to a
+// malformed one) do not meet the previous answer's deadline, and sets the
+// read deadlines of the idle wait and of the next request's headers.
 //
 // When a deadline passes, the read or write fails, net/http cancels the
 // request's context (ending the work in progress, which honours it) and

@@ -183,6 +183,13 @@ func TestDeadlinesKeepAlive(t *testing.T) {
 		}
 		time.Sleep(2 * grace)
 	}
+	// net/http's own answer to a malformed request, past the previous
+	// answer's write deadline, still reaches the client.
+	fmt.Fprintf(c, "GET /x HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("malformed request after an idle wait: %v %v; want net/http's 400", resp, err)
+	}
 }
 
 // A client that reads slowly but above the minimum rate gets its whole
