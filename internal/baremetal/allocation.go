@@ -41,7 +41,7 @@ type AllocationCreate struct {
 }
 
 func allocationNotFound(ident string) error {
-	return model.NotFound("Allocation %s could not be found.", ident)
+	return model.NotFound("Allocation %s could not be found.", model.Clip(ident, 200))
 }
 
 // lookupAllocation finds an allocation by UUID or name.
@@ -57,7 +57,7 @@ func lookupAllocation(ctx context.Context, tx *store.Tx, ident string, lock bool
 	} else if IsLogicalName(ident) {
 		a, ok, err = tx.NodeAllocationBy(ctx, "name", ident, lock)
 	} else {
-		return a, model.BadRequest("Expected UUID or name for allocation_ident: %s", ident)
+		return a, model.BadRequest("Expected UUID or name for allocation_ident: %s", model.Clip(ident, 200))
 	}
 	if err != nil {
 		return a, err
@@ -143,7 +143,7 @@ func resolveCandidates(ctx context.Context, tx *store.Tx, idents []string, proje
 		out = append(out, n.UUID)
 	}
 	if len(missing) > 0 {
-		return nil, model.BadRequest("Nodes cannot be found: %s", strings.Join(missing, ", "))
+		return nil, model.BadRequest("Nodes cannot be found: %s", model.Clip(strings.Join(missing, ", "), 200))
 	}
 	return out, nil
 }
@@ -153,7 +153,7 @@ func resolveCandidates(ctx context.Context, tx *store.Tx, idents []string, proje
 // when the backfill is refused.
 func (s *Service) backfill(ctx context.Context, tx *store.Tx, in AllocationCreate, cands []string) (model.NodeAllocation, error) {
 	n, err := lookupNode(ctx, tx, in.Node, true, func(ident string) error {
-		return model.BadRequest("Node %s could not be found.", ident)
+		return model.BadRequest("Node %s could not be found.", model.Clip(ident, 200))
 	})
 	if err != nil {
 		return model.NodeAllocation{}, err
@@ -420,7 +420,7 @@ func deleteAllocation(ctx context.Context, tx *store.Tx, a *model.NodeAllocation
 // sub-resource: an unknown node is a 400, as in Ironic.
 func nodeForAllocation(ctx context.Context, tx *store.Tx, ident string, lock bool) (model.Node, error) {
 	return lookupNode(ctx, tx, ident, lock, func(ident string) error {
-		return model.BadRequest("Node %s could not be found.", ident)
+		return model.BadRequest("Node %s could not be found.", model.Clip(ident, 200))
 	})
 }
 
@@ -437,7 +437,7 @@ func (s *Service) GetNodeAllocation(ctx context.Context, nodeIdent string) (mode
 			a, ok, err = tx.NodeAllocationBy(ctx, "id", n.AllocationID, false)
 		}
 		if err == nil && !ok {
-			err = model.NotFound("Allocation for node %s was not found", nodeIdent)
+			err = model.NotFound("Allocation for node %s was not found", model.Clip(nodeIdent, 200))
 		}
 		return err
 	})
@@ -452,14 +452,14 @@ func (s *Service) DeleteNodeAllocation(ctx context.Context, nodeIdent string) er
 			return err
 		}
 		if n.AllocationID == 0 {
-			return model.NotFound("Allocation for node %s was not found", nodeIdent)
+			return model.NotFound("Allocation for node %s was not found", model.Clip(nodeIdent, 200))
 		}
 		a, ok, err := tx.NodeAllocationBy(ctx, "id", n.AllocationID, true)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return model.NotFound("Allocation for node %s was not found", nodeIdent)
+			return model.NotFound("Allocation for node %s was not found", model.Clip(nodeIdent, 200))
 		}
 		return deleteAllocation(ctx, tx, &a)
 	})

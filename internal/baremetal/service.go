@@ -98,7 +98,7 @@ func lookupNode(ctx context.Context, tx *store.Tx, ident string, lock bool, notF
 	} else if IsLogicalName(ident) {
 		n, ok, err = tx.NodeBy(ctx, "name", ident, lock)
 	} else {
-		return n, model.BadRequest("Expected a logical name or UUID but received %s.", ident)
+		return n, model.BadRequest("Expected a logical name or UUID but received %s.", model.Clip(ident, 200))
 	}
 	if err != nil {
 		return n, err
@@ -110,7 +110,7 @@ func lookupNode(ctx context.Context, tx *store.Tx, ident string, lock bool, notF
 }
 
 func nodeNotFound(ident string) error {
-	return model.NotFound("Node %s could not be found.", ident)
+	return model.NotFound("Node %s could not be found.", model.Clip(ident, 200))
 }
 
 // NodeFilter selects and pages the nodes ListNodes returns.

@@ -67,7 +67,7 @@ func allocationTarget(c policy.Credentials, a *model.NodeAllocation) policy.Targ
 
 // nodeNotFound is Ironic's NodeNotFound, with the identifier as given.
 func nodeNotFound(ident string) error {
-	return model.NotFound("Node %s could not be found.", ident)
+	return model.NotFound("Node %s could not be found.", model.Clip(ident, 200))
 }
 
 // seeNode checks the caller's rights on node n (named ident in the
@@ -118,7 +118,7 @@ func seeAllocation(r *http.Request, a *model.NodeAllocation, ident string) error
 	}
 	t := allocationTarget(c, a)
 	if !api.Allowed(r, ruleAllocationGet, t) {
-		return model.NotFound("Allocation %s could not be found.", ident)
+		return model.NotFound("Allocation %s could not be found.", model.Clip(ident, 200))
 	}
 	return api.Authorize(r, t)
 }

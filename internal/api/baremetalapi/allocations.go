@@ -188,11 +188,11 @@ func (h *handlers) listAllocations(w http.ResponseWriter, r *http.Request) error
 	if p.Has("node") {
 		ident := p.Get("node")
 		if _, isUUID := model.NormalizeUUID(ident); !isUUID && !baremetal.IsLogicalName(ident) {
-			return model.BadRequest("Expected UUID or name for node: %s", ident)
+			return model.BadRequest("Expected UUID or name for node: %s", model.Clip(ident, 200))
 		}
 		n, err := h.svc.GetNode(r.Context(), ident)
 		if model.IsKind(err, model.KindNotFound) {
-			return model.BadRequest("Node %s could not be found.", ident)
+			return model.BadRequest("Node %s could not be found.", model.Clip(ident, 200))
 		}
 		if err != nil {
 			return err
@@ -255,7 +255,7 @@ func (h *handlers) patchAllocation(w http.ResponseWriter, r *http.Request) error
 		path, _ := item.(map[string]any)["path"].(string)
 		field := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 2)[0]
 		if field != "name" && field != "extra" {
-			return model.BadRequest("Cannot patch %s. Only the following can be updated: name, extra", path)
+			return model.BadRequest("Cannot patch %s. Only the following can be updated: name, extra", model.Clip(path, 200))
 		}
 	}
 	a, err := h.svc.PatchAllocation(r.Context(), r.PathValue("allocation"), body)
@@ -307,7 +307,7 @@ func (h *handlers) seeAllocationNode(r *http.Request, ident string, hidden error
 	}
 	n, err := h.svc.GetNode(r.Context(), ident)
 	if model.IsKind(err, model.KindNotFound) {
-		return model.BadRequest("Node %s could not be found.", ident)
+		return model.BadRequest("Node %s could not be found.", model.Clip(ident, 200))
 	}
 	if err != nil {
 		return err

@@ -66,4 +66,26 @@ func TestErrorsQuoteAShortPrefix(t *testing.T) {
 			t.Errorf("%d %.300q (%d bytes): want a 400 quoting a short prefix", r.Status, f, len(f))
 		}
 	}
+	name := strings.Repeat("y", 200<<10)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/v1/nodes/" + name, http.StatusBadRequest},
+		{"GET", "/v1/allocations/" + name, http.StatusBadRequest},
+		{"GET", "/v1/nodes/" + name + "/allocation", http.StatusBadRequest},
+		{"GET", "/v1/nodes?sort_key=" + name, http.StatusBadRequest},
+		{"GET", "/v1/nodes?sort_dir=" + name, http.StatusBadRequest},
+		{"GET", "/v1/nodes?limit=" + name, http.StatusBadRequest},
+		{"GET", "/v1/nodes?marker=" + name, http.StatusBadRequest},
+		{"GET", "/v1/nodes?fields=" + name, http.StatusBadRequest},
+		{"GET", "/v1/nodes?maintenance=" + name, http.StatusBadRequest},
+		{"GET", "/v1/nodes?" + name + "=1", http.StatusBadRequest},
+		{"GET", "/v1/allocations?node=" + name, http.StatusBadRequest},
+	} {
+		r := b.Do(tc.method, tc.path, "1.79", nil)
+		if f := r.Fault(); r.Status != tc.status || len(f) > 1024 || !strings.Contains(f, "yyy...") {
+			t.Errorf("%s %.60s...: %d %.300q (%d bytes): want %d quoting a short prefix", tc.method, tc.path, r.Status, f, len(f), tc.status)
+		}
+	}
 }

@@ -35,7 +35,7 @@ func checkParams(p query.Params, allowed ...string) error {
 		}
 	}
 	if len(extra) > 0 {
-		return model.BadRequest("Unexpected arguments: %s", strings.Join(extra, ", "))
+		return model.BadRequest("Unexpected arguments: %s", model.Clip(strings.Join(extra, ", "), 200))
 	}
 	return nil
 }
@@ -49,7 +49,7 @@ func parsePage(p query.Params, sortable func(string) bool, unsortable []string) 
 		raw := p.Get("limit")
 		n, err := strconv.Atoi(raw)
 		if err != nil {
-			return pg, model.BadRequest("Expected an integer for limit: %s", raw)
+			return pg, model.BadRequest("Expected an integer for limit: %s", model.Clip(raw, 200))
 		}
 		if n <= 0 {
 			return pg, model.BadRequest("Limit must be positive")
@@ -59,7 +59,7 @@ func parsePage(p query.Params, sortable func(string) bool, unsortable []string) 
 	if p.Has("marker") {
 		m, ok := model.NormalizeUUID(p.Get("marker"))
 		if !ok {
-			return pg, model.BadRequest("Expected UUID for marker: %s", p.Get("marker"))
+			return pg, model.BadRequest("Expected UUID for marker: %s", model.Clip(p.Get("marker"), 200))
 		}
 		pg.marker = m
 	}
@@ -67,11 +67,11 @@ func parsePage(p query.Params, sortable func(string) bool, unsortable []string) 
 		k := p.Get("sort_key")
 		for _, u := range unsortable {
 			if k == u {
-				return pg, model.BadRequest("The sort_key value %s is an invalid field for sorting", k)
+				return pg, model.BadRequest("The sort_key value %s is an invalid field for sorting", model.Clip(k, 200))
 			}
 		}
 		if !sortable(k) {
-			return pg, model.BadRequest("The sort_key value %q is an invalid field for sorting", k)
+			return pg, model.BadRequest("The sort_key value %q is an invalid field for sorting", model.Clip(k, 200))
 		}
 		pg.sortKey = k
 	}
@@ -81,7 +81,7 @@ func parsePage(p query.Params, sortable func(string) bool, unsortable []string) 
 		case "desc":
 			pg.desc = true
 		default:
-			return pg, model.BadRequest("Invalid sort direction: %s. Acceptable values are 'asc' or 'desc'", d)
+			return pg, model.BadRequest("Invalid sort direction: %s. Acceptable values are 'asc' or 'desc'", model.Clip(d, 200))
 		}
 	}
 	return pg, nil
@@ -133,7 +133,7 @@ func parseFields(r *http.Request, p query.Params, known map[string]int) ([]strin
 	}
 	if len(bad) > 0 {
 		sort.Strings(bad)
-		return nil, model.BadRequest("Field(s) \"%s\" are not valid", strings.Join(bad, ", "))
+		return nil, model.BadRequest("Field(s) \"%s\" are not valid", model.Clip(strings.Join(bad, ", "), 200))
 	}
 	if newer {
 		return nil, notAcceptable()
@@ -166,7 +166,7 @@ func boolParam(p query.Params, key string) (*bool, error) {
 		b := false
 		return &b, nil
 	}
-	return nil, model.BadRequest("Invalid value for %s: %q is not a boolean", key, p.Get(key))
+	return nil, model.BadRequest("Invalid value for %s: %q is not a boolean", key, model.Clip(p.Get(key), 200))
 }
 
 // setNext adds the link to the next page: Ironic's "next", and the same

@@ -185,7 +185,7 @@ func (h *handlers) putAllocations(w http.ResponseWriter, r *http.Request) error 
 	}
 	consumer, ok := model.NormalizeUUID(r.PathValue("consumer"))
 	if !ok {
-		return model.BadRequest("Malformed consumer_uuid: %s", r.PathValue("consumer"))
+		return model.BadRequest("Malformed consumer_uuid: %s", model.Clip(r.PathValue("consumer"), 200))
 	}
 	body, err := api.ReadBody(r)
 	if err != nil {

@@ -140,6 +140,8 @@ func TestErrorsQuoteAShortPrefix(t *testing.T) {
 		{"a long query value", "GET", "/allocation_candidates?resources=" + strings.Repeat("V", 500<<10), "", "Badly formed resources parameter"},
 		{"a long member_of", "GET", "/resource_providers?member_of=" + strings.Repeat("a", 500<<10), "", "Invalid query string parameters: Expected 'member_of'"},
 		{"a long unknown parameter", "GET", "/resource_providers?" + strings.Repeat("z", 500<<10) + "=1", "", "Invalid query string parameters: "},
+		{"a long consumer", "PUT", "/allocations/" + strings.Repeat("c", 200<<10), `{}`, "Malformed consumer_uuid: ccc"},
+		{"a long trait name filter", "GET", "/traits?name=" + strings.Repeat("t", 200<<10), "", "Badly formatted name parameter"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var body any

@@ -44,7 +44,7 @@ func (h *handlers) listTraits(w http.ResponseWriter, r *http.Request) error {
 		v := params.Get("name")
 		op, arg, ok := strings.Cut(v, ":")
 		if !ok {
-			return model.BadRequest("Badly formatted name parameter. Expected name query string parameter in form: ?name=[in|startswith]:[name1,name2|prefix]. Got: \"%s\"", v)
+			return model.BadRequest("Badly formatted name parameter. Expected name query string parameter in form: ?name=[in|startswith]:[name1,name2|prefix]. Got: \"%s\"", model.Clip(v, 200))
 		}
 		switch op {
 		case "in":
