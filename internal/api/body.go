@@ -28,7 +28,7 @@ func RequireJSON(r *http.Request) error {
 	} else if mt != "" {
 		shown = mt
 	}
-	return model.Errorf(model.KindUnsupportedMediaType, "The media type %s is not supported, use application/json", shown)
+	return model.Errorf(model.KindUnsupportedMediaType, "The media type %s is not supported, use application/json", Clip(shown))
 }
 
 // CheckAccept answers 406 when the client's Accept header rules out JSON.

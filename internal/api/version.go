@@ -62,6 +62,9 @@ func (vs Versions) Negotiate(r *http.Request) (model.Version, *versionError) {
 		return vs.Max, nil
 	}
 	v, ok := model.ParseVersion(raw)
+	if !ok || v.Less(vs.Min) || vs.Max.Less(v) {
+		raw = Clip(raw) // the error quotes at most a short prefix of the header
+	}
 	if !ok {
 		if vs.Reject != nil {
 			status, text := vs.Reject(raw, true)

@@ -204,3 +204,35 @@ func TestUnstorableStringsAre400(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderErrorsQuoteAShortPrefix: errors about a header (microversion,
+// content type) quote at most a short prefix of it.
+func TestHeaderErrorsQuoteAShortPrefix(t *testing.T) {
+	p := testserver.StartPlacement(t, testserver.OpenStore(t, "sqlite"))
+	long := strings.Repeat("9", 100<<10)
+	for _, tc := range []struct{ name, header, value string }{
+		{"microversion", "OpenStack-API-Version", "placement 1." + long},
+		{"malformed microversion", "OpenStack-API-Version", "placement x" + long},
+		{"content type", "Content-Type", "text/" + long + "; ;"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest("POST", p.URL+"/resource_providers", strings.NewReader(`{"name": "x"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Auth-Token", "admin")
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(tc.header, tc.value)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var b bytes.Buffer
+			b.ReadFrom(resp.Body)
+			if resp.StatusCode < 400 || resp.StatusCode >= 500 || b.Len() > 2048 || !strings.Contains(b.String(), "999...") {
+				t.Errorf("%d %.300q (%d bytes): want a 4xx quoting a short prefix", resp.StatusCode, b.String(), b.Len())
+			}
+		})
+	}
+}
