@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -222,13 +221,8 @@ const MaxConnectionsCeiling = 10000
 func DefaultMaxConnections(b FileBudget) (conns, limit int, err error) {
 	limit = b.Limit
 	if limit <= 0 {
-		var rl syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		if limit, err = openFileLimit(); err != nil {
 			return 0, 0, fmt.Errorf("read the open-file limit: %w", err)
-		}
-		limit = int(min(rl.Cur, uint64(1<<31-1)))
-		if rl.Cur == ^uint64(0) { // RLIM_INFINITY
-			limit = 1<<31 - 1
 		}
 	}
 	n := max(b.Listeners, 1)
