@@ -30,20 +30,25 @@ func (t *Tx) ensureAggregates(ctx context.Context, uuids []string) (map[string]i
 	if len(uuids) == 0 {
 		return ids, nil
 	}
-	rows, err := t.query(ctx, `SELECT id, uuid FROM aggregates WHERE uuid IN (`+placeholders(1, len(uuids))+`)`, stringArgs(uuids)...)
+	err := inChunks(uuids, func(chunk []string) error {
+		rows, err := t.query(ctx, `SELECT id, uuid FROM aggregates WHERE uuid IN (`+placeholders(1, len(chunk))+`)`, stringArgs(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var u string
+			if err := rows.Scan(&id, &u); err != nil {
+				return err
+			}
+			ids[u] = id
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var id int64
-		var u string
-		if err := rows.Scan(&id, &u); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids[u] = id
-	}
-	rows.Close()
 	for _, u := range uuids {
 		if _, ok := ids[u]; ok {
 			continue
@@ -89,12 +94,14 @@ func (t *Tx) SetProviderAggregates(ctx context.Context, providerID int64, uuids 
 	if len(add) == 0 && len(del) == 0 {
 		return false, nil
 	}
-	if len(del) > 0 {
-		args := append([]any{providerID}, stringArgs(del)...)
-		if _, err := t.exec(ctx, `DELETE FROM provider_aggregates WHERE provider_id = $1 AND aggregate_id IN
-			(SELECT id FROM aggregates WHERE uuid IN (`+placeholders(2, len(del))+`))`, args...); err != nil {
-			return false, err
-		}
+	err = inChunks(del, func(chunk []string) error {
+		args := append([]any{providerID}, stringArgs(chunk)...)
+		_, err := t.exec(ctx, `DELETE FROM provider_aggregates WHERE provider_id = $1 AND aggregate_id IN
+			(SELECT id FROM aggregates WHERE uuid IN (`+placeholders(2, len(chunk))+`))`, args...)
+		return err
+	})
+	if err != nil {
+		return false, err
 	}
 	ids, err := t.ensureAggregates(ctx, add)
 	if err != nil {

@@ -60,20 +60,23 @@ func (t *Tx) ResourceClassIDs(ctx context.Context, names []string) (map[string]i
 	if len(custom) == 0 {
 		return out, nil
 	}
-	rows, err := t.query(ctx, `SELECT id, name FROM resource_classes WHERE name IN (`+placeholders(1, len(custom))+`)`, stringArgs(custom)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, err
+	err := inChunks(custom, func(chunk []string) error {
+		rows, err := t.query(ctx, `SELECT id, name FROM resource_classes WHERE name IN (`+placeholders(1, len(chunk))+`)`, stringArgs(chunk)...)
+		if err != nil {
+			return err
 		}
-		out[name] = id
-	}
-	return out, rows.Err()
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				return err
+			}
+			out[name] = id
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // CreateResourceClass adds a custom class with the next free custom id. It

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sort"
 	"strconv"
 
 	"allot/internal/model"
@@ -29,6 +30,19 @@ func scanTrait(sc interface{ Scan(...any) error }) (model.Trait, error) {
 
 // Traits returns the traits matching f, sorted by name.
 func (t *Tx) Traits(ctx context.Context, f TraitFilter) ([]model.Trait, error) {
+	if len(f.Names) > chunkSize {
+		// A long name=in: list: one query per chunk of names, merged.
+		var out []model.Trait
+		err := inChunks(uniqueStrings(f.Names), func(chunk []string) error {
+			g := f
+			g.Names = chunk
+			part, err := t.Traits(ctx, g)
+			out = append(out, part...)
+			return err
+		})
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return out, err
+	}
 	q := `SELECT id, name, created_at, updated_at FROM traits t WHERE 1 = 1`
 	var args []any
 	if f.Names != nil {

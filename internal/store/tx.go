@@ -144,6 +144,21 @@ func placeholders(start, n int) string {
 	return b.String()
 }
 
+// chunkSize bounds the values of one "IN (...)" list: databases cap the
+// parameters of a statement (SQLite at 32766), and a request may name tens
+// of thousands of values.
+const chunkSize = 500
+
+// inChunks calls fn on consecutive pieces of items of at most chunkSize.
+func inChunks[T any](items []T, fn func(chunk []T) error) error {
+	for start := 0; start < len(items); start += chunkSize {
+		if err := fn(items[start:min(start+chunkSize, len(items))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // int64Args converts ids to query arguments.
 func int64Args(ids []int64) []any {
 	out := make([]any, len(ids))
