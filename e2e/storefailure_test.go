@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -78,34 +76,7 @@ func TestStoreReadOnly(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		dsn := testpg.DSN(t)
 		testserver.OpenDSN(t, dsn).Close()
-		setReadOnly(t, dsn, true)
-		storeFailureAPIs(t, testserver.OpenDSN(t, dsn), "read-only", nil, func() { setReadOnly(t, dsn, false) })
+		storetest.SetPostgresReadOnly(t, dsn, true)
+		storeFailureAPIs(t, testserver.OpenDSN(t, dsn), "read-only", nil, func() { storetest.SetPostgresReadOnly(t, dsn, false) })
 	})
-}
-
-// setReadOnly sets default_transaction_read_only on dsn's database, for
-// the sessions that start afterwards.
-func setReadOnly(t *testing.T, dsn string, on bool) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var name string
-	if _, err := conn.ExecContext(ctx, `SET default_transaction_read_only = off`); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE "%s" SET default_transaction_read_only = %t`, name, on)); err != nil {
-		t.Fatal(err)
-	}
 }

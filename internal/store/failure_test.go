@@ -49,28 +49,7 @@ func (d *postgresReadOnly) Open(t *testing.T) *store.Store {
 }
 
 func (d *postgresReadOnly) SetReadOnly(t *testing.T, readOnly bool) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := sql.Open("pgx", d.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var name string
-	if _, err := conn.ExecContext(ctx, `SET default_transaction_read_only = off`); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE "%s" SET default_transaction_read_only = %t`, name, readOnly)); err != nil {
-		t.Fatal(err)
-	}
+	storetest.SetPostgresReadOnly(t, d.dsn, readOnly)
 }
 
 // logBuffer is a logger whose output a test can read.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -178,4 +179,32 @@ func (d *SQLiteReadOnly) SetReadOnly(t *testing.T, readOnly bool) {
 		mode = "ro"
 	}
 	Mount(t, "-o", "remount,bind,"+mode, d.Path)
+}
+
+// SetPostgresReadOnly makes the PostgreSQL database of dsn read-only for
+// new sessions (default_transaction_read_only), as a standby or a managed
+// database whose storage ran low would be, or writable again.
+func SetPostgresReadOnly(t *testing.T, dsn string, readOnly bool) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var name string
+	if _, err := conn.ExecContext(ctx, `SET default_transaction_read_only = off`); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE "%s" SET default_transaction_read_only = %t`, name, readOnly)); err != nil {
+		t.Fatal(err)
+	}
 }
