@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 )
 
 // ProviderAggregates returns the aggregate uuids of provider id, sorted.
@@ -49,18 +51,43 @@ func (t *Tx) ensureAggregates(ctx context.Context, uuids []string) (map[string]i
 	if err != nil {
 		return nil, err
 	}
+	var missing []string
 	for _, u := range uuids {
-		if _, ok := ids[u]; ok {
-			continue
+		if _, ok := ids[u]; !ok {
+			missing = append(missing, u)
 		}
-		var id int64
-		// ON CONFLICT: a concurrent writer may have created it meanwhile.
-		err := t.queryRow(ctx, `INSERT INTO aggregates (uuid, created_at) VALUES ($1, $2)
-			ON CONFLICT (uuid) DO UPDATE SET uuid = excluded.uuid RETURNING id`, u, micros(t.now)).Scan(&id)
+	}
+	// Create the missing ones, many rows a statement (a provider may name
+	// tens of thousands). ON CONFLICT: a concurrent writer may have
+	// created some meanwhile; RETURNING gives their ids too.
+	err = inChunks(uniqueStrings(missing), func(chunk []string) error {
+		var values strings.Builder
+		args := make([]any, 0, 2*len(chunk))
+		for i, u := range chunk {
+			if i > 0 {
+				values.WriteString(", ")
+			}
+			fmt.Fprintf(&values, "($%d, $%d)", 2*i+1, 2*i+2)
+			args = append(args, u, micros(t.now))
+		}
+		rows, err := t.query(ctx, `INSERT INTO aggregates (uuid, created_at) VALUES `+values.String()+`
+			ON CONFLICT (uuid) DO UPDATE SET uuid = excluded.uuid RETURNING id, uuid`, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		ids[u] = id
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var u string
+			if err := rows.Scan(&id, &u); err != nil {
+				return err
+			}
+			ids[u] = id
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ids, nil
 }
@@ -107,10 +134,21 @@ func (t *Tx) SetProviderAggregates(ctx context.Context, providerID int64, uuids 
 	if err != nil {
 		return false, err
 	}
-	for _, u := range add {
-		if _, err := t.exec(ctx, `INSERT INTO provider_aggregates (provider_id, aggregate_id) VALUES ($1, $2)`, providerID, ids[u]); err != nil {
-			return false, err
+	err = inChunks(add, func(chunk []string) error {
+		var values strings.Builder
+		args := make([]any, 0, 2*len(chunk))
+		for i, u := range chunk {
+			if i > 0 {
+				values.WriteString(", ")
+			}
+			fmt.Fprintf(&values, "($%d, $%d)", 2*i+1, 2*i+2)
+			args = append(args, providerID, ids[u])
 		}
+		_, err := t.exec(ctx, `INSERT INTO provider_aggregates (provider_id, aggregate_id) VALUES `+values.String(), args...)
+		return err
+	})
+	if err != nil {
+		return false, err
 	}
 	t.Touch(providerID)
 	return true, nil
