@@ -123,6 +123,11 @@ func (l *limitListener) refuse(c net.Conn) {
 			return
 		}
 		c.SetDeadline(time.Now().Add(refuseLinger))
+		// Wait for the request's first bytes (or the linger's end): an
+		// answer that comes before the request is sent can be taken for a
+		// response on an idle connection by clients that race the two.
+		var head [1024]byte
+		c.Read(head[:])
 		if _, err := c.Write(l.busy()); err != nil {
 			return
 		}
