@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -257,7 +255,7 @@ func TestExpectContinuePassesThrough(t *testing.T) {
 // A refusal before routing is logged (no handler runs, so the request log
 // has no line for it) with the request id its answer carries.
 func TestRefusalsAreLogged(t *testing.T) {
-	var buf syncBuffer
+	var buf api.SyncBuffer
 	ln, err := api.Listen(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -277,23 +275,4 @@ func TestRefusalsAreLogged(t *testing.T) {
 			t.Errorf("log %q lacks %q", line, want)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a server goroutine to write while
-// the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

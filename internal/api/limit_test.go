@@ -2,35 +2,15 @@ package api
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // At the cap a new connection is answered 503 in the API's format and
 // closed; a slot freed by a close is taken by the next connection; the
@@ -40,7 +20,7 @@ func TestLimitConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs SyncBuffer
 	ln := LimitConnections(raw, ConnLimit{Max: 2, Name: "placement", Logger: slog.New(slog.NewTextHandler(&logs, nil)), Busy: PlacementAnswers})
 	defer ln.Close()
 	accepted := make(chan net.Conn, 10)

@@ -415,31 +415,9 @@ func pyRepr(b *strings.Builder, v any, limit int) {
 	case int64:
 		b.WriteString(strconv.FormatInt(t, 10))
 	case []any:
-		b.WriteByte('[')
-		for i, x := range t {
-			if full() {
-				b.WriteString("...")
-				break
-			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			pyRepr(b, x, limit)
-		}
-		b.WriteByte(']')
+		pyReprList(b, t, limit, full)
 	case []string:
-		b.WriteByte('[')
-		for i, x := range t {
-			if full() {
-				b.WriteString("...")
-				break
-			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			pyRepr(b, x, limit)
-		}
-		b.WriteByte(']')
+		pyReprList(b, t, limit, full)
 	case map[string]any:
 		keys := make([]string, 0, len(t))
 		for k := range t {
@@ -477,6 +455,23 @@ func decodeAny(body []byte) (any, error) {
 		return nil, fmt.Errorf("extra data after the JSON value")
 	}
 	return v, nil
+}
+
+// pyReprList writes a list as Python's repr does, stopping with "..."
+// once full reports the text long enough.
+func pyReprList[T any](b *strings.Builder, items []T, limit int, full func() bool) {
+	b.WriteByte('[')
+	for i, x := range items {
+		if full() {
+			b.WriteString("...")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		pyRepr(b, x, limit)
+	}
+	b.WriteByte(']')
 }
 
 // normalizeNumbers rewrites integral numbers such as 2.0 as 2, so that a

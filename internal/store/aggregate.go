@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -37,16 +38,7 @@ func (t *Tx) ensureAggregates(ctx context.Context, uuids []string) (map[string]i
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			var u string
-			if err := rows.Scan(&id, &u); err != nil {
-				return err
-			}
-			ids[u] = id
-		}
-		return rows.Err()
+		return scanIDs(rows, ids)
 	})
 	if err != nil {
 		return nil, err
@@ -61,30 +53,16 @@ func (t *Tx) ensureAggregates(ctx context.Context, uuids []string) (map[string]i
 	// tens of thousands). ON CONFLICT: a concurrent writer may have
 	// created some meanwhile; RETURNING gives their ids too.
 	err = inChunks(uniqueStrings(missing), func(chunk []string) error {
-		var values strings.Builder
 		args := make([]any, 0, 2*len(chunk))
-		for i, u := range chunk {
-			if i > 0 {
-				values.WriteString(", ")
-			}
-			fmt.Fprintf(&values, "($%d, $%d)", 2*i+1, 2*i+2)
+		for _, u := range chunk {
 			args = append(args, u, micros(t.now))
 		}
-		rows, err := t.query(ctx, `INSERT INTO aggregates (uuid, created_at) VALUES `+values.String()+`
+		rows, err := t.query(ctx, `INSERT INTO aggregates (uuid, created_at) VALUES `+pairs(len(chunk))+`
 			ON CONFLICT (uuid) DO UPDATE SET uuid = excluded.uuid RETURNING id, uuid`, args...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			var u string
-			if err := rows.Scan(&id, &u); err != nil {
-				return err
-			}
-			ids[u] = id
-		}
-		return rows.Err()
+		return scanIDs(rows, ids)
 	})
 	if err != nil {
 		return nil, err
@@ -135,16 +113,11 @@ func (t *Tx) SetProviderAggregates(ctx context.Context, providerID int64, uuids 
 		return false, err
 	}
 	err = inChunks(add, func(chunk []string) error {
-		var values strings.Builder
 		args := make([]any, 0, 2*len(chunk))
-		for i, u := range chunk {
-			if i > 0 {
-				values.WriteString(", ")
-			}
-			fmt.Fprintf(&values, "($%d, $%d)", 2*i+1, 2*i+2)
+		for _, u := range chunk {
 			args = append(args, providerID, ids[u])
 		}
-		_, err := t.exec(ctx, `INSERT INTO provider_aggregates (provider_id, aggregate_id) VALUES `+values.String(), args...)
+		_, err := t.exec(ctx, `INSERT INTO provider_aggregates (provider_id, aggregate_id) VALUES `+pairs(len(chunk)), args...)
 		return err
 	})
 	if err != nil {
@@ -152,4 +125,30 @@ func (t *Tx) SetProviderAggregates(ctx context.Context, providerID int64, uuids 
 	}
 	t.Touch(providerID)
 	return true, nil
+}
+
+// scanIDs reads (id, uuid) rows into ids, keyed by uuid, and closes them.
+func scanIDs(rows *sql.Rows, ids map[string]int64) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var u string
+		if err := rows.Scan(&id, &u); err != nil {
+			return err
+		}
+		ids[u] = id
+	}
+	return rows.Err()
+}
+
+// pairs is the VALUES list of n rows of two parameters: ($1, $2), ($3, $4), ...
+func pairs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "($%d, $%d)", 2*i+1, 2*i+2)
+	}
+	return b.String()
 }
