@@ -207,7 +207,6 @@ func (s *Service) CheckRoutes() error {
 // negotiates the version before routing.
 func (s *Service) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		growStack()
 		start := time.Now()
 		st := &State{RequestID: newRequestID(), Service: s}
 		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), stateKey{}, st), s.Timeout)
