@@ -133,7 +133,7 @@ func resolveCandidates(ctx context.Context, tx *store.Tx, idents []string, proje
 	for _, ident := range idents {
 		n, err := lookupNode(ctx, tx, ident, false, nodeNotFound)
 		if model.IsKind(err, model.KindNotFound) || model.IsKind(err, model.KindBadRequest) ||
-			err == nil && project != "" && deref(n.Owner) != project && deref(n.Lessee) != project {
+			err == nil && project != "" && !usableBy(&n, project) {
 			missing = append(missing, ident)
 			continue
 		}

@@ -101,11 +101,6 @@ func (s *Service) ListNodes(ctx context.Context, f store.NodeFilter) ([]model.No
 	return out, err
 }
 
-// NodeIDByIdent resolves a node's internal id (for list filters and markers).
-func (s *Service) NodeIDByIdent(ctx context.Context, ident string) (model.Node, error) {
-	return s.GetNode(ctx, ident)
-}
-
 // patchableNodeFields are the node fields a JSON patch may touch (the
 // first path segment), beside the free-form attributes.
 var patchableNodeFields = map[string]bool{

@@ -29,9 +29,6 @@ var verbs = map[string]map[string]transition{
 	"abort":    {},
 }
 
-// KnownVerb reports whether v is a provision verb allot knows.
-func KnownVerb(v string) bool { _, ok := verbs[v]; return ok }
-
 // SetProvisionState applies a provision verb; the transition completes at
 // once (a fake driver). Undeploying deletes the node's allocation.
 func (s *Service) SetProvisionState(ctx context.Context, ident, verb string) error {
@@ -67,15 +64,16 @@ func (s *Service) SetProvisionState(ctx context.Context, ident, verb string) err
 	})
 }
 
-// PowerTargets are the power targets a node accepts.
-var PowerTargets = map[string]string{
+// powerTargets maps the power targets a node accepts to the power state
+// each leaves it in.
+var powerTargets = map[string]string{
 	"power on": model.PowerOn, "power off": model.PowerOff, "rebooting": model.PowerOn,
 	"soft power off": model.PowerOff, "soft rebooting": model.PowerOn,
 }
 
 // SetPowerState applies a power target at once.
 func (s *Service) SetPowerState(ctx context.Context, ident, target string) error {
-	state, ok := PowerTargets[target]
+	state, ok := powerTargets[target]
 	if !ok {
 		return model.BadRequest("Invalid power target %q: use one of power on, power off, rebooting, soft power off, soft rebooting.", model.Clip(target, 200))
 	}

@@ -79,7 +79,7 @@ func nodeProvider(n *model.Node) placement.NodeProvider {
 	if n.ResourceClass != nil && *n.ResourceClass != "" {
 		np.Class = model.NodeResourceClass(*n.ResourceClass)
 	}
-	np.Reserved = !n.Allocatable() && n.AllocationID == 0
+	np.Reserved = unallocatable(n) != "" && n.AllocationID == 0
 	return np
 }
 

@@ -144,8 +144,9 @@ func (s *Service) suitableNodes(ctx context.Context, a model.NodeAllocation) ([]
 	}
 	// The engine has already kept only allocatable nodes (the others'
 	// units are reserved) of the class with the traits; tryBind re-checks
-	// every condition on the locked row. Only two things need the rows
-	// here: an owner's nodes, and the node named like the allocation.
+	// every condition (fit) on the locked row. Only two things need the
+	// rows here: an owner's nodes (the store's owner and lessee filters
+	// select what usableBy accepts), and the node named like the allocation.
 	first := ""
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
 		if a.Owner != nil && *a.Owner != "" {
@@ -195,20 +196,6 @@ func (s *Service) suitableNodes(ctx context.Context, a model.NodeAllocation) ([]
 	return out, nil
 }
 
-// nodeFits re-checks, on the node's row, everything that makes it suitable.
-func nodeFits(a *model.NodeAllocation, n *model.Node) bool {
-	if !n.Allocatable() || deref(n.ResourceClass) != a.ResourceClass || len(missingTraits(n.Traits, a.Traits)) > 0 {
-		return false
-	}
-	if len(a.CandidateNodes) > 0 && !contains(a.CandidateNodes, n.UUID) {
-		return false
-	}
-	if a.Owner != nil && *a.Owner != "" && deref(n.Owner) != *a.Owner && deref(n.Lessee) != *a.Owner {
-		return false
-	}
-	return true
-}
-
 // tryBind binds a to the node in one transaction if both are still as
 // expected; done is true when a needs no more work (bound, or gone).
 func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAllocation, nodeUUID string) (done bool, err error) {
@@ -225,7 +212,7 @@ func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAlloca
 		if err != nil {
 			return err
 		}
-		if !ok || !nodeFits(&cur, &n) {
+		if !ok || !fit(&cur, &n).fits() {
 			return errNodeTaken
 		}
 		if err := bind(ctx, tx, &cur, &n); err != nil {
@@ -259,6 +246,9 @@ func (s *Service) fail(ctx context.Context, worker string, a model.NodeAllocatio
 // diagnose explains why no node could be given to a: Ironic's sentence,
 // then how many nodes of the class were rejected for each reason.
 func (s *Service) diagnose(ctx context.Context, a model.NodeAllocation, tried int) (string, error) {
+	if tried > 0 {
+		return fmt.Sprintf("could not reserve any of %d suitable nodes: each was taken by another allocation first", tried), nil
+	}
 	var nodes []model.Node
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
 		var err error
@@ -267,10 +257,7 @@ func (s *Service) diagnose(ctx context.Context, a model.NodeAllocation, tried in
 		return err
 	})
 	if err != nil {
-		return "", err
-	}
-	if tried > 0 {
-		return fmt.Sprintf("could not reserve any of %d suitable nodes: each was taken by another allocation first", tried), nil
+		return "", fmt.Errorf("list the nodes of class %s: %w", a.ResourceClass, err)
 	}
 	counts := map[string]int{}
 	var order []string
@@ -282,25 +269,14 @@ func (s *Service) diagnose(ctx context.Context, a model.NodeAllocation, tried in
 	}
 	available := 0
 	for i := range nodes {
-		n := &nodes[i]
-		switch {
-		case len(a.CandidateNodes) > 0 && !contains(a.CandidateNodes, n.UUID):
-			note("not among the candidate nodes")
-		case n.ProvisionState != model.StateAvailable:
-			note(fmt.Sprintf("in provision state %s", n.ProvisionState))
-		case n.Maintenance:
-			note("in maintenance")
-		case n.PowerState == nil:
-			note("with no known power state (no power action yet)")
-		case n.InstanceUUID != nil:
-			note("associated with an instance")
-		case a.Owner != nil && *a.Owner != "" && deref(n.Owner) != *a.Owner && deref(n.Lessee) != *a.Owner:
-			note(fmt.Sprintf("neither owned nor leased by project %s", *a.Owner))
-		default:
-			available++
-			if m := missingTraits(n.Traits, a.Traits); len(m) > 0 {
-				note("lacking traits " + strings.Join(m, ", "))
-			}
+		f := fit(&a, &nodes[i])
+		if f.blocker != "" {
+			note(f.blocker)
+			continue
+		}
+		available++
+		if len(f.missing) > 0 {
+			note("lacking traits " + strings.Join(f.missing, ", "))
 		}
 	}
 	var why []string

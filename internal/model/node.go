@@ -3,7 +3,8 @@ package model
 import "time"
 
 // Node is a bare-metal machine. It is also a resource provider (same UUID)
-// offering one unit of its resource class.
+// offering one unit of its resource class. Whether a node may be given to an
+// allocation is decided in one place, the baremetal package's fit rule.
 type Node struct {
 	ID                   int64
 	UUID                 string
@@ -36,15 +37,12 @@ type Node struct {
 	UpdatedAt          time.Time
 }
 
-// Provision states of the bare-metal state machine (those allot's instant
-// fake driver passes through).
+// Provision states of the bare-metal state machine that allot's rules name
+// (the baremetal package's transition table spells out the others).
 const (
-	StateEnroll     = "enroll"
-	StateManageable = "manageable"
-	StateAvailable  = "available"
-	StateActive     = "active"
-	StateDeployFail = "deploy failed"
-	StateError      = "error"
+	StateEnroll    = "enroll"
+	StateAvailable = "available"
+	StateActive    = "active"
 )
 
 // Power states.
@@ -52,13 +50,6 @@ const (
 	PowerOn  = "power on"
 	PowerOff = "power off"
 )
-
-// Allocatable reports whether the node can be given to a new allocation:
-// available, with a known power state, not in maintenance, not associated
-// with an instance.
-func (n *Node) Allocatable() bool {
-	return n.ProvisionState == StateAvailable && n.PowerState != nil && !n.Maintenance && n.InstanceUUID == nil
-}
 
 // NodeAllocation is a request for one node of a resource class.
 type NodeAllocation struct {
