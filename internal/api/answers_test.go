@@ -134,7 +134,9 @@ func roundTrip(t *testing.T, addr, raw string) (*http.Response, []byte) {
 // Every answer net/http would write by itself (before any handler runs, or
 // in ServeMux) is in the API's format, on both listeners, with a message
 // that says what was wrong; non-canonical paths are the API's 404, never a
-// redirect.
+// redirect. The messages of the answers net/http writes by itself come
+// from its status line alone (the wrapper keeps nothing the client sent):
+// they name the rule broken, not the offending value.
 func TestNetHTTPAnswersInAPIFormat(t *testing.T) {
 	big := strings.Repeat("a", http.DefaultMaxHeaderBytes+8192)
 	cases := []struct {
@@ -144,9 +146,9 @@ func TestNetHTTPAnswersInAPIFormat(t *testing.T) {
 		wantInMsg string
 	}{
 		{"transfer-encoding gzip", map[string]string{"": "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n"},
-			501, "the Transfer-Encoding gzip is not supported; send the body uncompressed"},
+			501, "Transfer-Encoding is not supported: only chunked is; send the body uncompressed"},
 		{"transfer-encoding gzip, chunked", map[string]string{"": "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"},
-			501, `the Transfer-Encoding "gzip, chunked" is not supported: only chunked is`},
+			501, "Transfer-Encoding is not supported: only chunked is"},
 		{"headers over the limit", map[string]string{"": "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + big + "\r\n\r\n"},
 			431, "the request headers are larger than the limit of 1048576 bytes"},
 		{"request line over the limit", map[string]string{"": "GET /" + big + " HTTP/1.1\r\nHost: h\r\n\r\n"},
@@ -157,19 +159,19 @@ func TestNetHTTPAnswersInAPIFormat(t *testing.T) {
 		{"h2 preface without h2c", map[string]string{"placement": "-", "baremetal": "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"}, 400, "the request target \"*\" is not a path"},
 		{"connect to a path", map[string]string{"": "CONNECT / HTTP/1.1\r\nHost: a\r\nX-Auth-Token: admin\r\n\r\n"}, 405, "The method CONNECT is not allowed"},
 		{"no host", map[string]string{"": "GET / HTTP/1.1\r\n\r\n"}, 400, "the Host header is missing"},
-		{"malformed host", map[string]string{"": "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"}, 400, `the Host header "a b" is not a valid host[:port]`},
-		{"two hosts", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}, 400, "the request has 2 Host headers; send exactly one"},
-		{"bad header name", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nBad{Name: x\r\n\r\n"}, 400, `"Bad{Name"`},
-		{"control character in a value", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nX-Thing: a\x01b\r\n\r\n"}, 400, `the value of the header "X-Thing" contains a control character`},
-		{"header without colon", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nnocolon\r\n\r\n"}, 400, `malformed header line "nocolon"`},
+		{"malformed host", map[string]string{"": "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"}, 400, "the Host header is not a valid host[:port]"},
+		{"two hosts", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}, 400, "there must be one Host header"},
+		{"bad header name", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nBad{Name: x\r\n\r\n"}, 400, "with a name of letters, digits and"},
+		{"control character in a value", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nX-Thing: a\x01b\r\n\r\n"}, 400, "no control character in the value"},
+		{"header without colon", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nnocolon\r\n\r\n"}, 400, "each header line must be NAME: VALUE"},
 		{"content-length not an integer", map[string]string{"": "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: hi mom\r\n\r\n"}, 400, "content-length header must be an integer"},
-		{"two content-lengths", map[string]string{"": "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"}, 400, "several different Content-Length values"},
-		{"malformed request line", map[string]string{"": "GET /\r\nHost: a\r\n\r\n"}, 400, `malformed request line "GET /"`},
-		{"bad method", map[string]string{"": "G{T / HTTP/1.1\r\nHost: a\r\n\r\n"}, 400, `the method "G{T" is not valid`},
-		{"bad version", map[string]string{"": "GET / HTTP/x\r\nHost: a\r\n\r\n"}, 400, `the HTTP version "HTTP/x" is malformed`},
-		{"http/2 without upgrade", map[string]string{"": "GET / HTTP/2.0\r\nHost: a\r\n\r\n"}, 505, `the HTTP version "HTTP/2.0" is not supported; use HTTP/1.1`},
-		{"bad target", map[string]string{"": "GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n"}, 400, `the request target "/a%zz" is not a valid path`},
-		{"expect", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n"}, 417, `the expectation "200-ok" is not supported`},
+		{"two content-lengths", map[string]string{"": "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"}, 400, "the same in every Content-Length header"},
+		{"malformed request line", map[string]string{"": "GET /\r\nHost: a\r\n\r\n"}, 400, "the request line must be METHOD PATH HTTP/1.1"},
+		{"bad method", map[string]string{"": "G{T / HTTP/1.1\r\nHost: a\r\n\r\n"}, 400, "with a valid method"},
+		{"bad version", map[string]string{"": "GET / HTTP/x\r\nHost: a\r\n\r\n"}, 400, "the request line must be METHOD PATH HTTP/1.1"},
+		{"http/2 without upgrade", map[string]string{"": "GET / HTTP/2.0\r\nHost: a\r\n\r\n"}, 505, "HTTP version is not supported; use HTTP/1.1"},
+		{"bad target", map[string]string{"": "GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n"}, 400, "a percent-encoded path"},
+		{"expect", map[string]string{"": "GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n"}, 417, "Expect header is not supported; send Expect: 100-continue or no Expect header"},
 		{"double slash host", map[string]string{"": "GET //evil.com/%2e%2e HTTP/1.1\r\nHost: a\r\nX-Auth-Token: admin\r\n\r\n"}, 404, "The resource could not be found"},
 		{"dot dot", map[string]string{
 			"placement": "GET /resource_providers/../traits HTTP/1.1\r\nHost: a\r\nX-Auth-Token: admin\r\n\r\n",
@@ -270,7 +272,7 @@ func TestRefusalsAreLogged(t *testing.T) {
 		t.Fatalf("request id headers: %v", resp.Header)
 	}
 	line := buf.String()
-	for _, want := range []string{"request refused before routing", "request_id=" + id, "api=baremetal", "status=501", "Transfer-Encoding gzip"} {
+	for _, want := range []string{"request refused before routing", "request_id=" + id, "api=baremetal", "status=501", "Transfer-Encoding is not supported"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("log %q lacks %q", line, want)
 		}

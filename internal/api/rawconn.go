@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -27,14 +26,17 @@ import (
 // written, and writes instead the API's own error envelope with a message
 // that says what was wrong and how to fix it.
 //
+// The message is worded from net/http's answer alone (its status and the
+// reason in its status line): the wrapper keeps nothing of what the client
+// sent, so that a well-formed request costs one comparison of the start of
+// each write and nothing on reads. Where net/http gives no reason (a bare
+// 400: a malformed request line or header line, or a bad Content-Length),
+// the message says what each of those must be.
+//
 // The answers are recognised by their exact shape: net/http's own errors
 // are a status line followed by exactly these headers (no Date, no request
 // id), which no handler's answer has; its 417 is the only 417 served.
 const goErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
-
-// goBadRequest is what net/http writes when it cannot parse a request (a
-// malformed request line, header or Content-Length).
-var goBadRequest = []byte("HTTP/1.1 400 Bad Request" + goErrorHeaders + "400 Bad Request")
 
 // goExpectationFailed starts net/http's answer to an Expect header other
 // than 100-continue (written through the ordinary response path, with a
@@ -127,30 +129,10 @@ func (l *fixListener) Accept() (net.Conn, error) {
 	return &fixConn{Conn: c, opts: &l.opts}, nil
 }
 
-// fixConn remembers the latest bytes read so that it can tell why net/http
-// refused the request.
+// fixConn rewrites net/http's own answers as they are written.
 type fixConn struct {
 	net.Conn
-	opts   *Refusals
-	mu     sync.Mutex
-	recent []byte
-}
-
-const recentMax = 16 << 10
-
-func (c *fixConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.mu.Lock()
-		c.recent = append(c.recent, p[:n]...)
-		if len(c.recent) > recentMax {
-			// Keep the tail in place: a large body read in small pieces
-			// must not cost a new buffer per read.
-			c.recent = c.recent[:copy(c.recent, c.recent[len(c.recent)-recentMax:])]
-		}
-		c.mu.Unlock()
-	}
-	return n, err
+	opts *Refusals
 }
 
 func (c *fixConn) Write(p []byte) (int, error) {
@@ -158,10 +140,7 @@ func (c *fixConn) Write(p []byte) (int, error) {
 	if !ok {
 		return c.Conn.Write(p)
 	}
-	c.mu.Lock()
-	head := lastHead(c.recent)
-	c.mu.Unlock()
-	detail := explain(status, reason, head, c.opts.MaxHeaderBytes)
+	detail := explain(status, reason, c.opts.MaxHeaderBytes)
 	h, body := c.opts.Answers(status, detail)
 	if c.opts.Logger != nil {
 		id := h.Get("X-Openstack-Request-Id")
@@ -194,18 +173,21 @@ func (c *fixConn) Write(p []byte) (int, error) {
 
 // goAnswer reports whether p is one of net/http's own answers, with its
 // status and the reason net/http gave in its status line ("" for none).
+// An answer of a handler fails the first comparison (a 2xx or 3xx) or
+// the comparison of its headers.
 func goAnswer(p []byte) (status int, reason string, ok bool) {
+	const prefix = "HTTP/1.1 "
+	if len(p) <= len(prefix) || p[len(prefix)] != '4' && p[len(prefix)] != '5' || !bytes.HasPrefix(p, []byte(prefix)) {
+		return 0, "", false
+	}
 	if bytes.HasPrefix(p, goExpectationFailed) {
 		return http.StatusExpectationFailed, "", true
-	}
-	if !bytes.HasPrefix(p, []byte("HTTP/1.1 ")) {
-		return 0, "", false
 	}
 	end := bytes.Index(p, []byte("\r\n"))
 	if end < 0 || !bytes.HasPrefix(p[end:], []byte(goErrorHeaders)) {
 		return 0, "", false
 	}
-	line := string(p[len("HTTP/1.1 "):end]) // "400 Bad Request: missing required Host header"
+	line := string(p[len(prefix):end]) // "400 Bad Request: missing required Host header"
 	code, text, _ := strings.Cut(line, " ")
 	status, err := strconv.Atoi(code)
 	if err != nil || status < 400 || status > 599 {
@@ -215,26 +197,6 @@ func goAnswer(p []byte) (status int, reason string, ok bool) {
 		reason = r
 	}
 	return status, reason, true
-}
-
-// lastHead returns the lines of the latest request head in data (complete
-// or not): the last block that starts with something like a request line,
-// else the last block before a blank line.
-func lastHead(data []byte) []string {
-	blocks := strings.Split(string(data), "\r\n\r\n")
-	for i := len(blocks) - 1; i >= 0; i-- {
-		first, _, _ := strings.Cut(blocks[i], "\r\n")
-		if strings.Contains(first, " HTTP/") {
-			return strings.Split(blocks[i], "\r\n")
-		}
-	}
-	// No request line (a malformed one): the last complete head, or what
-	// was read when there is none.
-	last := blocks[len(blocks)-1]
-	if len(blocks) > 1 {
-		last = blocks[len(blocks)-2]
-	}
-	return strings.Split(last, "\r\n")
 }
 
 // short quotes at most a short prefix of what the client sent.
@@ -250,142 +212,41 @@ func short(s string) string {
 	return strconv.Quote(s)
 }
 
-// headerValues returns the values of the header name in head (after the
-// request line), trimmed.
-func headerValues(head []string, name string) []string {
-	var out []string
-	for _, line := range head[1:] {
-		n, v, ok := strings.Cut(line, ":")
-		if ok && strings.EqualFold(strings.TrimSpace(n), name) {
-			out = append(out, strings.TrimSpace(v))
-		}
-	}
-	return out
-}
+// malformedRequest is the message for net/http's bare 400, which it
+// answers for a malformed request line, a malformed header line (an
+// invalid name, a control character in a value), a bad Content-Length or
+// several Host headers without saying which. It contains Placement's
+// words for a Content-Length that is not an integer (its basic-http tests
+// look for them).
+const malformedRequest = "malformed HTTP request: the request line must be METHOD PATH HTTP/1.1, separated by single spaces, " +
+	"with a valid method and a percent-encoded path; each header line must be NAME: VALUE, " +
+	"with a name of letters, digits and !#$%&'*+-.^_`|~, no space before the colon and no control character in the value; " +
+	"there must be one Host header; a content-length header must be an integer, the same in every Content-Length header"
 
 // explain words net/http's refusal for the client: what was wrong and how
 // to fix it.
-func explain(status int, reason string, head []string, maxHeader int) string {
+func explain(status int, reason string, maxHeader int) string {
 	switch status {
 	case http.StatusRequestHeaderFieldsTooLarge:
 		return fmt.Sprintf("the request headers are larger than the limit of %d bytes; send smaller headers (the request line and all header lines count)", maxHeader)
 	case http.StatusNotImplemented:
-		te := strings.Join(headerValues(head, "Transfer-Encoding"), ", ")
-		if strings.EqualFold(te, "gzip") || strings.EqualFold(te, "deflate") || strings.EqualFold(te, "compress") {
-			return fmt.Sprintf("the Transfer-Encoding %s is not supported; send the body uncompressed", te)
-		}
-		return fmt.Sprintf("the Transfer-Encoding %s is not supported: only chunked is; send the body uncompressed, with a Content-Length or chunked", short(te))
+		return "the request's Transfer-Encoding is not supported: only chunked is; send the body uncompressed, with a Content-Length or chunked"
 	case http.StatusHTTPVersionNotSupported:
-		proto := ""
-		if f := strings.Fields(head[0]); len(f) == 3 {
-			proto = f[2]
-		}
-		return fmt.Sprintf("the HTTP version %s is not supported; use HTTP/1.1", short(proto))
+		return "the request's HTTP version is not supported; use HTTP/1.1"
 	case http.StatusExpectationFailed:
-		return fmt.Sprintf("the expectation %s is not supported; send Expect: 100-continue or no Expect header", short(strings.Join(headerValues(head, "Expect"), ", ")))
+		return "the request's Expect header is not supported; send Expect: 100-continue or no Expect header"
 	}
 	switch reason {
 	case "missing required Host header":
 		return "the Host header is missing; an HTTP/1.1 request must name the host it is sent to"
 	case "malformed Host header":
-		return fmt.Sprintf("the Host header %s is not a valid host[:port]", short(strings.Join(headerValues(head, "Host"), ", ")))
+		return "the Host header is not a valid host[:port]"
 	case "invalid header name":
-		for _, line := range head[1:] {
-			if n, _, ok := strings.Cut(line, ":"); ok && !validToken(n) {
-				return fmt.Sprintf("the header name %s is not valid: names are letters, digits and !#$%%&'*+-.^_`|~", short(n))
-			}
-		}
 		return "a header name is not valid: names are letters, digits and !#$%&'*+-.^_`|~"
 	case "invalid header value":
-		for _, line := range head[1:] {
-			if n, v, ok := strings.Cut(line, ":"); ok && hasControl(v) {
-				return fmt.Sprintf("the value of the header %s contains a control character", short(strings.TrimSpace(n)))
-			}
-		}
 		return "a header value contains a control character"
 	case "":
-		return diagnose(head)
+		return malformedRequest
 	}
 	return "malformed HTTP request: " + reason
-}
-
-// diagnose names what is wrong with a request head that net/http could not
-// parse.
-func diagnose(head []string) string {
-	f := strings.Split(head[0], " ")
-	if len(f) != 3 {
-		return fmt.Sprintf("malformed request line %s: it must be METHOD PATH HTTP/1.1, separated by single spaces", short(head[0]))
-	}
-	if !validToken(f[0]) {
-		return fmt.Sprintf("the method %s is not valid", short(f[0]))
-	}
-	if _, _, ok := http.ParseHTTPVersion(f[2]); !ok {
-		return fmt.Sprintf("the HTTP version %s is malformed; use HTTP/1.1", short(f[2]))
-	}
-	if f[0] != "CONNECT" || strings.HasPrefix(f[1], "/") {
-		if _, err := url.ParseRequestURI(f[1]); err != nil {
-			return fmt.Sprintf("the request target %s is not a valid path: percent-encode reserved characters", short(f[1]))
-		}
-	}
-	hosts := 0
-	var lengths []string
-	for _, line := range head[1:] {
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			return fmt.Sprintf("malformed header line %s: a header needs a name and a colon", short(line))
-		}
-		if name != strings.TrimSpace(name) || name == "" {
-			return fmt.Sprintf("malformed header line %s: no space is allowed before the colon or at the start of the line", short(line))
-		}
-		if !validToken(name) {
-			return fmt.Sprintf("the header name %s is not valid: names are letters, digits and !#$%%&'*+-.^_`|~", short(name))
-		}
-		if hasControl(value) {
-			return fmt.Sprintf("the value of the header %s contains a control character", short(name))
-		}
-		switch {
-		case strings.EqualFold(name, "Host"):
-			hosts++
-		case strings.EqualFold(name, "Content-Length"):
-			for _, v := range strings.Split(value, ",") {
-				lengths = append(lengths, strings.TrimSpace(v))
-			}
-		}
-	}
-	if hosts > 1 {
-		return fmt.Sprintf("the request has %d Host headers; send exactly one", hosts)
-	}
-	for _, v := range lengths {
-		if _, err := strconv.ParseUint(v, 10, 63); err != nil {
-			// Placement's words (its basic-http tests look for them).
-			return "content-length header must be an integer"
-		}
-	}
-	for _, v := range lengths[min(1, len(lengths)):] {
-		if v != lengths[0] {
-			return "the request has several different Content-Length values; send one"
-		}
-	}
-	return "malformed HTTP request: the request line or headers could not be parsed"
-}
-
-// hasControl reports whether a header value has a control character
-// (other than a tab), which HTTP does not allow.
-func hasControl(v string) bool {
-	return strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f })
-}
-
-// validToken reports whether s is an HTTP token (a method or header name).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }

@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +22,6 @@ import (
 	"allot/internal/model"
 	"allot/internal/placement"
 	"allot/internal/policy"
-	"allot/internal/procs"
 	"allot/internal/store"
 )
 
@@ -48,9 +45,6 @@ type ServeConfig struct {
 	// negative is none).
 	AllocationWorkers int
 	AllocationLease   time.Duration
-	// Threads is "auto" (one thread while requests come one at a time, up
-	// to GOMAXPROCS when they overlap; see package procs) or a fixed count.
-	Threads string
 
 	// ConfigFile is the oslo.config INI file the settings were read from
 	// ("" for none); flags and environment variables override it.
@@ -110,10 +104,6 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if cfg.PlacementListen == "" && cfg.BaremetalListen == "" {
 		return usageError{errors.New("both --placement-listen and --baremetal-listen are empty: nothing to serve")}
 	}
-	threads, err := newThreads(cfg.Threads)
-	if err != nil {
-		return usageError{err}
-	}
 	placementAccess, baremetalAccess, err := accessControl(cfg, logger)
 	if err != nil {
 		return err
@@ -153,9 +143,6 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		// CORS (when origins are allowed) runs outside authentication, as
 		// in oslo.middleware's pipeline: a preflight carries no token.
 		h = api.CORS(cfg.CORS, h)
-		if threads != nil {
-			h = threads.Wrap(h)
-		}
 		servers = append(servers, limits.server(h, logger))
 		return ln.Addr().String(), nil
 	}
@@ -191,16 +178,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		go http.Serve(ln, mux)
 		defer ln.Close()
 	}
-	threadsText := strconv.Itoa(runtime.GOMAXPROCS(0))
-	if threads != nil {
-		threadsText = "auto (1-" + threadsText + ")"
-		threads.OnChange = func(n int) { logger.Debug("threads running requests changed", "threads", n) }
-		runCtx, stopThreads := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { threads.Run(runCtx); close(done) }()
-		defer func() { stopThreads(); <-done }()
-	}
-	logger.Info("allot serving", "placement", bound.Placement, "baremetal", bound.Baremetal, "store", st.Dialect(), "threads", threadsText)
+	logger.Info("allot serving", "placement", bound.Placement, "baremetal", bound.Baremetal, "store", st.Dialect(), "threads", runtime.GOMAXPROCS(0))
 	if ready != nil {
 		ready(bound)
 	}
@@ -227,22 +205,4 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	}
 	wg.Wait()
 	return err
-}
-
-// newThreads applies --threads: a fixed count sets GOMAXPROCS and returns
-// nil; "auto" returns the controller that adapts it, or nil when there is
-// one CPU or GOMAXPROCS was set in the environment (the operator's choice).
-func newThreads(flag string) (*procs.Controller, error) {
-	if flag == "auto" || flag == "" {
-		if os.Getenv("GOMAXPROCS") != "" || runtime.GOMAXPROCS(0) < 2 {
-			return nil, nil
-		}
-		return procs.New(runtime.GOMAXPROCS(0), procs.DefaultQuiet), nil
-	}
-	n, err := strconv.Atoi(flag)
-	if err != nil || n < 1 {
-		return nil, fmt.Errorf("--threads %q: use auto or a number of threads of at least 1", flag)
-	}
-	runtime.GOMAXPROCS(n)
-	return nil, nil
 }

@@ -74,7 +74,6 @@ func serveCommand(run func(*cobra.Command, ServeConfig, resolved) error) *cobra.
 	f.StringVar(&cfg.PprofListen, "pprof-listen", "", "address of Go's profiling endpoints (/debug/pprof/), off when empty [ALLOT_PPROF_LISTEN]")
 	f.BoolVar(&cfg.RandomizeCands, "randomize-candidates", false, "sample limit at random instead of taking the first candidates in the deterministic order [ALLOT_RANDOMIZE_CANDIDATES]")
 	f.IntVar(&cfg.AllocationWorkers, "allocation-workers", 2, "bare-metal allocation workers in this process (0: none; allocations then wait for another replica) [ALLOT_ALLOCATION_WORKERS]")
-	f.StringVar(&cfg.Threads, "threads", "auto", "threads running requests: auto (one while requests come one at a time, every CPU as soon as two overlap; fixed at GOMAXPROCS when that is set) or a number [ALLOT_THREADS]")
 	f.DurationVar(&cfg.AllocationLease, "allocation-lease", 30*time.Second, "how long a worker holds an allocation before another replica may take it over [ALLOT_ALLOCATION_LEASE]")
 	f.StringVar(&cfg.PlacementAuth, "auth-strategy", auth.NoAuth2, "the Placement API's authentication: noauth2 (identity from request headers; for tests) or keystone [ALLOT_AUTH_STRATEGY]")
 	f.StringVar(&cfg.BaremetalAuth, "baremetal-auth-strategy", "", "the Bare Metal API's authentication: noauth, noauth2 or keystone (default: noauth when --auth-strategy is noauth2, keystone when it is keystone) [ALLOT_BAREMETAL_AUTH_STRATEGY]")

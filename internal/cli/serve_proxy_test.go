@@ -89,7 +89,7 @@ func TestServeWarnsWhenHostBuildsLinks(t *testing.T) {
 func TestServeAnswersAndProxies(t *testing.T) {
 	for _, trusted := range []bool{false, true} {
 		cfg := ServeConfig{PlacementListen: "127.0.0.1:0", BaremetalListen: "127.0.0.1:0", DB: "sqlite:" + filepath.Join(t.TempDir(), "allot.db"),
-			PlacementAuth: auth.NoAuth2, BaremetalAuth: auth.NoAuth, Threads: "1", AllocationWorkers: -1}
+			PlacementAuth: auth.NoAuth2, BaremetalAuth: auth.NoAuth, AllocationWorkers: -1}
 		if trusted {
 			cfg.TrustedProxies = []string{"127.0.0.0/8"}
 		}
@@ -110,7 +110,7 @@ func TestServeAnswersAndProxies(t *testing.T) {
 		for _, addr := range []string{l.Placement, l.Baremetal} {
 			resp, body := rawRoundTrip(t, addr, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n")
 			if resp.StatusCode != http.StatusNotImplemented || resp.Header.Get("Content-Type") != "application/json" ||
-				!bytes.Contains(body, []byte("the Transfer-Encoding gzip is not supported; send the body uncompressed")) {
+				!bytes.Contains(body, []byte("Transfer-Encoding is not supported: only chunked is; send the body uncompressed")) {
 				t.Errorf("%s: %d %v %s", addr, resp.StatusCode, resp.Header, body)
 			}
 			if addr == l.Placement && !bytes.HasPrefix(body, []byte(`{"errors":[`)) || addr == l.Baremetal && !bytes.HasPrefix(body, []byte(`{"error_message":`)) {

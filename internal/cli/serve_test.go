@@ -20,21 +20,6 @@ import (
 	"allot/internal/policy"
 )
 
-// allot serve --threads takes auto or a positive count; anything else is a
-// usage error that names the flag, before the store is touched.
-func TestServeThreadsFlag(t *testing.T) {
-	for _, bad := range []string{"0", "-2", "many", "1.5"} {
-		db := filepath.Join(t.TempDir(), "never.db")
-		r := runCLI(t, "", "serve", "--threads", bad, "--db", "sqlite:"+db)
-		if r.code != ExitUsage || !strings.Contains(r.stderr, `--threads "`+bad+`": use auto or a number`) {
-			t.Errorf("--threads %s: exit %d, stderr %q", bad, r.code, r.stderr)
-		}
-		if _, err := os.Stat(db); err == nil {
-			t.Errorf("--threads %s: the store was created anyway", bad)
-		}
-	}
-}
-
 // resolveArgs runs "allot serve ARGS" up to the point where the server
 // would start and returns the settings it would start with.
 func resolveArgs(t *testing.T, args ...string) (ServeConfig, resolved, error) {
@@ -107,7 +92,7 @@ placement_listen = 127.0.0.1:1
 		DB: "sqlite:env.db", DBMaxConns: 7, SQLiteSynchronous: "full", // environment; file; default
 		LogLevel: "debug", LogFormat: "text",
 		MaxCandidates: 3, CandidateBudget: time.Second, RandomizeCands: true,
-		AllocationWorkers: 2, AllocationLease: 30 * time.Second, Threads: "auto",
+		AllocationWorkers: 2, AllocationLease: 30 * time.Second,
 		PlacementAuth: "keystone", BaremetalAuth: "keystone", // file; derived
 		Keystone: auth.KeystoneConfig{AuthURL: "https://keystone.example.com", Username: "placement", Password: "env-password",
 			ProjectName: "service", UserDomainName: "Default", ProjectDomainName: "Default", TokenCacheTime: 30 * time.Second,
