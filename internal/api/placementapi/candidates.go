@@ -107,24 +107,33 @@ func (h *handlers) allocationCandidates(w http.ResponseWriter, r *http.Request) 
 	return err
 }
 
-// bufFree recycles large response buffers: allocating (and zeroing)
-// megabytes for every response costs more than rendering them. Unlike a
-// sync.Pool it survives garbage collections.
+// bufFree recycles response buffers: allocating (and zeroing) a buffer for
+// every response costs a share of rendering it (an answer to nova's
+// default limit of 1000 candidates is about 1 MB). Unlike a sync.Pool it
+// survives garbage collections, so it keeps at most len(bufFree) buffers
+// of at most maxPooledBuffer bytes: larger answers, rare and costly to
+// render anyway, get a buffer of their own that the collector frees.
 var bufFree = make(chan []byte, 4)
 
+// maxPooledBuffer bounds the buffers bufFree keeps (4 of them: 16 MiB).
+const maxPooledBuffer = 4 << 20
+
 func getBuffer(estimate int) []byte {
-	select {
-	case b := <-bufFree:
-		if cap(b) >= estimate {
-			return b
+	if estimate <= maxPooledBuffer {
+		select {
+		case b := <-bufFree:
+			if cap(b) >= estimate {
+				return b
+			}
+			putBuffer(b) // too small for this answer: keep it for another
+		default:
 		}
-	default:
 	}
 	return make([]byte, 0, estimate)
 }
 
 func putBuffer(b []byte) {
-	if cap(b) > 64<<20 {
+	if cap(b) > maxPooledBuffer {
 		return
 	}
 	select {
