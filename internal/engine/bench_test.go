@@ -276,7 +276,7 @@ func TestWideTreesAreClaimable(t *testing.T) {
 			for _, pa := range r.Allocations {
 				for _, a := range pa.Amounts {
 					in := inv[pa.UUID]
-					if in.Used+a.Amount > in.Capacity() || a.Amount > in.MaxUnit {
+					if !in.CanAllocateCombined(a.Amount) {
 						t.Fatalf("candidate over capacity on %s: used %d + %d > %d", pa.UUID, in.Used, a.Amount, in.Capacity())
 					}
 				}

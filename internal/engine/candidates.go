@@ -442,7 +442,7 @@ func (s *search) run() *Result {
 	s.stats.Candidates = len(results)
 	s.stats.Steps = s.steps
 
-	// Stage 3: limit (random sample if asked), then render.
+	// Limit (a random sample if asked), then render.
 	if s.opts.Randomize {
 		seed := s.opts.Seed
 		if seed == 0 {

@@ -340,7 +340,7 @@ func (s *search) treeAt(g *resolvedGroup, a *provider, tree, shared []*provider)
 		list := s.pairBufs(ci)
 		add := func(p *provider) {
 			in := p.inventory(am.class)
-			if in == nil || !in.fits(am.n) {
+			if in == nil || !in.CanAllocate(am.n) {
 				return
 			}
 			if hasAggs && (!(anchorInAggs || g.aggs.requiredOK(p)) || g.aggs.forbiddenHit(p)) {

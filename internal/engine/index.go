@@ -28,23 +28,11 @@ type classID int32
 type traitID int32
 type aggID int32
 
-// inv is an inventory as the search uses it.
+// inv is an inventory as the search uses it: the store's inventory (whose
+// methods hold the capacity rule) under the index's class id.
 type inv struct {
-	class    classID
-	total    int64
-	reserved int64
-	minUnit  int64
-	maxUnit  int64
-	step     int64
-	ratio    float64
-	used     int64
-	capacity int64
-	src      model.Inventory
-}
-
-// fits reports whether amount more fits, unit rules included.
-func (i *inv) fits(amount int64) bool {
-	return amount >= i.minUnit && amount <= i.maxUnit && i.step > 0 && amount%i.step == 0 && i.used+amount <= i.capacity
+	class classID
+	model.Inventory
 }
 
 // provider is a provider in the index.
@@ -292,11 +280,7 @@ func (e *Engine) upsert(s *model.ProviderState) {
 	oldClasses, oldAggs, oldTraits := classSig(p.invs), append([]aggID(nil), p.aggs...), append([]traitID(nil), p.traits...)
 	p.invs = make([]inv, 0, len(s.Inventories))
 	for _, in := range s.Inventories {
-		p.invs = append(p.invs, inv{
-			class: e.class(in.ResourceClass), total: in.Total, reserved: in.Reserved, minUnit: in.MinUnit,
-			maxUnit: in.MaxUnit, step: in.StepSize, ratio: in.AllocationRatio, used: in.Used,
-			capacity: in.Capacity(), src: in,
-		})
+		p.invs = append(p.invs, inv{class: e.class(in.ResourceClass), Inventory: in})
 	}
 	sort.Slice(p.invs, func(i, j int) bool { return p.invs[i].class < p.invs[j].class })
 	p.traits = make([]traitID, 0, len(s.Traits))
@@ -311,7 +295,7 @@ func (e *Engine) upsert(s *model.ProviderState) {
 	slices.Sort(p.aggs)
 	p.summaryResources = make([]SummaryResource, len(p.invs))
 	for i := range p.invs {
-		p.summaryResources[i] = SummaryResource{Class: e.classNames[p.invs[i].class], Capacity: p.invs[i].capacity, Used: p.invs[i].used}
+		p.summaryResources[i] = SummaryResource{Class: e.classNames[p.invs[i].class], Capacity: p.invs[i].Capacity(), Used: p.invs[i].Used}
 	}
 	p.memo = new(Memo)
 	p.traitNames = make([]string, len(p.traits))

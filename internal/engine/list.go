@@ -59,7 +59,7 @@ func (e *Engine) ListProviders(f query.ProviderList) ([]model.Provider, error) {
 func hasCapacity(p *provider, amounts []amount) bool {
 	for _, a := range amounts {
 		in := p.inventory(a.class)
-		if in == nil || !in.fits(a.n) {
+		if in == nil || !in.CanAllocate(a.n) {
 			return false
 		}
 	}

@@ -80,7 +80,7 @@ func (s *search) prefixOK(prefix []*partial, pt *partial, d int) bool {
 				}
 			}
 		}
-		if sum != a.amount && (a.in.used+sum > a.in.capacity || sum > a.in.maxUnit) {
+		if sum != a.amount && !a.in.CanAllocateCombined(sum) {
 			return false
 		}
 	}

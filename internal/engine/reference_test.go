@@ -550,7 +550,7 @@ func reference(cloud []model.ProviderState, q query.Candidates) map[string]refCa
 			}
 			for k, v := range c.amounts {
 				in := inv(byUUID[k[0]], k[1])
-				if in.Used+v > in.Capacity() || v > in.MaxUnit {
+				if !in.CanAllocateCombined(v) {
 					return
 				}
 			}

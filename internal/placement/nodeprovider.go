@@ -112,18 +112,12 @@ func DeleteNodeProvider(ctx context.Context, tx *store.Tx, uuid string) error {
 // WriteAllocationsTx is WriteAllocations inside a caller's transaction, for
 // services (bare metal) whose claims are part of a larger write.
 func WriteAllocationsTx(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations) error {
-	return writeAllocations(ctx, tx, reqs, WriteOptions{})
+	return writeAllocations(ctx, tx, reqs, planOptions{})
 }
 
 // ReleaseConsumerTx removes every allocation of a consumer (and the
-// consumer) inside a caller's transaction; a consumer without allocations
-// is not an error.
+// consumer) inside a caller's transaction, as a write of no allocations
+// does; a consumer without allocations is not an error.
 func ReleaseConsumerTx(ctx context.Context, tx *store.Tx, consumerUUID string) error {
-	c, ok, err := tx.Consumer(ctx, consumerUUID, true)
-	if err != nil || !ok {
-		return err
-	}
-	return writeAllocations(ctx, tx, []ConsumerAllocations{{
-		ConsumerUUID: consumerUUID, ProjectID: c.ProjectID, UserID: c.UserID,
-	}}, WriteOptions{})
+	return writeAllocations(ctx, tx, []ConsumerAllocations{{ConsumerUUID: consumerUUID}}, planOptions{})
 }

@@ -17,14 +17,23 @@ type ReshapeInventory struct {
 // Reshape atomically replaces the inventories of some providers and the
 // allocations of some consumers, so that allocations can move (e.g. from a
 // root to new child providers) with no intermediate state visible to anyone.
+// It is a write of allocations (see plan.go) with inventory changes around
+// its plan: the providers whose inventories change are locked with the
+// others, the interim inventory (existing plus new) is in place when the
+// plan reads inventories, and the final inventory replaces it after.
 func (s *Service) Reshape(ctx context.Context, invs []ReshapeInventory, allocs []ConsumerAllocations) error {
 	return s.store.Write(ctx, func(tx *store.Tx) error {
+		uuids := make([]string, len(invs))
+		for i, ri := range invs {
+			uuids[i] = ri.ProviderUUID
+		}
+		read, err := lockClaims(ctx, tx, allocs, uuids)
+		if err != nil {
+			return err
+		}
 		providers := make([]model.Provider, len(invs))
 		for i, ri := range invs {
-			p, ok, err := tx.ProviderByUUID(ctx, ri.ProviderUUID, true)
-			if err != nil {
-				return err
-			}
+			p, ok := read.providers[ri.ProviderUUID]
 			if !ok {
 				return model.BadRequest("Resource provider %s in inventories not found: No resource provider with uuid %s found",
 					ri.ProviderUUID, ri.ProviderUUID).WithCode(model.CodeProviderNotFound)
@@ -75,7 +84,14 @@ func (s *Service) Reshape(ctx context.Context, invs []ReshapeInventory, allocs [
 				return err
 			}
 		}
-		if err := writeAllocations(ctx, tx, allocs, WriteOptions{Reshape: true}); err != nil {
+		if err := read.readInventories(ctx, tx); err != nil {
+			return err
+		}
+		plan, err := planClaims(read, allocs, planOptions{WriteOptions: WriteOptions{Reshape: true}})
+		if err != nil {
+			return err
+		}
+		if err := applyClaims(ctx, tx, plan); err != nil {
 			return err
 		}
 		// Final inventory, exactly as given.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 
 	"allot/internal/model"
 )
@@ -70,56 +72,53 @@ func (t *Tx) ProvidersByUUID(ctx context.Context, uuids []string) (map[string]mo
 	return out, nil
 }
 
-// LockProvidersByUUID is ProvidersByUUID that also locks the rows, in id
-// order, until the end of the write transaction.
-func (t *Tx) LockProvidersByUUID(ctx context.Context, uuids []string) (map[string]model.Provider, error) {
-	out := map[string]model.Provider{}
-	uuids = uniqueStrings(uuids)
-	if len(uuids) == 0 {
+// LockProviders locks every provider named by id or by uuid, in id order (a
+// fixed order, so that concurrent writers cannot deadlock), until the end of
+// the write transaction, and returns them with their current generations,
+// keyed by id. Names of providers that do not exist are ignored.
+func (t *Tx) LockProviders(ctx context.Context, ids []int64, uuids []string) (map[int64]model.Provider, error) {
+	ids, uuids = sortedUnique(ids), uniqueStrings(uuids)
+	out := make(map[int64]model.Provider, len(ids)+len(uuids))
+	if len(ids)+len(uuids) == 0 {
 		return out, nil
 	}
-	if len(uuids) > 500 {
-		// Locks taken chunk by chunk would not be in one id order.
-		byUUID, err := t.ProvidersByUUID(ctx, uuids)
+	if len(ids)+len(uuids) <= chunkSize {
+		// One statement; rows are locked as the sorted result is produced.
+		var where []string
+		if len(ids) > 0 {
+			where = append(where, `p.id IN (`+placeholders(1, len(ids))+`)`)
+		}
+		if len(uuids) > 0 {
+			where = append(where, `p.uuid IN (`+placeholders(len(ids)+1, len(uuids))+`)`)
+		}
+		ps, err := t.providers(ctx, `WHERE `+strings.Join(where, ` OR `)+` ORDER BY p.id`+t.lockRowsOf("p"),
+			append(int64Args(ids), stringArgs(uuids)...)...)
 		if err != nil {
-			return nil, err
-		}
-		ids := make([]int64, 0, len(byUUID))
-		for _, p := range byUUID {
-			ids = append(ids, p.ID)
-		}
-		locked, err := t.LockProviders(ctx, ids)
-		for _, p := range locked {
-			out[p.UUID] = p
-		}
-		return out, err
-	}
-	ps, err := t.providers(ctx, `WHERE p.uuid IN (`+placeholders(1, len(uuids))+`) ORDER BY p.id`+t.lockRowsOf("p"), stringArgs(uuids)...)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range ps {
-		out[p.UUID] = p
-	}
-	return out, nil
-}
-
-// LockProviders locks the rows of these providers in id order (a fixed
-// order, so that concurrent writers cannot deadlock) and returns them with
-// their current generations, keyed by id.
-func (t *Tx) LockProviders(ctx context.Context, ids []int64) (map[int64]model.Provider, error) {
-	ids = sortedUnique(ids)
-	out := make(map[int64]model.Provider, len(ids))
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		// Rows are locked as the sorted result is produced: in id order.
-		ps, err := t.providers(ctx, `WHERE p.id IN (`+placeholders(1, len(chunk))+`) ORDER BY p.id`+t.lockRowsOf("p"), int64Args(chunk)...)
-		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("locking providers: %w", err)
 		}
 		for _, p := range ps {
 			out[p.ID] = p
 		}
+		return out, nil
+	}
+	// Too many for one statement: resolve the uuids without locking, then
+	// lock every id in sorted chunks, which keeps the one id order.
+	byUUID, err := t.ProvidersByUUID(ctx, uuids)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range byUUID {
+		ids = append(ids, p.ID)
+	}
+	err = inChunks(sortedUnique(ids), func(chunk []int64) error {
+		ps, err := t.providers(ctx, `WHERE p.id IN (`+placeholders(1, len(chunk))+`) ORDER BY p.id`+t.lockRowsOf("p"), int64Args(chunk)...)
+		for _, p := range ps {
+			out[p.ID] = p
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("locking providers: %w", err)
 	}
 	return out, nil
 }
@@ -233,6 +232,23 @@ func (t *Tx) BumpGeneration(ctx context.Context, id, expected int64) (int64, err
 	}
 	t.Touch(id)
 	return expected + 1, nil
+}
+
+// BumpGenerations increments the generations of providers ids, which the
+// caller has locked (so no expected generation needs checking).
+func (t *Tx) BumpGenerations(ctx context.Context, ids []int64) error {
+	err := inChunks(sortedUnique(ids), func(chunk []int64) error {
+		_, err := t.exec(ctx, `UPDATE resource_providers SET generation = generation + 1, updated_at = $1 WHERE id IN (`+placeholders(2, len(chunk))+`)`,
+			append([]any{micros(t.now)}, int64Args(chunk)...)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bumping provider generations: %w", err)
+	}
+	for _, id := range ids {
+		t.Touch(id)
+	}
+	return nil
 }
 
 // uniqueStrings returns ss without repetitions, in first-seen order.
