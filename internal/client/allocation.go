@@ -114,21 +114,6 @@ func (p *Placement) SetAllocations(ctx context.Context, consumer string, w Alloc
 	return err
 }
 
-// PostAllocations writes several consumers' allocations in one transaction
-// (microversion 1.13).
-func (p *Placement) PostAllocations(ctx context.Context, writes map[string]AllocationWrite) error {
-	v, err := p.Version(ctx)
-	if err != nil {
-		return err
-	}
-	body := map[string]any{}
-	for consumer, w := range writes {
-		body[consumer] = w.Body(v)
-	}
-	_, err = p.send(ctx, http.MethodPost, "/allocations", body, nil)
-	return err
-}
-
 // DeleteAllocations removes every allocation of a consumer (a 404 if it has
 // none).
 func (p *Placement) DeleteAllocations(ctx context.Context, consumer string) error {

@@ -64,12 +64,6 @@ func StandardResourceClassID(name string) (int, bool) {
 	return id, ok
 }
 
-// IsStandardResourceClass reports whether name is in the standard catalog.
-func IsStandardResourceClass(name string) bool {
-	_, ok := StandardResourceClassID(name)
-	return ok
-}
-
 // StandardTraits returns the standard traits, sorted.
 func StandardTraits() []string {
 	loadCatalogs()

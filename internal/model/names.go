@@ -2,18 +2,12 @@ package model
 
 import "strings"
 
-// Name rules shared by resource classes, traits and consumer types.
+// Name rules shared by resource classes and traits, and inventory bounds.
 const (
-	CustomPrefix        = "CUSTOM_"
-	MaxTraitLength      = 255
-	MaxClassLength      = 255
-	MaxProviderName     = 200
-	MaxExternalIDLength = 255
+	CustomPrefix   = "CUSTOM_"
+	MaxTraitLength = 255
 	// MaxInt is the largest value of an inventory field (a signed 32-bit int).
 	MaxInt = 2147483647
-	// MaxAllocationRatio is the largest allocation ratio Placement accepts
-	// (the maximum of a single-precision float).
-	MaxAllocationRatio = 3.40282e+38
 )
 
 // IsUpperName reports whether s matches ^[A-Z0-9_]+$.
@@ -38,11 +32,6 @@ func IsCustomName(s string) bool {
 // IsValidCustomTrait reports whether s is an acceptable custom trait name.
 func IsValidCustomTrait(s string) bool {
 	return IsCustomName(s) && len(s) <= MaxTraitLength
-}
-
-// IsValidCustomClass reports whether s is an acceptable custom resource class name.
-func IsValidCustomClass(s string) bool {
-	return IsCustomName(s) && len(s) <= MaxClassLength
 }
 
 // IsUUIDLike reports whether s can be read as a UUID: 32 hex digits, with or

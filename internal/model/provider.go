@@ -27,9 +27,6 @@ func (p Provider) Modified() time.Time {
 	return p.CreatedAt
 }
 
-// IsRoot reports whether the provider has no parent.
-func (p Provider) IsRoot() bool { return p.ParentID == 0 }
-
 // ProviderState is a provider with everything the candidate search needs:
 // its inventories (with usage), traits and aggregates.
 type ProviderState struct {

@@ -33,3 +33,13 @@ func (t Trait) Modified() time.Time {
 	}
 	return t.CreatedAt
 }
+
+// TraitFilter narrows a list of traits. Zero fields do not filter.
+type TraitFilter struct {
+	// Names keeps only these names (when non-nil).
+	Names []string
+	// Prefix keeps names starting with it.
+	Prefix string
+	// Associated keeps traits that are (true) or are not (false) on some provider.
+	Associated *bool
+}

@@ -34,10 +34,12 @@ func (s *Service) GetProviderAggregates(ctx context.Context, id string) (Provide
 // SetProviderAggregates replaces the aggregates of a provider. With a
 // generation (microversion 1.19+) the provider's generation must match and
 // is bumped; without one (older clients) it is neither checked nor bumped.
-func (s *Service) SetProviderAggregates(ctx context.Context, id string, generation *int64, aggregates []string) (ProviderAggregates, error) {
+// invalid, when not nil, is why the request's aggregates could not be
+// parsed: it is the answer if the provider exists (else the 404 is).
+func (s *Service) SetProviderAggregates(ctx context.Context, id string, generation *int64, aggregates []string, invalid error) (ProviderAggregates, error) {
 	var out ProviderAggregates
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		p, err := providerForWrite(ctx, tx, id)
+		p, err := providerForInput(ctx, tx, id, invalid)
 		if err != nil {
 			return err
 		}

@@ -81,11 +81,13 @@ func prefixed(err error, prefix string) error {
 	return &c
 }
 
-// CreateInventory adds one inventory of a class the provider does not have yet.
-func (s *Service) CreateInventory(ctx context.Context, id string, inv model.Inventory, rule CapacityRule) (model.Provider, error) {
+// CreateInventory adds one inventory of a class the provider does not have
+// yet. invalid, when not nil, is why the request's inventory could not be
+// parsed: it is the answer if the provider exists (else the 404 is).
+func (s *Service) CreateInventory(ctx context.Context, id string, inv model.Inventory, rule CapacityRule, invalid error) (model.Provider, error) {
 	var out model.Provider
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		p, err := providerForWrite(ctx, tx, id)
+		p, err := providerForInput(ctx, tx, id, invalid)
 		if err != nil {
 			return err
 		}
@@ -115,11 +117,13 @@ func (s *Service) CreateInventory(ctx context.Context, id string, inv model.Inve
 }
 
 // SetInventories replaces every inventory of a provider (classes missing
-// from invs are removed, which fails if they are allocated).
-func (s *Service) SetInventories(ctx context.Context, id string, generation int64, invs []model.Inventory, rule CapacityRule) (ProviderInventories, error) {
+// from invs are removed, which fails if they are allocated). invalid, when
+// not nil, is why the request's inventories could not be parsed: it is the
+// answer if the provider exists (else the 404 is).
+func (s *Service) SetInventories(ctx context.Context, id string, generation int64, invs []model.Inventory, rule CapacityRule, invalid error) (ProviderInventories, error) {
 	var out ProviderInventories
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		p, err := providerForWrite(ctx, tx, id)
+		p, err := providerForInput(ctx, tx, id, invalid)
 		if err != nil {
 			return err
 		}
@@ -217,12 +221,14 @@ func inventoryInUse(providerUUID string, classes []string) error {
 		strings.Join(classes, ", "), providerUUID).WithCode(model.CodeInventoryInUse)
 }
 
-// UpdateInventory changes one existing inventory of a provider.
-func (s *Service) UpdateInventory(ctx context.Context, id string, generation int64, inv model.Inventory, rule CapacityRule) (model.Provider, model.Inventory, error) {
+// UpdateInventory changes one existing inventory of a provider. invalid,
+// when not nil, is why the request's inventory could not be parsed: it is
+// the answer if the provider exists (else the 404 is).
+func (s *Service) UpdateInventory(ctx context.Context, id string, generation int64, inv model.Inventory, rule CapacityRule, invalid error) (model.Provider, model.Inventory, error) {
 	var out model.Provider
 	var saved model.Inventory
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		p, err := providerForWrite(ctx, tx, id)
+		p, err := providerForInput(ctx, tx, id, invalid)
 		if err != nil {
 			return err
 		}

@@ -100,14 +100,16 @@ type ProviderUpdate struct {
 	AllowReparenting bool
 }
 
-// UpdateProvider renames a provider and may change its parent.
-func (s *Service) UpdateProvider(ctx context.Context, id string, in ProviderUpdate) (model.Provider, error) {
+// UpdateProvider renames a provider and may change its parent. invalid,
+// when not nil, is why the request's update could not be parsed: it is the
+// answer if the provider exists (else the 404 is).
+func (s *Service) UpdateProvider(ctx context.Context, id string, in ProviderUpdate, invalid error) (model.Provider, error) {
 	fail := func(reason string) error {
 		return model.BadRequest("Unable to save resource provider %s: Object action update failed because: %s", id, reason)
 	}
 	var out model.Provider
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		p, err := providerForWrite(ctx, tx, id)
+		p, err := providerForInput(ctx, tx, id, invalid)
 		if err != nil {
 			return err
 		}

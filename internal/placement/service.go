@@ -2,6 +2,7 @@ package placement
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 
@@ -36,9 +37,6 @@ func New(st *store.Store, opts Options) *Service {
 
 // Store returns the service's store.
 func (s *Service) Store() *store.Store { return s.store }
-
-// Engine returns the service's engine.
-func (s *Service) Engine() *engine.Engine { return s.engine }
 
 // Sync brings the engine up to the store's latest revision: afterwards it
 // reflects every write committed before Sync was called.
@@ -96,7 +94,7 @@ func (s *Service) Sync(ctx context.Context) error {
 			for i, rc := range rcs {
 				u.Classes[i] = rc.Name
 			}
-			ts, err := tx.Traits(ctx, store.TraitFilter{})
+			ts, err := tx.Traits(ctx, model.TraitFilter{})
 			if err != nil {
 				return err
 			}
@@ -119,10 +117,23 @@ func errProviderNotFound(uuid string) error {
 func providerForWrite(ctx context.Context, tx *store.Tx, uuid string) (model.Provider, error) {
 	p, ok, err := tx.ProviderByUUID(ctx, uuid, true)
 	if err != nil {
-		return p, err
+		return p, fmt.Errorf("lock provider %s: %w", uuid, err)
 	}
 	if !ok {
 		return p, errProviderNotFound(uuid)
 	}
 	return p, nil
+}
+
+// providerForInput is providerForWrite for a write whose request input may
+// be invalid: a write to an unknown provider is a 404 whatever its input,
+// and otherwise invalid (why the caller could not parse the input, or nil)
+// is the answer. Placement looks the provider up before it validates the
+// body, and its tests check that order; this keeps it in one transaction.
+func providerForInput(ctx context.Context, tx *store.Tx, uuid string, invalid error) (model.Provider, error) {
+	p, err := providerForWrite(ctx, tx, uuid)
+	if err != nil {
+		return p, err
+	}
+	return p, invalid
 }

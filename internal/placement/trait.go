@@ -10,7 +10,7 @@ import (
 )
 
 // ListTraits returns the traits matching f, sorted by name.
-func (s *Service) ListTraits(ctx context.Context, f store.TraitFilter) ([]model.Trait, error) {
+func (s *Service) ListTraits(ctx context.Context, f model.TraitFilter) ([]model.Trait, error) {
 	var out []model.Trait
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
 		var err error
@@ -120,7 +120,7 @@ func (s *Service) SetProviderTraits(ctx context.Context, id string, generation i
 func setProviderTraits(ctx context.Context, tx *store.Tx, p *model.Provider, names []string) error {
 	var ids []int64
 	if len(names) > 0 {
-		found, err := tx.Traits(ctx, store.TraitFilter{Names: names})
+		found, err := tx.Traits(ctx, model.TraitFilter{Names: names})
 		if err != nil {
 			return err
 		}

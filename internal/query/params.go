@@ -3,7 +3,6 @@ package query
 import (
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 
 	"allot/internal/model"
@@ -40,21 +39,6 @@ func ParseParams(raw string) (Params, error) {
 		p.values[key] = append(p.values[key], val)
 	}
 	return p, nil
-}
-
-// FromValues builds Params from url.Values (keys sorted), for tests and clients.
-func FromValues(v url.Values) Params {
-	p := Params{values: map[string][]string{}}
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		p.keys = append(p.keys, k)
-		p.values[k] = append([]string(nil), v[k]...)
-	}
-	return p
 }
 
 // Keys returns the distinct keys in request order.

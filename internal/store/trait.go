@@ -10,16 +10,6 @@ import (
 	"allot/internal/model"
 )
 
-// TraitFilter narrows Traits. Zero fields do not filter.
-type TraitFilter struct {
-	// Names keeps only these names (when non-nil).
-	Names []string
-	// Prefix keeps names starting with it.
-	Prefix string
-	// Associated keeps traits that are (true) or are not (false) on some provider.
-	Associated *bool
-}
-
 func scanTrait(sc interface{ Scan(...any) error }) (model.Trait, error) {
 	var tr model.Trait
 	var created, updated sql.NullInt64
@@ -29,7 +19,7 @@ func scanTrait(sc interface{ Scan(...any) error }) (model.Trait, error) {
 }
 
 // Traits returns the traits matching f, sorted by name.
-func (t *Tx) Traits(ctx context.Context, f TraitFilter) ([]model.Trait, error) {
+func (t *Tx) Traits(ctx context.Context, f model.TraitFilter) ([]model.Trait, error) {
 	if len(f.Names) > chunkSize {
 		// A long name=in: list: one query per chunk of names, merged.
 		var out []model.Trait

@@ -45,25 +45,20 @@ func (h *handlers) setAggregates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("uuid")
-	if _, err := h.svc.GetProvider(r.Context(), id); err != nil {
-		return err
-	}
 	var aggs []string
 	var gen *int64
+	var invalid error
 	if at(r, 1, 19) {
 		var in struct {
 			Aggregates []string `json:"aggregates"`
 			Generation int64    `json:"resource_provider_generation"`
 		}
-		if _, err := api.DecodeBody(body, aggregatesSchema119, &in); err != nil {
-			return err
-		}
+		_, invalid = api.DecodeBody(body, aggregatesSchema119, &in)
 		aggs, gen = in.Aggregates, &in.Generation
-	} else if _, err := api.DecodeBody(body, aggregatesSchema, &aggs); err != nil {
-		return err
+	} else {
+		_, invalid = api.DecodeBody(body, aggregatesSchema, &aggs)
 	}
-	pa, err := h.svc.SetProviderAggregates(r.Context(), id, gen, aggs)
+	pa, err := h.svc.SetProviderAggregates(r.Context(), r.PathValue("uuid"), gen, aggs, invalid)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ var (
 // Placement's defaults.
 type inventoryIn struct {
 	ResourceClass   string   `json:"resource_class"`
-	Generation      *int64   `json:"resource_provider_generation"`
+	Generation      int64    `json:"resource_provider_generation"`
 	Total           int64    `json:"total"`
 	Reserved        *int64   `json:"reserved"`
 	MinUnit         *int64   `json:"min_unit"`
@@ -132,16 +132,10 @@ func (h *handlers) createInventory(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("uuid")
-	if _, err := h.svc.GetProvider(r.Context(), id); err != nil {
-		return err
-	}
 	var in inventoryIn
-	if _, err := api.DecodeBody(body, postInventorySchema, &in); err != nil {
-		return err
-	}
+	_, invalid := api.DecodeBody(body, postInventorySchema, &in)
 	inv := in.inventory(in.ResourceClass)
-	p, err := h.svc.CreateInventory(r.Context(), id, inv, capacityRule(r))
+	p, err := h.svc.CreateInventory(r.Context(), r.PathValue("uuid"), inv, capacityRule(r), invalid)
 	if err != nil {
 		return err
 	}
@@ -155,22 +149,16 @@ func (h *handlers) setInventories(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("uuid")
-	if _, err := h.svc.GetProvider(r.Context(), id); err != nil {
-		return err
-	}
 	var in struct {
 		Generation  int64                  `json:"resource_provider_generation"`
 		Inventories map[string]inventoryIn `json:"inventories"`
 	}
-	if _, err := api.DecodeBody(body, putInventoriesSchema, &in); err != nil {
-		return err
-	}
+	_, invalid := api.DecodeBody(body, putInventoriesSchema, &in)
 	invs := make([]model.Inventory, 0, len(in.Inventories))
 	for class, i := range in.Inventories {
 		invs = append(invs, i.inventory(class))
 	}
-	pi, err := h.svc.SetInventories(r.Context(), id, in.Generation, invs, capacityRule(r))
+	pi, err := h.svc.SetInventories(r.Context(), r.PathValue("uuid"), in.Generation, invs, capacityRule(r), invalid)
 	if err != nil {
 		return err
 	}
@@ -182,15 +170,10 @@ func (h *handlers) updateInventory(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("uuid")
-	if _, err := h.svc.GetProvider(r.Context(), id); err != nil {
-		return err
-	}
 	var in inventoryIn
-	if _, err := api.DecodeBody(body, putInventorySchema, &in); err != nil {
-		return err
-	}
-	p, inv, err := h.svc.UpdateInventory(r.Context(), id, *in.Generation, in.inventory(r.PathValue("resource_class")), capacityRule(r))
+	_, invalid := api.DecodeBody(body, putInventorySchema, &in)
+	p, inv, err := h.svc.UpdateInventory(r.Context(), r.PathValue("uuid"), in.Generation,
+		in.inventory(r.PathValue("resource_class")), capacityRule(r), invalid)
 	if err != nil {
 		return err
 	}

@@ -144,13 +144,24 @@ func (h *handlers) updateProvider(w http.ResponseWriter, r *http.Request) error 
 	if err := api.Authorize(r, nil); err != nil {
 		return err
 	}
-	id := r.PathValue("uuid")
-	if _, err := h.svc.GetProvider(r.Context(), id); err != nil {
-		return err
-	}
-	body, err := api.ReadBody(r)
+	upd, invalid := readProviderUpdate(r)
+	p, err := h.svc.UpdateProvider(r.Context(), r.PathValue("uuid"), upd, invalid)
 	if err != nil {
 		return err
+	}
+	if at(r, 1, 15) {
+		api.SetLastModified(w, p.Modified())
+	}
+	return api.WriteJSON(w, http.StatusOK, h.providerJSON(r, p))
+}
+
+// readProviderUpdate reads and validates a provider update's body; the
+// error is answered only if the provider exists (Placement finds the
+// provider before it reads the body).
+func readProviderUpdate(r *http.Request) (placement.ProviderUpdate, error) {
+	body, err := api.ReadBody(r)
+	if err != nil {
+		return placement.ProviderUpdate{}, err
 	}
 	schema := updateProviderSchema
 	if at(r, 1, 14) {
@@ -161,7 +172,7 @@ func (h *handlers) updateProvider(w http.ResponseWriter, r *http.Request) error 
 	}
 	raw, err := api.DecodeBody(body, schema, &in)
 	if err != nil {
-		return err
+		return placement.ProviderUpdate{}, err
 	}
 	upd := placement.ProviderUpdate{Name: in.Name, AllowReparenting: at(r, 1, 37)}
 	if m, ok := raw.(map[string]any); ok {
@@ -172,14 +183,7 @@ func (h *handlers) updateProvider(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 	}
-	p, err := h.svc.UpdateProvider(r.Context(), id, upd)
-	if err != nil {
-		return err
-	}
-	if at(r, 1, 15) {
-		api.SetLastModified(w, p.Modified())
-	}
-	return api.WriteJSON(w, http.StatusOK, h.providerJSON(r, p))
+	return upd, nil
 }
 
 func (h *handlers) deleteProvider(w http.ResponseWriter, r *http.Request) error {

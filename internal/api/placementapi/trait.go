@@ -8,7 +8,6 @@ import (
 	"allot/internal/api"
 	"allot/internal/model"
 	"allot/internal/query"
-	"allot/internal/store"
 )
 
 var setProviderTraitsSchema = api.MustSchema(`{"type": "object", "properties": {
@@ -39,7 +38,7 @@ func (h *handlers) listTraits(w http.ResponseWriter, r *http.Request) error {
 	if err := params.CheckAllowed(query.AllowedSet("name", "associated")); err != nil {
 		return err
 	}
-	var f store.TraitFilter
+	var f model.TraitFilter
 	if params.Has("name") {
 		v := params.Get("name")
 		op, arg, ok := strings.Cut(v, ":")

@@ -88,14 +88,14 @@ func testCatalogs(t *testing.T, s *store.Store) {
 				t.Errorf("class %d = %s/%d, want %s/%d", i, rc.Name, rc.ID, std[i], i)
 			}
 		}
-		ts, err := tx.Traits(ctx, store.TraitFilter{})
+		ts, err := tx.Traits(ctx, model.TraitFilter{})
 		if err != nil {
 			return err
 		}
 		if len(ts) != len(model.StandardTraits()) {
 			t.Errorf("got %d traits, want %d", len(ts), len(model.StandardTraits()))
 		}
-		ts, err = tx.Traits(ctx, store.TraitFilter{Prefix: "MISC_"})
+		ts, err = tx.Traits(ctx, model.TraitFilter{Prefix: "MISC_"})
 		if err != nil {
 			return err
 		}
@@ -290,7 +290,7 @@ func testTraitsAndAggregates(t *testing.T, s *store.Store) {
 			t.Error("trait in use not reported")
 		}
 		assoc := true
-		used, err := tx.Traits(ctx, store.TraitFilter{Associated: &assoc})
+		used, err := tx.Traits(ctx, model.TraitFilter{Associated: &assoc})
 		if len(used) != 2 {
 			t.Errorf("associated traits = %v", used)
 		}
