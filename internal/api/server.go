@@ -24,22 +24,44 @@ type Route struct {
 	Method string
 	// Pattern is a net/http pattern path such as /resource_providers/{uuid}.
 	Pattern string
-	// Min and Max bound the microversions the route serves; a zero Max means
-	// no upper bound.
-	Min, Max model.Version
-	// BelowMin is the status for a request below Min (404 when zero).
-	BelowMin int
+	// Since is the first microversion the route serves and the answer
+	// below it (the zero Since serves every version).
+	Since Since
+	// Max is the last microversion the route serves (zero: no upper bound).
+	Max model.Version
 	// Public routes need no authentication and name no policy.
 	Public bool
 	// Policy names the policy rule that governs the route (every route
 	// that is not Public names one; a test walks the route tables).
 	// Handlers enforce it with Authorize at the point where the API they
 	// copy checks policy.
-	Policy string
-	// BelowMinMessage words the error below Min (default "The resource
-	// could not be found.").
-	BelowMinMessage string
-	Handler         HandlerFunc
+	Policy  string
+	Handler HandlerFunc
+}
+
+// Since is a route's version gate: the first microversion it serves, and
+// the error a request below that version gets instead.
+type Since struct {
+	Min model.Version
+	// Status is the status below Min: 404 or 405 (405 answers with the
+	// path's Allow header).
+	Status int
+	// Message is the error's message below Min, verbatim (it may be empty).
+	Message string
+}
+
+// notFound is Placement's and Ironic's wording of an unknown resource.
+const notFound = "The resource could not be found."
+
+// SinceVersion gates a route at min: below it the route does not exist
+// (404, "The resource could not be found.").
+func SinceVersion(min model.Version) Since {
+	return Since{Min: min, Status: http.StatusNotFound, Message: notFound}
+}
+
+// serves reports whether rt serves microversion v.
+func (rt *Route) serves(v model.Version) bool {
+	return v.AtLeast(rt.Since.Min) && (rt.Max == (model.Version{}) || !rt.Max.Less(v))
 }
 
 // Identity is the caller, as the auth hook determined it: the credentials
@@ -77,8 +99,6 @@ type Service struct {
 	// Placement's content-length / content-type rule); it may fail the
 	// request.
 	Before func(r *http.Request) error
-	// OnResponse may add headers to every response after negotiation.
-	OnResponse func(h http.Header, r *http.Request)
 	// Headers may add headers to every response, negotiated or not.
 	Headers func(h http.Header)
 	// IgnoreTrailingSlash routes /a/b/ like /a/b, as Ironic does (its
@@ -87,18 +107,6 @@ type Service struct {
 	// RequestIDHeaders name the response headers that carry the request
 	// id (default X-Openstack-Request-Id, Placement's only one).
 	RequestIDHeaders []string
-}
-
-// EmptyMessage as a Route's BelowMinMessage makes the gate's message empty.
-const EmptyMessage = "\x00"
-
-func hasEmpty(routes []*Route) bool {
-	for _, rt := range routes {
-		if rt.BelowMinMessage == EmptyMessage {
-			return true
-		}
-	}
-	return false
 }
 
 // GateError is the error of a version gate (a route below its minimum
@@ -180,10 +188,11 @@ func (s *Service) Handler() http.Handler {
 	return s.outer(s.canonical(mux, hasSlashPatterns(s.Routes)))
 }
 
-// CheckRoutes verifies the route table's policy: every route that is not
-// public names a rule, and (when the service has an enforcer) a rule the
+// CheckRoutes verifies the route table: every route that is not public
+// names a policy rule, and (when the service has an enforcer) a rule the
 // enforcer registers by default, so that no route can be added without
-// one. Handler panics on a violation.
+// one; every version gate answers 404 or 405. Handler panics on a
+// violation.
 func (s *Service) CheckRoutes() error {
 	var problems []string
 	for _, rt := range s.Routes {
@@ -195,6 +204,9 @@ func (s *Service) CheckRoutes() error {
 			problems = append(problems, fmt.Sprintf("%s %s names no policy rule", rt.Method, rt.Pattern))
 		case s.Policy != nil && !s.Policy.Has(rt.Policy):
 			problems = append(problems, fmt.Sprintf("%s %s names %q, which is not a registered rule", rt.Method, rt.Pattern, rt.Policy))
+		}
+		if rt.Since.Min != (model.Version{}) && rt.Since.Status != http.StatusNotFound && rt.Since.Status != http.StatusMethodNotAllowed {
+			problems = append(problems, fmt.Sprintf("%s %s is gated at %s with status %d, not 404 or 405", rt.Method, rt.Pattern, rt.Since.Min, rt.Since.Status))
 		}
 	}
 	if len(problems) > 0 {
@@ -264,9 +276,6 @@ func (s *Service) outer(next http.Handler) http.Handler {
 		}
 		st.Version = v
 		s.Versions.Echo(rec.Header(), v)
-		if s.OnResponse != nil {
-			s.OnResponse(rec.Header(), r)
-		}
 		if s.Before != nil {
 			if err := s.Before(r); err != nil {
 				s.writeError(rec, r, err)
@@ -312,38 +321,25 @@ func (s *Service) dispatch(routes []*Route) http.Handler {
 			return model.Errorf(model.KindMethodNotAllowed, "The method %s is not allowed for this resource.", r.Method)
 		}
 		v := VersionOf(r)
-		var chosen *Route
-		belowMin, belowMsg := http.StatusNotFound, ""
+		var chosen, gate *Route
 		for _, rt := range sameMethod {
-			if v.AtLeast(rt.Min) && (rt.Max == (model.Version{}) || !rt.Max.Less(v)) {
+			if rt.serves(v) {
 				chosen = rt
 				break
 			}
-			if rt.BelowMin != 0 {
-				belowMin = rt.BelowMin
-			}
-			if rt.BelowMinMessage != "" {
-				belowMsg = rt.BelowMinMessage
-			}
-			if rt.BelowMinMessage == EmptyMessage {
-				belowMsg = ""
+			if gate == nil && v.Less(rt.Since.Min) {
+				gate = rt // the first route the version is below answers
 			}
 		}
 		if chosen == nil {
-			if belowMsg == "" && belowMin != http.StatusMethodNotAllowed && hasEmpty(sameMethod) {
-				return Gate(model.KindNotFound, "")
+			if gate == nil { // above every route's Max
+				return Gate(model.KindNotFound, "%s", notFound)
 			}
-			if belowMin == http.StatusMethodNotAllowed {
+			if gate.Since.Status == http.StatusMethodNotAllowed {
 				w.Header().Set("Allow", allowHeader)
-				if belowMsg == "" {
-					belowMsg = "The method " + r.Method + " is not allowed for this resource."
-				}
-				return Gate(model.KindMethodNotAllowed, "%s", belowMsg)
+				return Gate(model.KindMethodNotAllowed, "%s", gate.Since.Message)
 			}
-			if belowMsg == "" {
-				belowMsg = "The resource could not be found."
-			}
-			return Gate(model.KindNotFound, "%s", belowMsg)
+			return Gate(model.KindNotFound, "%s", gate.Since.Message)
 		}
 		StateOf(r).Route = chosen
 		if err := CheckRequestStrings(r, chosen.Pattern); err != nil {

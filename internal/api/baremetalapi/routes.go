@@ -11,17 +11,19 @@ import (
 func (h *handlers) routes() []api.Route {
 	v := model.V
 	r := func(method, pattern string, min int, rule string, fn api.HandlerFunc) api.Route {
-		return api.Route{Method: method, Pattern: pattern, Min: v(1, min), Policy: rule, Handler: fn}
+		return api.Route{Method: method, Pattern: pattern, Since: api.SinceVersion(v(1, min)), Policy: rule, Handler: fn}
 	}
-	const allocGate = "The API version does not allow allocations"
+	// Below 1.52 Ironic's allocations are not found (GET) or not allowed
+	// (other methods), in its words; a node's allocation is a bare 404.
 	alloc := func(method, pattern, rule string, fn api.HandlerFunc) api.Route {
 		rt := r(method, pattern, 52, rule, fn)
-		rt.BelowMinMessage = allocGate
+		rt.Since.Message = "The API version does not allow allocations"
 		if method != http.MethodGet {
-			rt.BelowMin = http.StatusMethodNotAllowed
+			rt.Since.Status = http.StatusMethodNotAllowed
 		}
 		return rt
 	}
+	nodeAlloc := api.Since{Min: v(1, 52), Status: http.StatusNotFound}
 	return []api.Route{
 		{Method: http.MethodGet, Pattern: "/", Public: true, Handler: h.root},
 		{Method: http.MethodGet, Pattern: "/v1", Public: true, Handler: h.v1},
@@ -42,9 +44,9 @@ func (h *handlers) routes() []api.Route {
 		r(http.MethodDelete, "/v1/nodes/{node}/traits", 37, ruleNodeTraitsDelete, h.clearTraits),
 		r(http.MethodPut, "/v1/nodes/{node}/traits/{trait}", 37, ruleNodeTraitsSet, h.addTrait),
 		r(http.MethodDelete, "/v1/nodes/{node}/traits/{trait}", 37, ruleNodeTraitsDelete, h.removeTrait),
-		{Method: http.MethodGet, Pattern: "/v1/nodes/{node}/allocation", Min: v(1, 52), BelowMinMessage: api.EmptyMessage,
+		{Method: http.MethodGet, Pattern: "/v1/nodes/{node}/allocation", Since: nodeAlloc,
 			Policy: ruleAllocationGet, Handler: h.getNodeAllocation},
-		{Method: http.MethodDelete, Pattern: "/v1/nodes/{node}/allocation", Min: v(1, 52), BelowMinMessage: api.EmptyMessage,
+		{Method: http.MethodDelete, Pattern: "/v1/nodes/{node}/allocation", Since: nodeAlloc,
 			Policy: ruleAllocationDelete, Handler: h.deleteNodeAllocation},
 
 		alloc(http.MethodGet, "/v1/allocations", ruleAllocationList, h.listAllocations),

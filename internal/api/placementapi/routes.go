@@ -11,7 +11,7 @@ import (
 func (h *handlers) routes() []api.Route {
 	v := model.V
 	r := func(method, pattern string, min model.Version, rule string, fn api.HandlerFunc) api.Route {
-		return api.Route{Method: method, Pattern: pattern, Min: min, Policy: rule, Handler: fn}
+		return api.Route{Method: method, Pattern: pattern, Since: api.SinceVersion(min), Policy: rule, Handler: fn}
 	}
 	routes := []api.Route{
 		{Method: http.MethodGet, Pattern: "/", Public: true, Handler: h.root},
@@ -25,8 +25,9 @@ func (h *handlers) routes() []api.Route {
 		r(http.MethodGet, "/resource_providers/{uuid}/inventories", v(1, 0), ruleInventoryList, h.getInventories),
 		r(http.MethodPost, "/resource_providers/{uuid}/inventories", v(1, 0), ruleInventoryCreate, h.createInventory),
 		r(http.MethodPut, "/resource_providers/{uuid}/inventories", v(1, 0), ruleInventoryUpdate, h.setInventories),
-		{Method: http.MethodDelete, Pattern: "/resource_providers/{uuid}/inventories", Min: v(1, 5),
-			BelowMin: http.StatusMethodNotAllowed, Policy: ruleInventoryDelete, Handler: h.deleteInventories},
+		{Method: http.MethodDelete, Pattern: "/resource_providers/{uuid}/inventories",
+			Since:  api.Since{Min: v(1, 5), Status: http.StatusMethodNotAllowed, Message: "The method DELETE is not allowed for this resource."},
+			Policy: ruleInventoryDelete, Handler: h.deleteInventories},
 		r(http.MethodGet, "/resource_providers/{uuid}/inventories/{resource_class}", v(1, 0), ruleInventoryShow, h.getInventory),
 		r(http.MethodPut, "/resource_providers/{uuid}/inventories/{resource_class}", v(1, 0), ruleInventoryUpdate, h.updateInventory),
 		r(http.MethodDelete, "/resource_providers/{uuid}/inventories/{resource_class}", v(1, 0), ruleInventoryDelete, h.deleteInventory),
@@ -42,7 +43,8 @@ func (h *handlers) routes() []api.Route {
 		r(http.MethodGet, "/resource_classes", v(1, 2), ruleClassList, h.listResourceClasses),
 		r(http.MethodPost, "/resource_classes", v(1, 2), ruleClassCreate, h.createResourceClass),
 		r(http.MethodGet, "/resource_classes/{name}", v(1, 2), ruleClassShow, h.getResourceClass),
-		{Method: http.MethodPut, Pattern: "/resource_classes/{name}", Min: v(1, 2), Max: v(1, 6), Policy: ruleClassUpdate, Handler: h.renameResourceClass},
+		{Method: http.MethodPut, Pattern: "/resource_classes/{name}", Since: api.SinceVersion(v(1, 2)), Max: v(1, 6),
+			Policy: ruleClassUpdate, Handler: h.renameResourceClass},
 		r(http.MethodPut, "/resource_classes/{name}", v(1, 7), ruleClassUpdate, h.ensureResourceClass),
 		r(http.MethodDelete, "/resource_classes/{name}", v(1, 2), ruleClassDelete, h.deleteResourceClass),
 
