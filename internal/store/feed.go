@@ -3,8 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"os"
-	"time"
+	"fmt"
 
 	"allot/internal/model"
 )
@@ -17,79 +16,57 @@ func (t *Tx) Revision(ctx context.Context) (rev, oldest int64, err error) {
 	return rev, oldest, err
 }
 
-// Revision reads the latest committed revision: the one cheap check an
-// engine makes before each search. On SQLite it skips the query when this
-// process wrote nothing and the database files are unchanged since the
-// last answer, so another process writing to the same file is still
-// noticed.
+// Revision returns the latest committed revision: the one check an engine
+// makes before each search, so that every search sees every write
+// committed before it began. On SQLite, one process serves a file (Open
+// refuses a second Store on it) and every commit goes through this Store,
+// which keeps the revision in memory: no I/O. On PostgreSQL, which several
+// replicas share, it is one indexed read of the row every commit updates.
 func (s *Store) Revision(ctx context.Context) (int64, error) {
-	var mark revisionMark
-	if s.path != "" {
-		mark.writes = s.writes.Load()
-		mark.at = time.Now().UnixNano()
-		mark.files = s.fileMarks()
-		s.revMu.Lock()
-		seen := s.revSeen
-		s.revMu.Unlock()
-		if seen.trusts(mark) {
-			return seen.rev, nil
-		}
+	if s.lock != nil {
+		return s.rev.Load(), nil
 	}
 	var rev int64
 	if err := s.reader.QueryRowContext(ctx, `SELECT revision FROM meta WHERE id = 1`).Scan(&rev); err != nil {
 		return 0, s.classify(err)
 	}
-	if s.path != "" {
-		mark.valid, mark.rev = true, rev
-		s.revMu.Lock()
-		if !s.revSeen.valid || rev >= s.revSeen.rev {
-			s.revSeen = mark
-		}
-		s.revMu.Unlock()
-	}
 	return rev, nil
 }
 
-// racyWindow is how recently a file may have changed before its size and
-// modification time stop proving that it has not changed since. Linux
-// stamps writes with a clock that advances once per kernel tick (10 ms at
-// the slowest, 100 Hz, unless the kernel has fine-grained timestamps), so a
-// second write in the same tick can leave both as they were (once SQLite
-// starts its log over from the beginning, the size does not grow either).
-// A mark taken when the files had been quiet for two such ticks cannot be
-// fooled that way. The price: for this long after any write, each check
-// queries the database (about 11 µs more than a trusted check).
-const racyWindow = 20 * time.Millisecond
-
-// trusts reports whether the revision seen under m still holds for cur:
-// nothing written by this process since, the files' stats equal, and the
-// files already quiet for racyWindow when m was taken.
-func (m revisionMark) trusts(cur revisionMark) bool {
-	if !m.valid || m.writes != cur.writes || m.files != cur.files {
-		return false
+// loadRevision reads the committed revision into the SQLite Store's
+// memory (at Open, when the file is locked and migrated).
+func (s *Store) loadRevision(ctx context.Context) error {
+	var rev int64
+	if err := s.reader.QueryRowContext(ctx, `SELECT revision FROM meta WHERE id = 1`).Scan(&rev); err != nil {
+		return fmt.Errorf("read the revision: %w", s.classify(err))
 	}
-	for _, f := range m.files {
-		if f != (fileMark{}) && f.mtime > m.at-int64(racyWindow) {
-			return false
-		}
-	}
-	return true
+	s.advanceRevision(rev)
+	return nil
 }
 
-// fileMarks stats the SQLite write-ahead log, where every commit lands in
-// WAL mode (a checkpoint only copies it into the database file). Only when
-// there is no log does it stat the database file: one system call per
-// query instead of two.
-func (s *Store) fileMarks() [2]fileMark {
-	var out [2]fileMark
-	if fi, err := os.Stat(s.walPath); err == nil {
-		out[1] = fileMark{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-		return out
+// reloadRevision rereads the revision after a commit whose outcome is
+// unknown; on failure the next commit or reload catches up.
+func (s *Store) reloadRevision(ctx context.Context) {
+	if s.lock == nil {
+		return
 	}
-	if fi, err := os.Stat(s.path); err == nil {
-		out[0] = fileMark{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if err := s.loadRevision(context.WithoutCancel(ctx)); err != nil {
+		s.log.Warn("after a failed commit, the revision could not be read; the next write updates it", "error", err)
 	}
-	return out
+}
+
+// advanceRevision records a committed revision (SQLite); the revision
+// only grows.
+func (s *Store) advanceRevision(rev int64) {
+	if s.lock == nil {
+		return
+	}
+	for {
+		cur := s.rev.Load()
+		if rev <= cur || s.rev.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
 }
 
 // ChangedProviders returns the ids of the providers changed after revision

@@ -11,8 +11,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -56,30 +56,16 @@ type Store struct {
 	reader  *sql.DB // read transactions (the same pool on PostgreSQL)
 	log     *slog.Logger
 	retries int
-	// writes counts this process's committed write transactions; with the
-	// SQLite files' sizes and times it lets Revision skip the query when
-	// nothing can have changed.
-	writes  atomic.Int64
 	path    string // SQLite database file
-	walPath string // its write-ahead log
-	revMu   sync.Mutex
-	revSeen revisionMark
-	names   nameCache
-	health  healthState
-}
-
-// revisionMark is what Revision last observed.
-type revisionMark struct {
-	valid  bool
-	rev    int64
-	writes int64
-	at     int64 // when the files were stat'ed (Unix nanoseconds)
-	files  [2]fileMark
-}
-
-type fileMark struct {
-	size  int64
-	mtime int64
+	// lock is the SQLite database file, open and locked (flock) for the
+	// Store's life, so that no other Store (in this process or another)
+	// serves the same file; nil on PostgreSQL.
+	lock *os.File
+	// rev is the latest committed revision on SQLite: every commit to the
+	// file goes through this Store (see lock), which keeps it here.
+	rev    atomic.Int64
+	names  nameCache
+	health healthState
 }
 
 // Open connects to the database named by dsn ("sqlite:PATH" or
@@ -111,9 +97,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		default:
 			return nil, model.BadRequest("SQLite synchronous %q is not supported: use full (durable commits, the default) or normal (faster; a power loss may lose the last acknowledged commits)", opts.SQLiteSynchronous)
 		}
+		lock, err := lockFile(path)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + strings.ToUpper(sync) + ")"
 		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 		if err != nil {
+			s.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
 		// One writer at a time: SQLite serialises writers anyway, and
@@ -122,11 +114,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
 		if err != nil {
 			w.Close()
+			s.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
 		r.SetMaxOpenConns(8)
 		s.d, s.writer, s.reader = sqliteDialect{}, w, r
-		s.path, s.walPath = path, path+"-wal"
+		s.path = path
 		if sync == SynchronousNormal {
 			s.log.Warn("SQLite runs with synchronous=normal: a power loss or an OS crash may lose the last acknowledged commits (--sqlite-synchronous full makes every commit durable)", "file", path)
 		}
@@ -150,6 +143,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.lock != nil {
+		if err := s.loadRevision(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	// A read-only store still serves reads: say so now rather than at
 	// the first write. Writes answer 503 until it is writable again,
 	// and then succeed without a restart.
@@ -172,7 +171,8 @@ func (s *Store) DSN() string { return s.dsn }
 // Dialect names the backend: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.d.name() }
 
-// Close releases the connections.
+// Close releases the connections and, on SQLite, the database file's lock
+// (after the connections: another Store may then open the file).
 func (s *Store) Close() error {
 	var err error
 	if s.writer != nil {
@@ -180,6 +180,13 @@ func (s *Store) Close() error {
 	}
 	if s.reader != nil && s.reader != s.writer {
 		if e := s.reader.Close(); err == nil {
+			err = e
+		}
+	}
+	if s.lock != nil {
+		// Closing releases the lock. A second Close of the Store finds
+		// the file closed: not an error.
+		if e := s.lock.Close(); err == nil && !errors.Is(e, os.ErrClosed) {
 			err = e
 		}
 	}
@@ -265,10 +272,15 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		if tx.rev > 0 {
+			// A commit that reports an error may still have committed
+			// (an I/O error after the log was written).
+			s.reloadRevision(ctx)
+		}
 		return fmt.Errorf("commit: %w", err)
 	}
-	if len(tx.touched) > 0 || tx.global {
-		s.writes.Add(1)
+	if tx.rev > 0 {
+		s.advanceRevision(tx.rev)
 	}
 	if len(tx.names) > 0 {
 		s.names.addAll(tx.names)
@@ -353,4 +365,16 @@ func fromMicros(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v.Int64).UTC()
+}
+
+// ErrInUse is the error (under errors.Is) of Open on a SQLite file that
+// another Store already serves.
+var ErrInUse = errors.New("the SQLite database is in use")
+
+// inUse says why a second Store on one SQLite file is refused, and what to
+// do instead.
+func inUse(path string) error {
+	return fmt.Errorf("%w: %s is already open in another allot process (or another store of this one): "+
+		"one SQLite file is served by one allot serve, which keeps its revision in memory; "+
+		"to run several replicas, use PostgreSQL (--db postgres://USER@HOST/DB)", ErrInUse, path)
 }

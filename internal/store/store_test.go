@@ -3,8 +3,12 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -82,65 +86,206 @@ func openConcurrently(t *testing.T, dsn string, n int) {
 	}
 }
 
-// Processes starting together on one SQLite file (a server and an admin
-// command, say, after an upgrade that adds a migration) must each find the
-// schema complete: the one that waited for the write lock skips the
-// migrations the other applied.
+// Stores opening one SQLite file at once (two allot serve started
+// together, say): one serves it, every other is refused with ErrInUse,
+// none fails otherwise, and the file is complete for the next Store.
 func TestConcurrentOpenSQLite(t *testing.T) {
 	for round := 0; round < 5; round++ {
-		openConcurrently(t, "sqlite:"+filepath.Join(t.TempDir(), "shared.db"), 4)
+		dsn := "sqlite:" + filepath.Join(t.TempDir(), "shared.db")
+		const n = 4
+		type result struct {
+			s   *store.Store
+			err error
+		}
+		results := make(chan result, n)
+		for i := 0; i < n; i++ {
+			go func() {
+				s, err := store.Open(context.Background(), dsn, store.Options{})
+				results <- result{s, err}
+			}()
+		}
+		opened := 0
+		for i := 0; i < n; i++ {
+			r := <-results
+			switch {
+			case r.err == nil:
+				opened++
+				defer r.s.Close()
+			case !errors.Is(r.err, store.ErrInUse):
+				t.Fatalf("a store could not start: %v", r.err)
+			}
+		}
+		if opened == 0 {
+			t.Fatal("every store was refused")
+		}
 	}
 }
 
-// TestRevisionSeesAnotherProcess opens one SQLite file twice, as two
-// processes would, and checks that each write of one is visible in the
-// other's Revision at once: its cached revision must not survive writes it
-// did not make, even writes in quick succession after SQLite restarted its
-// write-ahead log (where the log's size stays the same).
-func TestRevisionSeesAnotherProcess(t *testing.T) {
+// One SQLite file is served by one Store: a second, in this process or in
+// another, is refused at Open with a message that names the file and says
+// that replicas need PostgreSQL; once the first is closed, the file opens
+// again.
+func TestSQLiteServedByOneStore(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "shared.db")
-	open := func() *store.Store {
+	path := filepath.Join(t.TempDir(), "one.db")
+	first, err := store.Open(ctx, "sqlite:"+path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	refused := func(t *testing.T, err error) {
+		t.Helper()
+		if err == nil {
+			t.Fatal("a second store opened the file")
+		}
+		for _, want := range []string{path, "is already open in another allot process", "one SQLite file is served by one allot serve", "PostgreSQL"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+	}
+	t.Run("this process", func(t *testing.T) {
+		_, err := store.Open(ctx, "sqlite:"+path, store.Options{})
+		refused(t, err)
+		if !errors.Is(err, store.ErrInUse) {
+			t.Errorf("error %v is not ErrInUse", err)
+		}
+	})
+	t.Run("another process", func(t *testing.T) {
+		out, err := openInChild(path)
+		if err == nil {
+			t.Fatalf("the other process opened the file: %s", out)
+		}
+		refused(t, errors.New(out))
+	})
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Errorf("a second Close: %v", err)
+	}
+	t.Run("after Close", func(t *testing.T) {
+		if out, err := openInChild(path); err != nil {
+			t.Fatalf("the other process could not open the file once it was free: %v: %s", err, out)
+		}
 		s, err := store.Open(ctx, "sqlite:"+path, store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { s.Close() })
-		return s
+		s.Close()
+	})
+}
+
+// openInChild opens the SQLite file at path in another process (this test
+// binary, running TestOpenInChildProcess) and returns what it printed.
+func openInChild(path string) (string, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOpenInChildProcess$")
+	cmd.Env = append(os.Environ(), "ALLOT_STORE_TEST_OPEN="+path)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestOpenInChildProcess is openInChild's other process: it opens the
+// store named by ALLOT_STORE_TEST_OPEN, prints the error and exits 1 when
+// that fails. Without the variable it does nothing.
+func TestOpenInChildProcess(t *testing.T) {
+	path := os.Getenv("ALLOT_STORE_TEST_OPEN")
+	if path == "" {
+		return
 	}
-	reader, writer := open(), open()
-	raw, err := sql.Open("sqlite", "file:"+path)
+	s, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	s.Close()
+	os.Exit(0)
+}
+
+// Revision is the latest committed revision, after every kind of write,
+// on both stores: on SQLite from the Store's memory (checked against the
+// database file), on PostgreSQL also in a second store on the same
+// database, as another replica reads it.
+func TestRevisionFollowsCommits(t *testing.T) {
+	ctx := context.Background()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			var writer, other *store.Store
+			var stored func() int64
+			if backend == "sqlite" {
+				path := filepath.Join(t.TempDir(), "rev.db")
+				writer = openDSN(t, "sqlite:"+path)
+				raw, err := sql.Open("sqlite", "file:"+path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer raw.Close()
+				stored = func() int64 {
+					var rev int64
+					if err := raw.QueryRowContext(ctx, `SELECT revision FROM meta WHERE id = 1`).Scan(&rev); err != nil {
+						t.Fatal(err)
+					}
+					return rev
+				}
+			} else {
+				dsn := testpg.DSN(t)
+				writer, other = openDSN(t, dsn), openDSN(t, dsn)
+				stored = func() int64 {
+					rev, err := other.Revision(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return rev
+				}
+			}
+			check := func(when string, changed bool, before int64) int64 {
+				t.Helper()
+				got, err := writer.Revision(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := stored(); got != want {
+					t.Fatalf("%s: Revision %d, the database's %d", when, got, want)
+				}
+				if changed && got <= before || !changed && got != before {
+					t.Fatalf("%s: Revision %d after %d (changed: %v)", when, got, before, changed)
+				}
+				return got
+			}
+			rev := check("at open", true, 0)
+			for i := 0; i < 20; i++ {
+				if err := writer.Write(ctx, func(tx *store.Tx) error {
+					_, err := tx.CreateProvider(ctx, model.Provider{UUID: uuid.NewString(), Name: fmt.Sprintf("p%d", i)})
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				rev = check(fmt.Sprintf("write %d", i), true, rev)
+			}
+			if err := writer.Write(ctx, func(tx *store.Tx) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			rev = check("a write that changed nothing", false, rev)
+			failed := errors.New("refused")
+			if err := writer.Write(ctx, func(tx *store.Tx) error {
+				if _, err := tx.CreateProvider(ctx, model.Provider{UUID: uuid.NewString(), Name: "rolled back"}); err != nil {
+					return err
+				}
+				return failed
+			}); !errors.Is(err, failed) {
+				t.Fatalf("rolled-back write: %v", err)
+			}
+			check("a rolled-back write", false, rev)
+		})
+	}
+}
+
+func openDSN(t *testing.T, dsn string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), dsn, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer raw.Close()
-	for i := 0; i < 60; i++ {
-		if i%20 == 10 {
-			// Move the log into the database: the next write starts it over.
-			if _, err := raw.ExecContext(ctx, `PRAGMA wal_checkpoint(RESTART)`); err != nil {
-				t.Fatal(err)
-			}
-		}
-		before, err := reader.Revision(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := writer.Write(ctx, func(tx *store.Tx) error {
-			_, err := tx.CreateProvider(ctx, model.Provider{UUID: uuid.NewString(), Name: fmt.Sprintf("p%d", i)})
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		want, err := writer.Revision(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := reader.Revision(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != want || got <= before {
-			t.Fatalf("write %d: the other store's Revision is %d (before the write %d), the writer's %d", i, got, before, want)
-		}
-	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

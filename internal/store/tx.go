@@ -18,6 +18,8 @@ type Tx struct {
 	readOnly bool
 	touched  map[int64]struct{}
 	global   bool
+	// rev is the revision recordChanges gave this transaction (0: none).
+	rev int64
 	// names are lookup-table ids seen by this transaction, cached by the
 	// store when it commits.
 	names map[nameKey]int64
@@ -85,6 +87,7 @@ func (t *Tx) recordChanges(ctx context.Context) error {
 	if err := t.queryRow(ctx, `UPDATE meta SET revision = revision + 1 WHERE id = 1 RETURNING revision`).Scan(&rev); err != nil {
 		return fmt.Errorf("bump revision: %w", err)
 	}
+	t.rev = rev
 	ids := make([]int64, 0, len(t.touched)+1)
 	for id := range t.touched {
 		ids = append(ids, id)
