@@ -15,15 +15,19 @@ type Consumer struct {
 	UpdatedAt    time.Time
 }
 
-// Allocation is an amount of one class on one provider held by a consumer.
+// Allocation is an amount of one class on one provider held by a consumer,
+// with the generations of both as they were read.
 type Allocation struct {
-	ConsumerUUID  string
-	ProviderID    int64
-	ProviderUUID  string
-	ResourceClass string
-	Used          int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	ConsumerUUID       string
+	ConsumerGeneration int64
+	ProviderID         int64
+	ProviderUUID       string
+	ProviderGeneration int64
+	ClassID            int64
+	ResourceClass      string
+	Used               int64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // IncompleteConsumerProject and IncompleteConsumerUser fill in a consumer's

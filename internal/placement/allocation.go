@@ -11,7 +11,7 @@ import (
 type ConsumerView struct {
 	Consumer    model.Consumer
 	Exists      bool
-	Allocations []store.ProviderAllocation
+	Allocations []model.Allocation
 }
 
 // GetConsumerAllocations returns what a consumer holds (nothing for an
@@ -33,7 +33,7 @@ func (s *Service) GetConsumerAllocations(ctx context.Context, consumerUUID strin
 // ProviderAllocationsView is the allocations held on one provider.
 type ProviderAllocationsView struct {
 	Provider    model.Provider
-	Allocations []store.ProviderAllocation
+	Allocations []model.Allocation
 }
 
 // GetProviderAllocations returns every allocation held on a provider.
@@ -86,9 +86,18 @@ type UsageQuery struct {
 	ConsumerType string
 }
 
-// Usages returns usage per consumer type ("" for untyped consumers) and
-// class, with consumer counts per type.
-func (s *Service) Usages(ctx context.Context, q UsageQuery) ([]store.UsageRow, map[string]int64, error) {
+// UsageGroup is what the consumers of one group use: per class, and how
+// many consumers there are.
+type UsageGroup struct {
+	Used      map[string]int64
+	Consumers int64
+}
+
+// Usages returns the usage of a project (and user), grouped as
+// q.ConsumerType asks: by consumer type ("unknown" for consumers without
+// one) when empty; one group "all" for "all"; the one group of the type
+// named (or "unknown") otherwise. A group with no usage is left out.
+func (s *Service) Usages(ctx context.Context, q UsageQuery) (map[string]UsageGroup, error) {
 	var rows []store.UsageRow
 	var counts map[string]int64
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
@@ -96,5 +105,48 @@ func (s *Service) Usages(ctx context.Context, q UsageQuery) ([]store.UsageRow, m
 		rows, counts, err = tx.Usages(ctx, store.UsageFilter{ProjectID: q.ProjectID, UserID: q.UserID})
 		return err
 	})
-	return rows, counts, err
+	if err != nil {
+		return nil, err
+	}
+	groupOf := func(consumerType string) (string, bool) {
+		name := ConsumerTypeName(consumerType)
+		switch q.ConsumerType {
+		case "":
+			return name, true
+		case "all":
+			return "all", true
+		}
+		return name, name == q.ConsumerType
+	}
+	out := map[string]UsageGroup{}
+	for _, row := range rows {
+		key, ok := groupOf(row.ConsumerType)
+		if !ok {
+			continue
+		}
+		g, seen := out[key]
+		if !seen {
+			g.Used = map[string]int64{}
+		}
+		g.Used[row.Class] += row.Used
+		out[key] = g
+	}
+	for consumerType, n := range counts {
+		if key, ok := groupOf(consumerType); ok {
+			if g, seen := out[key]; seen {
+				g.Consumers += n
+				out[key] = g
+			}
+		}
+	}
+	return out, nil
+}
+
+// ConsumerTypeName is how the API names a consumer's type: "unknown" for
+// consumers written without one.
+func ConsumerTypeName(t string) string {
+	if t == "" {
+		return "unknown"
+	}
+	return t
 }

@@ -212,6 +212,40 @@ func TestAllocationWrites(t *testing.T) {
 				}
 			})
 
+			t.Run("usages by consumer type", func(t *testing.T) {
+				c := newCloud(t, backend)
+				h := c.provider("h", "", model.DefaultInventory("VCPU", 8), model.DefaultInventory("MEMORY_MB", 4096))
+				instance := claim(consumerA, h, "VCPU", 2)
+				instance.ConsumerType = "INSTANCE"
+				untyped := claim(consumerB, h, "MEMORY_MB", 512)
+				other := claim("dddddddd-0000-4000-8000-000000000004", h, "VCPU", 1)
+				other.ProjectID = "elsewhere"
+				if err := c.write(instance, untyped, other); err != nil {
+					t.Fatal(err)
+				}
+				for _, tc := range []struct {
+					filter string
+					want   map[string]placement.UsageGroup
+				}{
+					{"", map[string]placement.UsageGroup{
+						"INSTANCE": {Used: map[string]int64{"VCPU": 2}, Consumers: 1},
+						"unknown":  {Used: map[string]int64{"MEMORY_MB": 512}, Consumers: 1},
+					}},
+					{"all", map[string]placement.UsageGroup{"all": {Used: map[string]int64{"VCPU": 2, "MEMORY_MB": 512}, Consumers: 2}}},
+					{"unknown", map[string]placement.UsageGroup{"unknown": {Used: map[string]int64{"MEMORY_MB": 512}, Consumers: 1}}},
+					{"INSTANCE", map[string]placement.UsageGroup{"INSTANCE": {Used: map[string]int64{"VCPU": 2}, Consumers: 1}}},
+					{"MIGRATION", map[string]placement.UsageGroup{}},
+				} {
+					got, err := c.svc.Usages(c.ctx, placement.UsageQuery{ProjectID: "proj", ConsumerType: tc.filter})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+						t.Errorf("usages of %q = %v, want %v", tc.filter, got, tc.want)
+					}
+				}
+			})
+
 			t.Run("reshape moves allocations to a child", func(t *testing.T) {
 				c := newCloud(t, backend)
 				root := c.provider("root", "", model.DefaultInventory("VCPU", 8))

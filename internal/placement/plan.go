@@ -65,7 +65,7 @@ type consumerRead struct {
 	// leaves it as it is.
 	created bool
 	// held is what the consumer held before this write.
-	held []store.ProviderAllocation
+	held []model.Allocation
 }
 
 // claimPlan is what a write of allocations changes, in the order

@@ -41,7 +41,7 @@ func (w *world) provider(id int64, invs ...model.Inventory) *world {
 
 // consumer adds the state of the next request's consumer: existing (with
 // id, generation 3 and what it holds) or not.
-func (w *world) consumer(id int64, existed bool, held ...store.ProviderAllocation) *world {
+func (w *world) consumer(id int64, existed bool, held ...model.Allocation) *world {
 	c := consumerRead{consumer: model.Consumer{ID: id, UUID: consumerUUID(id), Generation: 3}, existed: existed, created: !existed, held: held}
 	if !existed {
 		c.consumer.Generation = 1
@@ -74,10 +74,8 @@ func inv(class string, total, used int64, edit ...func(*model.Inventory)) model.
 	return i
 }
 
-func held(provider int64, class string, used int64) store.ProviderAllocation {
-	a := store.ProviderAllocation{ClassID: testClasses[class]}
-	a.ProviderID, a.ProviderUUID, a.ResourceClass, a.Used = provider, providerUUID(provider), class, used
-	return a
+func held(provider int64, class string, used int64) model.Allocation {
+	return model.Allocation{ProviderID: provider, ProviderUUID: providerUUID(provider), ClassID: testClasses[class], ResourceClass: class, Used: used}
 }
 
 // ask is a request for consumer id: provider id -> class -> amount pairs.

@@ -7,25 +7,17 @@ import (
 	"allot/internal/model"
 )
 
-// ProviderAllocation is an allocation row with the provider's details.
-type ProviderAllocation struct {
-	model.Allocation
-	ProviderGeneration int64
-	ClassID            int64
-	ConsumerGeneration int64
-}
-
 // ConsumerAllocations returns the allocations of consumer id.
-func (t *Tx) ConsumerAllocations(ctx context.Context, consumerID int64) ([]ProviderAllocation, error) {
+func (t *Tx) ConsumerAllocations(ctx context.Context, consumerID int64) ([]model.Allocation, error) {
 	return t.allocations(ctx, `a.consumer_id = $1`, consumerID)
 }
 
 // ProviderAllocations returns the allocations held on provider id.
-func (t *Tx) ProviderAllocations(ctx context.Context, providerID int64) ([]ProviderAllocation, error) {
+func (t *Tx) ProviderAllocations(ctx context.Context, providerID int64) ([]model.Allocation, error) {
 	return t.allocations(ctx, `a.provider_id = $1`, providerID)
 }
 
-func (t *Tx) allocations(ctx context.Context, where string, arg any) ([]ProviderAllocation, error) {
+func (t *Tx) allocations(ctx context.Context, where string, arg any) ([]model.Allocation, error) {
 	rows, err := t.query(ctx, `SELECT c.uuid, c.generation, p.id, p.uuid, p.generation, rc.id, rc.name, a.used, a.created_at, a.updated_at
 		FROM allocations a
 		JOIN consumers c ON c.id = a.consumer_id
@@ -36,9 +28,9 @@ func (t *Tx) allocations(ctx context.Context, where string, arg any) ([]Provider
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ProviderAllocation
+	var out []model.Allocation
 	for rows.Next() {
-		var a ProviderAllocation
+		var a model.Allocation
 		var created, updated sql.NullInt64
 		if err := rows.Scan(&a.ConsumerUUID, &a.ConsumerGeneration, &a.ProviderID, &a.ProviderUUID, &a.ProviderGeneration,
 			&a.ClassID, &a.ResourceClass, &a.Used, &created, &updated); err != nil {

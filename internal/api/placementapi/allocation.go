@@ -11,7 +11,6 @@ import (
 	"allot/internal/placement"
 	"allot/internal/policy"
 	"allot/internal/query"
-	"allot/internal/store"
 )
 
 const (
@@ -263,20 +262,13 @@ func (h *handlers) getAllocations(w http.ResponseWriter, r *http.Request) error 
 			out["consumer_generation"] = cv.Consumer.Generation
 		}
 		if at(r, 1, 38) {
-			out["consumer_type"] = consumerTypeName(cv.Consumer.ConsumerType)
+			out["consumer_type"] = placement.ConsumerTypeName(cv.Consumer.ConsumerType)
 		}
 	}
 	if at(r, 1, 15) {
 		api.SetLastModified(w, last)
 	}
 	return api.WriteJSON(w, http.StatusOK, out)
-}
-
-func consumerTypeName(t string) string {
-	if t == "" {
-		return "unknown"
-	}
-	return t
 }
 
 func modified(created, updated time.Time) time.Time {
@@ -374,7 +366,10 @@ func (h *handlers) usages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := placement.UsageQuery{ProjectID: params.Get("project_id"), UserID: params.Get("user_id"), ConsumerType: params.Get("consumer_type")}
-	rows, counts, err := h.svc.Usages(r.Context(), q)
+	if !at(r, 1, 38) {
+		q.ConsumerType = "all" // one sum over every consumer
+	}
+	groups, err := h.svc.Usages(r.Context(), q)
 	if err != nil {
 		return err
 	}
@@ -382,56 +377,22 @@ func (h *handlers) usages(w http.ResponseWriter, r *http.Request) error {
 		api.SetLastModified(w, time.Now())
 	}
 	if !at(r, 1, 38) {
-		usages := map[string]int64{}
-		for _, row := range rows {
-			usages[row.Class] += row.Used
+		usages := groups["all"].Used
+		if usages == nil {
+			usages = map[string]int64{}
 		}
 		return api.WriteJSON(w, http.StatusOK, map[string]any{"usages": usages})
 	}
-	return api.WriteJSON(w, http.StatusOK, map[string]any{"usages": groupUsages(rows, counts, q.ConsumerType)})
-}
-
-// groupUsages shapes 1.38 usages: by consumer type with consumer_count,
-// "all" folding every type together and "unknown" naming untyped consumers.
-func groupUsages(rows []store.UsageRow, counts map[string]int64, filter string) map[string]map[string]int64 {
-	out := map[string]map[string]int64{}
-	add := func(key, class string, used int64) {
-		if out[key] == nil {
-			out[key] = map[string]int64{}
+	out := make(map[string]map[string]int64, len(groups))
+	for key, g := range groups {
+		m := make(map[string]int64, len(g.Used)+1)
+		for class, n := range g.Used {
+			m[class] = n
 		}
-		out[key][class] += used
+		m["consumer_count"] = g.Consumers
+		out[key] = m
 	}
-	for _, row := range rows {
-		switch {
-		case filter == "all":
-			add("all", row.Class, row.Used)
-		case filter == "unknown":
-			if row.ConsumerType == "" {
-				add("unknown", row.Class, row.Used)
-			}
-		case filter != "":
-			if row.ConsumerType == filter {
-				add(filter, row.Class, row.Used)
-			}
-		default:
-			add(consumerTypeName(row.ConsumerType), row.Class, row.Used)
-		}
-	}
-	for key, m := range out {
-		switch key {
-		case "all":
-			var n int64
-			for _, c := range counts {
-				n += c
-			}
-			m["consumer_count"] = n
-		case "unknown":
-			m["consumer_count"] = counts[""]
-		default:
-			m["consumer_count"] = counts[key]
-		}
-	}
-	return out
+	return api.WriteJSON(w, http.StatusOK, map[string]any{"usages": out})
 }
 
 // jsonInt reads a validated integer from a decoded JSON value.
