@@ -149,35 +149,21 @@ func (e *Engine) Len() int {
 	return len(e.byID)
 }
 
-func (e *Engine) class(name string) classID {
-	if id, ok := e.classByName[name]; ok {
+// intern returns name's id in one of the index's name tables, adding it
+// when new.
+func intern[ID ~int32](ids map[string]ID, names *[]string, name string) ID {
+	if id, ok := ids[name]; ok {
 		return id
 	}
-	id := classID(len(e.classNames))
-	e.classByName[name] = id
-	e.classNames = append(e.classNames, name)
+	id := ID(len(*names))
+	ids[name] = id
+	*names = append(*names, name)
 	return id
 }
 
-func (e *Engine) trait(name string) traitID {
-	if id, ok := e.traitByName[name]; ok {
-		return id
-	}
-	id := traitID(len(e.traitNames))
-	e.traitByName[name] = id
-	e.traitNames = append(e.traitNames, name)
-	return id
-}
-
-func (e *Engine) agg(uuid string) aggID {
-	if id, ok := e.aggByUUID[uuid]; ok {
-		return id
-	}
-	id := aggID(len(e.aggUUIDs))
-	e.aggByUUID[uuid] = id
-	e.aggUUIDs = append(e.aggUUIDs, uuid)
-	return id
-}
+func (e *Engine) class(name string) classID { return intern(e.classByName, &e.classNames, name) }
+func (e *Engine) trait(name string) traitID { return intern(e.traitByName, &e.traitNames, name) }
+func (e *Engine) agg(uuid string) aggID     { return intern(e.aggByUUID, &e.aggUUIDs, uuid) }
 
 // Apply brings the index to u.Revision. Updates older than the index are
 // ignored, so concurrent catch-ups are harmless.
