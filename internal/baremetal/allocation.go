@@ -344,6 +344,9 @@ func (s *Service) PatchAllocation(ctx context.Context, ident string, raw []byte)
 		if err != nil {
 			return model.BadRequest("Schema error for patch: %v", err)
 		}
+		if err := checkAllocationPatch(patch); err != nil {
+			return err
+		}
 		if docBytes, err = applyPatch(docBytes, patch); err != nil {
 			return err
 		}
@@ -365,6 +368,23 @@ func (s *Service) PatchAllocation(ctx context.Context, ident string, raw []byte)
 		return err
 	})
 	return out, err
+}
+
+// checkAllocationPatch refuses an operation on anything but an
+// allocation's name and extra (the API checks it first, in the same words;
+// without this, adding any other member would be silently ignored).
+func checkAllocationPatch(patch jsonpatch.Patch) error {
+	for _, op := range patch {
+		path, err := op.Path()
+		if err != nil {
+			return model.BadRequest("Schema error for patch: %v", err)
+		}
+		field := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 2)[0]
+		if field != "name" && field != "extra" {
+			return model.BadRequest("Cannot patch %s. Only the following can be updated: name, extra", model.Clip(path, 200))
+		}
+	}
+	return nil
 }
 
 // deallocationAllowed applies Ironic's rule: an allocation bound to a node

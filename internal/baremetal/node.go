@@ -42,6 +42,10 @@ func (s *Service) CreateNode(ctx context.Context, in NodeCreate) (model.Node, er
 	}
 	if in.UUID == "" {
 		in.UUID = uuid.NewString()
+	} else if norm, ok := model.NormalizeUUID(in.UUID); ok {
+		in.UUID = norm
+	} else {
+		return model.Node{}, model.BadRequest("Expected a UUID for uuid: %s", model.Clip(in.UUID, 200))
 	}
 	if in.Name != nil && !IsLogicalName(*in.Name) {
 		return model.Node{}, model.BadRequest("Cannot create node with invalid name '%s'", model.Clip(*in.Name, 200))
