@@ -95,6 +95,10 @@ func TestAllocationProcessing(t *testing.T) {
 			"no suitable nodes have the requested traits CUSTOM_FPGA, CUSTOM_GPU (2 nodes of that class: 1 lacking traits CUSTOM_GPU, CUSTOM_FPGA, 1 lacking traits CUSTOM_GPU)"},
 		{"no node of the class", []nodeSpec{{name: "silver-1", rc: "silver"}}, nil,
 			AllocationCreate{ResourceClass: ptr("gold")}, "", "no available nodes match the resource class gold"},
+		// Classes match exactly, as in Ironic, although both spellings
+		// stand for the same Placement class.
+		{"a class spelled otherwise", []nodeSpec{gold("gold-1")}, nil,
+			AllocationCreate{ResourceClass: ptr("GOLD")}, "", "no available nodes match the resource class GOLD"},
 		{"candidate by name", []nodeSpec{gold("gold-1"), gold("gold-2"), gold("gold-3")}, nil,
 			AllocationCreate{ResourceClass: ptr("gold"), CandidateNodes: []string{"gold-3"}}, "gold-3", ""},
 		{"candidate by uuid", []nodeSpec{{name: "gold-1", rc: "gold", uuid: u1}, {name: "gold-2", rc: "gold", uuid: u2}}, nil,

@@ -40,6 +40,8 @@ type fitness struct {
 	// blocker says why the node cannot be given to a whatever its traits
 	// ("" when nothing but traits stands in the way).
 	blocker string
+	// otherClass is set when the blocker is the node's resource class.
+	otherClass bool
 	// missing lists the requested traits the node lacks.
 	missing []string
 }
@@ -53,7 +55,7 @@ func (f fitness) fits() bool { return f.blocker == "" && len(f.missing) == 0 }
 func fit(a *model.NodeAllocation, n *model.Node) fitness {
 	switch {
 	case deref(n.ResourceClass) != a.ResourceClass:
-		return fitness{blocker: fmt.Sprintf("of resource class %s", deref(n.ResourceClass))}
+		return fitness{blocker: fmt.Sprintf("of resource class %s", deref(n.ResourceClass)), otherClass: true}
 	case len(a.CandidateNodes) > 0 && !contains(a.CandidateNodes, n.UUID):
 		return fitness{blocker: "not among the candidate nodes"}
 	}

@@ -95,22 +95,31 @@ func (s *Service) processOne(ctx context.Context, worker string) (worked bool, e
 // errNodeTaken means the chosen node was no longer free when claimed.
 var errNodeTaken = errors.New("node taken")
 
+// errOtherClass means the engine offered a node whose resource class is
+// spelled otherwise than the allocation's ("GOLD" for "gold"): both stand
+// for one Placement class, but classes match exactly, as in Ironic.
+var errOtherClass = errors.New("node of another class")
+
 // process chooses a node for a and binds it, or records why none fits.
 func (s *Service) process(ctx context.Context, worker string, a model.NodeAllocation) error {
 	cands, err := s.suitableNodes(ctx, a)
 	if err != nil {
 		return err
 	}
+	taken := 0
 	for _, nodeUUID := range cands {
-		done, err := s.tryBind(ctx, worker, a, nodeUUID)
+		done, wasTaken, err := s.tryBind(ctx, worker, a, nodeUUID)
 		if err != nil {
 			return err
 		}
 		if done {
 			return nil
 		}
+		if wasTaken {
+			taken++
+		}
 	}
-	reason, err := s.diagnose(ctx, a, len(cands))
+	reason, err := s.diagnose(ctx, a, taken)
 	if err != nil {
 		return err
 	}
@@ -197,8 +206,10 @@ func (s *Service) suitableNodes(ctx context.Context, a model.NodeAllocation) ([]
 }
 
 // tryBind binds a to the node in one transaction if both are still as
-// expected; done is true when a needs no more work (bound, or gone).
-func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAllocation, nodeUUID string) (done bool, err error) {
+// expected; done is true when a needs no more work (bound, or gone), taken
+// when the node was suitable but another allocation (or a change to the
+// node) got there first.
+func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAllocation, nodeUUID string) (done, taken bool, err error) {
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		cur, ok, err := tx.NodeAllocationBy(ctx, "id", a.ID, true)
 		if err != nil {
@@ -212,7 +223,12 @@ func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAlloca
 		if err != nil {
 			return err
 		}
-		if !ok || !fit(&cur, &n).fits() {
+		if !ok {
+			return errNodeTaken
+		}
+		if f := fit(&cur, &n); f.otherClass {
+			return errOtherClass
+		} else if !f.fits() {
 			return errNodeTaken
 		}
 		if err := bind(ctx, tx, &cur, &n); err != nil {
@@ -224,10 +240,13 @@ func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAlloca
 		done = true
 		return nil
 	})
-	if errors.Is(err, errNodeTaken) {
-		return false, nil
+	switch {
+	case errors.Is(err, errNodeTaken):
+		return false, true, nil
+	case errors.Is(err, errOtherClass):
+		return false, false, nil
 	}
-	return done, err
+	return done, false, err
 }
 
 // fail records why an allocation could not be processed.
@@ -243,11 +262,12 @@ func (s *Service) fail(ctx context.Context, worker string, a model.NodeAllocatio
 	})
 }
 
-// diagnose explains why no node could be given to a: Ironic's sentence,
-// then how many nodes of the class were rejected for each reason.
-func (s *Service) diagnose(ctx context.Context, a model.NodeAllocation, tried int) (string, error) {
-	if tried > 0 {
-		return fmt.Sprintf("could not reserve any of %d suitable nodes: each was taken by another allocation first", tried), nil
+// diagnose explains why no node could be given to a: that the taken
+// suitable nodes went to others first, or Ironic's sentence, then how many
+// nodes of the class were rejected for each reason.
+func (s *Service) diagnose(ctx context.Context, a model.NodeAllocation, taken int) (string, error) {
+	if taken > 0 {
+		return fmt.Sprintf("could not reserve any of %d suitable nodes: each was taken by another allocation first", taken), nil
 	}
 	var nodes []model.Node
 	err := s.store.Read(ctx, func(tx *store.Tx) error {

@@ -104,12 +104,72 @@ func TestLeaseTakeover(t *testing.T) {
 		t.Fatalf("taken-over allocation: %+v", got)
 	}
 	// The dead worker wakes up: its bind and its failure are ignored.
-	if done, err := e.svc.tryBind(e.ctx, "dead", leased, n.UUID); err != nil || !done {
-		t.Errorf("late bind: done %v, %v", done, err)
+	if done, taken, err := e.svc.tryBind(e.ctx, "dead", leased, n.UUID); err != nil || !done || taken {
+		t.Errorf("late bind: done %v, taken %v, %v", done, taken, err)
 	}
 	e.must(e.svc.fail(e.ctx, "dead", leased, "too late"), "late failure")
 	if again := e.getAllocation(a.UUID); again.State != model.AllocActive || again.LastError != nil || again.NodeUUID != n.UUID {
 		t.Errorf("the late worker changed the allocation: %+v", again)
 	}
 	e.wantClaim(a.UUID, n.UUID, "CUSTOM_GOLD")
+}
+
+// TestTryBind checks the worker's bind step on nodes that changed after the
+// engine offered them: a node taken meanwhile counts as taken (and
+// last_error says so), a node whose class is only spelled like the
+// allocation's does not.
+func TestTryBind(t *testing.T) {
+	e := newEnv(t)
+	gold := e.node(nodeSpec{name: "gold-1", rc: "gold"})
+	upper := e.node(nodeSpec{name: "gold-2", rc: "GOLD"})
+	lease := func() model.NodeAllocation {
+		t.Helper()
+		var a model.NodeAllocation
+		e.must(e.svc.store.Write(e.ctx, func(tx *store.Tx) error {
+			var ok bool
+			var err error
+			a, ok, err = tx.ClaimPendingAllocation(e.ctx, "w", tx.Now(), tx.Now().Add(time.Minute))
+			if err == nil && !ok {
+				err = fmt.Errorf("nothing to lease")
+			}
+			return err
+		}), "lease")
+		return a
+	}
+	for _, in := range []AllocationCreate{{ResourceClass: ptr("gold")}, {ResourceClass: ptr("gold")}} {
+		_, err := e.svc.CreateAllocation(e.ctx, in)
+		e.must(err, "create allocation")
+	}
+	first, second := lease(), lease()
+	for _, tc := range []struct {
+		name        string
+		a           model.NodeAllocation
+		node        string
+		done, taken bool
+	}{
+		{"free node", first, gold.UUID, true, false},
+		{"node just taken", second, gold.UUID, false, true},
+		{"class spelled otherwise", second, upper.UUID, false, false},
+		{"deleted node", second, "0c2d6b43-3f0a-4a7e-9d1c-5b6a7e8f9a0b", false, true},
+		{"already bound", model.NodeAllocation{ID: first.ID}, gold.UUID, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done, taken, err := e.svc.tryBind(e.ctx, "w", tc.a, tc.node)
+			if err != nil || done != tc.done || taken != tc.taken {
+				t.Errorf("done %v, taken %v, %v; want done %v, taken %v", done, taken, err, tc.done, tc.taken)
+			}
+		})
+	}
+	e.wantClaim(first.UUID, gold.UUID, "CUSTOM_GOLD")
+	e.wantClaim(second.UUID, "", "")
+	reason, err := e.svc.diagnose(e.ctx, second, 1)
+	e.must(err, "diagnose")
+	if want := "could not reserve any of 1 suitable nodes: each was taken by another allocation first"; reason != want {
+		t.Errorf("reason %q, want %q", reason, want)
+	}
+	e.must(e.svc.fail(e.ctx, "w", second, reason), "fail")
+	if got := e.getAllocation(second.UUID); got.State != model.AllocError ||
+		deref(got.LastError) != "Failed to process allocation "+second.UUID+": "+reason+"." {
+		t.Errorf("failed allocation: %s %q", got.State, deref(got.LastError))
+	}
 }
