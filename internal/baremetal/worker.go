@@ -154,21 +154,19 @@ func (s *Service) suitableNodes(ctx context.Context, a model.NodeAllocation) ([]
 	// The engine has already kept only allocatable nodes (the others'
 	// units are reserved) of the class with the traits; tryBind re-checks
 	// every condition (fit) on the locked row. Only two things need the
-	// rows here: an owner's nodes (the store's owner and lessee filters
-	// select what usableBy accepts), and the node named like the allocation.
+	// rows here: an owner's nodes (the store's project filter selects what
+	// usableBy accepts), and the node named like the allocation.
 	first := ""
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
 		if a.Owner != nil && *a.Owner != "" {
-			mine := map[string]bool{}
 			rc := a.ResourceClass
-			for _, f := range []store.NodeFilter{{ResourceClass: &rc, Owner: a.Owner}, {ResourceClass: &rc, Lessee: a.Owner}} {
-				nodes, err := tx.ListNodes(ctx, f)
-				if err != nil {
-					return err
-				}
-				for _, n := range nodes {
-					mine[n.UUID] = true
-				}
+			nodes, err := tx.ListNodes(ctx, store.NodeFilter{ResourceClass: &rc, Project: a.Owner})
+			if err != nil {
+				return fmt.Errorf("list the nodes project %s may use: %w", *a.Owner, err)
+			}
+			mine := map[string]bool{}
+			for _, n := range nodes {
+				mine[n.UUID] = true
 			}
 			kept := uuids[:0]
 			for _, u := range uuids {
