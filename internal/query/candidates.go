@@ -282,7 +282,7 @@ func checkGroups(c *Candidates, v model.Version) error {
 	return nil
 }
 
-// The helpers below hold the rarer checks, out of ParseCandidates' way.
+// The helpers below hold the checks that only some queries need.
 
 // groupsScanned is how many groups ParseCandidates finds by scanning
 // before it indexes them in a map.
