@@ -183,7 +183,7 @@ func (s *Service) Handler() http.Handler {
 		mux.Handle(muxPattern, s.dispatch(routes))
 	}
 	mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		return model.NotFound("The resource could not be found.")
+		return model.NotFound("%s", notFound)
 	}))
 	return s.outer(s.canonical(mux, hasSlashPatterns(s.Routes)))
 }
