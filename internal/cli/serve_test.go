@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -267,5 +270,50 @@ func TestServeConfigDocs(t *testing.T) {
 		cfg.DB != "postgres://placement:secret@db.example.com:5432/placement?sslmode=verify-full&application_name=allot" ||
 		!reflect.DeepEqual(cfg.CORS.AllowHeaders, []string{"OpenStack-API-Version", "X-Auth-Token", "Content-Type"}) {
 		t.Errorf("example: %+v", cfg)
+	}
+}
+
+// A second allot serve on the SQLite file that one already serves refuses
+// to start, naming the file and PostgreSQL for replicas; the first keeps
+// serving.
+func TestServeRefusesASecondServerOnOneSQLiteFile(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "allot.db")
+	cfg := ServeConfig{PlacementListen: "127.0.0.1:0", DB: db, PlacementAuth: auth.NoAuth2, AllocationWorkers: -1}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bound := make(chan Listening, 1)
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, cfg, slog.New(slog.DiscardHandler), func(l Listening) { bound <- l }) }()
+	var first Listening
+	select {
+	case first = <-bound:
+	case err := <-done:
+		t.Fatalf("the first server: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first server did not start")
+	}
+	second := make(chan cliResult, 1)
+	go func() {
+		second <- runCLI(t, "", "serve", "--db", db, "--placement-listen", "127.0.0.1:0", "--baremetal-listen", "")
+	}()
+	var r cliResult
+	select {
+	case r = <-second:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a second server started on the same SQLite file")
+	}
+	for _, want := range []string{strings.TrimPrefix(db, "sqlite:"), "is already open in another allot process", "use PostgreSQL"} {
+		if r.code == 0 || !strings.Contains(r.stderr, want) {
+			t.Errorf("second server: exit %d, stderr %q lacks %q", r.code, r.stderr, want)
+		}
+	}
+	resp, err := http.Get("http://" + first.Placement + "/")
+	if err != nil {
+		t.Fatalf("the first server stopped serving: %v", err)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("the first server: %v", err)
 	}
 }
