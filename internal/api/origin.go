@@ -104,12 +104,6 @@ func (o Origin) Base(r *http.Request) string {
 	return scheme + "://" + host
 }
 
-// BaseURL is the scheme and host of the request, or the configured public
-// URL, for absolute links, trusting no proxy (see Origin).
-func BaseURL(r *http.Request, public string) string {
-	return Origin{Public: public}.Base(r)
-}
-
 // forwarded returns the protocol and host a proxy says the client used:
 // the first entry of Forwarded (RFC 7239), else the first values of
 // X-Forwarded-Proto and X-Forwarded-Host.
