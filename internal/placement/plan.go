@@ -37,6 +37,13 @@ import (
 //     /allocations/{c} (delete_all) bumps no provider generation;
 //   - a consumer that keeps allocations has its generation bumped and its
 //     project, user and type replaced; a consumer left with none is deleted.
+//
+// One deliberate difference: Placement's ensure_consumer creates the
+// consumer of a 1.28+ write of empty allocations (consumer_generation
+// null) for a consumer that does not exist, and nothing deletes it, so an
+// empty consumer at generation 0 stays behind and the next write with null
+// is refused. Here such a write changes nothing, as the empty allocations
+// say.
 
 // claimRead is everything a write of allocations depends on, read under
 // lock by lockClaims. planClaims is a pure function of it and the request.
