@@ -70,28 +70,48 @@ func lookupAllocation(ctx context.Context, tx *store.Tx, ident string, lock bool
 
 // CreateAllocation records an allocation. A normal one is returned in state
 // allocating and processed by a worker; a backfill (Node set) is bound to
-// its active node at once, or refused with the reasons.
-func (s *Service) CreateAllocation(ctx context.Context, in AllocationCreate) (model.NodeAllocation, error) {
-	for _, t := range in.Traits {
-		if !validTrait(t) {
-			return model.NodeAllocation{}, badTrait(t)
+// its active node at once, or refused with the reasons. The node checks
+// run on a backfill's node as locked (see Check).
+func (s *Service) CreateAllocation(ctx context.Context, in AllocationCreate, checks ...Check) (model.NodeAllocation, error) {
+	guarded := in.Node != "" && guardsNode(checks)
+	invalid := func() error {
+		for _, t := range in.Traits {
+			if !validTrait(t) {
+				return badTrait(t)
+			}
 		}
-	}
-	if in.UUID != "" {
-		norm, ok := model.NormalizeUUID(in.UUID)
-		if !ok {
-			return model.NodeAllocation{}, model.BadRequest("Expected UUID for uuid: %s", model.Clip(in.UUID, 200))
+		if in.UUID != "" {
+			norm, ok := model.NormalizeUUID(in.UUID)
+			if !ok {
+				return model.BadRequest("Expected UUID for uuid: %s", model.Clip(in.UUID, 200))
+			}
+			in.UUID = norm
 		}
-		in.UUID = norm
-	}
-	if in.Name != nil && *in.Name != "" && !IsLogicalName(*in.Name) {
-		return model.NodeAllocation{}, model.BadRequest("Cannot create allocation with invalid name '%s'", model.Clip(*in.Name, 200))
-	}
-	if in.Node == "" && (in.ResourceClass == nil || *in.ResourceClass == "") {
-		return model.NodeAllocation{}, model.BadRequest("The resource_class field is mandatory when not backfilling")
+		if in.Name != nil && *in.Name != "" && !IsLogicalName(*in.Name) {
+			return model.BadRequest("Cannot create allocation with invalid name '%s'", model.Clip(*in.Name, 200))
+		}
+		if in.Node == "" && (in.ResourceClass == nil || *in.ResourceClass == "") {
+			return model.BadRequest("The resource_class field is mandatory when not backfilling")
+		}
+		return nil
+	}()
+	if invalid != nil && !guarded {
+		return model.NodeAllocation{}, invalid
 	}
 	var out model.NodeAllocation
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
+		if guarded {
+			n, err := lookupNode(ctx, tx, in.Node, true, backfillNodeNotFound)
+			if err != nil {
+				return err
+			}
+			if err := checkNode(checks, &n); err != nil {
+				return err
+			}
+			if invalid != nil {
+				return invalid
+			}
+		}
 		cands, err := resolveCandidates(ctx, tx, in.CandidateNodes, in.CandidateProject)
 		if err != nil {
 			return err
@@ -152,9 +172,7 @@ func resolveCandidates(ctx context.Context, tx *store.Tx, idents []string, proje
 // allocation API. Every mismatch is reported at once; nothing is stored
 // when the backfill is refused.
 func (s *Service) backfill(ctx context.Context, tx *store.Tx, in AllocationCreate, cands []string) (model.NodeAllocation, error) {
-	n, err := lookupNode(ctx, tx, in.Node, true, func(ident string) error {
-		return model.BadRequest("Node %s could not be found.", model.Clip(ident, 200))
-	})
+	n, err := lookupNode(ctx, tx, in.Node, true, backfillNodeNotFound)
 	if err != nil {
 		return model.NodeAllocation{}, err
 	}
@@ -206,6 +224,12 @@ func (s *Service) backfill(ctx context.Context, tx *store.Tx, in AllocationCreat
 	}
 	out, _, err := tx.NodeAllocationBy(ctx, "id", a.ID, false)
 	return out, err
+}
+
+// backfillNodeNotFound answers a backfill whose node does not exist: a bad
+// request, as in Ironic.
+func backfillNodeNotFound(ident string) error {
+	return model.BadRequest("Node %s could not be found.", model.Clip(ident, 200))
 }
 
 func contains(ss []string, s string) bool {
@@ -319,23 +343,48 @@ func (s *Service) GetAllocation(ctx context.Context, ident string) (model.NodeAl
 	return a, err
 }
 
-// ListAllocations returns the allocations matching f.
-func (s *Service) ListAllocations(ctx context.Context, f store.AllocationFilter) ([]model.NodeAllocation, error) {
+// ListAllocations returns the allocations matching f, in one read: f.Node
+// is found there first (an unknown node is a 400, as in Ironic) and the
+// node checks run on it (see Check), then f.Marker (an unknown one is
+// GetAllocation's 404).
+func (s *Service) ListAllocations(ctx context.Context, f AllocationFilter, checks ...Check) ([]model.NodeAllocation, error) {
 	var out []model.NodeAllocation
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
+		sf := f.storeFilter()
+		if f.Node != "" {
+			n, err := nodeForAllocation(ctx, tx, f.Node, false)
+			if err != nil {
+				return err
+			}
+			if err := checkNode(checks, &n); err != nil {
+				return err
+			}
+			sf.NodeID = &n.ID
+		}
+		if f.Marker != "" {
+			m, err := lookupAllocation(ctx, tx, f.Marker, false)
+			if err != nil {
+				return err
+			}
+			sf.MarkerID = m.ID
+		}
 		var err error
-		out, err = tx.ListNodeAllocations(ctx, f)
+		out, err = tx.ListNodeAllocations(ctx, sf)
 		return err
 	})
 	return out, err
 }
 
-// PatchAllocation applies a JSON patch to an allocation's name and extra.
-func (s *Service) PatchAllocation(ctx context.Context, ident string, raw []byte) (model.NodeAllocation, error) {
+// PatchAllocation applies a JSON patch to an allocation's name and extra;
+// checks run on the allocation as locked (see Check).
+func (s *Service) PatchAllocation(ctx context.Context, ident string, raw []byte, checks ...Check) (model.NodeAllocation, error) {
 	var out model.NodeAllocation
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
 		a, err := lookupAllocation(ctx, tx, ident, true)
 		if err != nil {
+			return err
+		}
+		if err := checkAllocation(checks, &a); err != nil {
 			return err
 		}
 		doc := map[string]any{"name": strOrNil(a.Name), "extra": a.Extra}
@@ -399,11 +448,15 @@ func deallocationAllowed(a *model.NodeAllocation, n *model.Node) error {
 	return nil
 }
 
-// DeleteAllocation removes an allocation, releasing its node.
-func (s *Service) DeleteAllocation(ctx context.Context, ident string) error {
+// DeleteAllocation removes an allocation, releasing its node; checks run
+// on the allocation as locked (see Check).
+func (s *Service) DeleteAllocation(ctx context.Context, ident string, checks ...Check) error {
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		a, err := lookupAllocation(ctx, tx, ident, true)
 		if err != nil {
+			return err
+		}
+		if err := checkAllocation(checks, &a); err != nil {
 			return err
 		}
 		return deleteAllocation(ctx, tx, &a)
@@ -444,12 +497,17 @@ func nodeForAllocation(ctx context.Context, tx *store.Tx, ident string, lock boo
 	})
 }
 
-// GetNodeAllocation returns the allocation of a node.
-func (s *Service) GetNodeAllocation(ctx context.Context, nodeIdent string) (model.NodeAllocation, error) {
+// GetNodeAllocation returns the allocation of a node, in one read: the
+// node checks run on the node, then the allocation checks on its
+// allocation (see Check).
+func (s *Service) GetNodeAllocation(ctx context.Context, nodeIdent string, checks ...Check) (model.NodeAllocation, error) {
 	var a model.NodeAllocation
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
 		n, err := nodeForAllocation(ctx, tx, nodeIdent, false)
 		if err != nil {
+			return err
+		}
+		if err := checkNode(checks, &n); err != nil {
 			return err
 		}
 		var ok bool
@@ -459,16 +517,24 @@ func (s *Service) GetNodeAllocation(ctx context.Context, nodeIdent string) (mode
 		if err == nil && !ok {
 			err = model.NotFound("Allocation for node %s was not found", model.Clip(nodeIdent, 200))
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return checkAllocation(checks, &a)
 	})
 	return a, err
 }
 
-// DeleteNodeAllocation removes the allocation of a node.
-func (s *Service) DeleteNodeAllocation(ctx context.Context, nodeIdent string) error {
+// DeleteNodeAllocation removes the allocation of a node: the node checks
+// run on the node as locked, then the allocation checks on its allocation
+// (see Check).
+func (s *Service) DeleteNodeAllocation(ctx context.Context, nodeIdent string, checks ...Check) error {
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := nodeForAllocation(ctx, tx, nodeIdent, true)
 		if err != nil {
+			return err
+		}
+		if err := checkNode(checks, &n); err != nil {
 			return err
 		}
 		if n.AllocationID == 0 {
@@ -480,6 +546,9 @@ func (s *Service) DeleteNodeAllocation(ctx context.Context, nodeIdent string) er
 		}
 		if !ok {
 			return model.NotFound("Allocation for node %s was not found", model.Clip(nodeIdent, 200))
+		}
+		if err := checkAllocation(checks, &a); err != nil {
+			return err
 		}
 		return deleteAllocation(ctx, tx, &a)
 	})

@@ -94,12 +94,21 @@ func (s *Service) GetNode(ctx context.Context, ident string) (model.Node, error)
 	return n, err
 }
 
-// ListNodes returns the nodes matching f.
-func (s *Service) ListNodes(ctx context.Context, f store.NodeFilter) ([]model.Node, error) {
+// ListNodes returns the nodes matching f, in one read: f.Marker, when
+// set, is found there (an unknown one is GetNode's 404).
+func (s *Service) ListNodes(ctx context.Context, f NodeFilter) ([]model.Node, error) {
 	var out []model.Node
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
+		sf := f.storeFilter()
+		if f.Marker != "" {
+			m, err := lookupNode(ctx, tx, f.Marker, false, nodeNotFound)
+			if err != nil {
+				return err
+			}
+			sf.MarkerID = m.ID
+		}
 		var err error
-		out, err = tx.ListNodes(ctx, f)
+		out, err = tx.ListNodes(ctx, sf)
 		return err
 	})
 	return out, err
@@ -169,16 +178,24 @@ func ValidateNodePatch(ops []PatchOp) error {
 }
 
 // PatchNode applies an RFC 6902 patch to a node's patchable fields, with
-// Ironic's rules for instance_uuid on allocated nodes.
-func (s *Service) PatchNode(ctx context.Context, ident string, ops []PatchOp, raw []byte) (model.Node, error) {
-	if err := ValidateNodePatch(ops); err != nil {
-		return model.Node{}, err
+// Ironic's rules for instance_uuid on allocated nodes; checks run on the
+// node as locked (see Check).
+func (s *Service) PatchNode(ctx context.Context, ident string, ops []PatchOp, raw []byte, checks ...Check) (model.Node, error) {
+	invalid := ValidateNodePatch(ops)
+	if invalid != nil && !guardsNode(checks) {
+		return model.Node{}, invalid
 	}
 	var out model.Node
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
 		if err != nil {
 			return err
+		}
+		if err := checkNode(checks, &n); err != nil {
+			return err
+		}
+		if invalid != nil {
+			return invalid
 		}
 		docBytes, _ := json.Marshal(nodeDoc(&n))
 		patch, err := jsonpatch.DecodePatch(raw)
@@ -361,11 +378,14 @@ var deleteAllowedStates = map[string]bool{"enroll": true, "manageable": true, "a
 	"clean failed": true, "inspect failed": true}
 
 // DeleteNode removes a node, its allocation (only in maintenance) and its
-// resource provider.
-func (s *Service) DeleteNode(ctx context.Context, ident string) error {
+// resource provider; checks run on the node as locked (see Check).
+func (s *Service) DeleteNode(ctx context.Context, ident string, checks ...Check) error {
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
 		if err != nil {
+			return err
+		}
+		if err := checkNode(checks, &n); err != nil {
 			return err
 		}
 		if n.InstanceUUID != nil && !n.Maintenance {
@@ -396,17 +416,28 @@ func badTrait(t string) error {
 }
 
 // SetNodeTraits replaces, adds or removes node traits: op is "set", "add",
-// "remove" or "clear".
-func (s *Service) SetNodeTraits(ctx context.Context, ident, op string, traits []string) error {
+// "remove" or "clear"; checks run on the node as locked (see Check).
+func (s *Service) SetNodeTraits(ctx context.Context, ident, op string, traits []string, checks ...Check) error {
+	var invalid error
 	for _, t := range traits {
 		if !validTrait(t) {
-			return badTrait(t)
+			invalid = badTrait(t)
+			break
 		}
+	}
+	if invalid != nil && !guardsNode(checks) {
+		return invalid
 	}
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
 		if err != nil {
 			return err
+		}
+		if err := checkNode(checks, &n); err != nil {
+			return err
+		}
+		if invalid != nil {
+			return invalid
 		}
 		have := map[string]bool{}
 		for _, t := range n.Traits {
@@ -446,11 +477,15 @@ func (s *Service) SetNodeTraits(ctx context.Context, ident, op string, traits []
 	})
 }
 
-// SetMaintenance turns maintenance mode on (with a reason) or off.
-func (s *Service) SetMaintenance(ctx context.Context, ident string, on bool, reason *string) error {
+// SetMaintenance turns maintenance mode on (with a reason) or off; checks
+// run on the node as locked (see Check).
+func (s *Service) SetMaintenance(ctx context.Context, ident string, on bool, reason *string, checks ...Check) error {
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
 		if err != nil {
+			return err
+		}
+		if err := checkNode(checks, &n); err != nil {
 			return err
 		}
 		n.Maintenance = on

@@ -30,16 +30,27 @@ var verbs = map[string]map[string]transition{
 }
 
 // SetProvisionState applies a provision verb; the transition completes at
-// once (a fake driver). Undeploying deletes the node's allocation.
-func (s *Service) SetProvisionState(ctx context.Context, ident, verb string) error {
+// once (a fake driver). Undeploying deletes the node's allocation. Checks
+// run on the node as locked (see Check).
+func (s *Service) SetProvisionState(ctx context.Context, ident, verb string, checks ...Check) error {
 	table, ok := verbs[verb]
+	var invalid error
 	if !ok {
-		return model.BadRequest("Invalid provision state %q: use one of manage, provide, active (deploy), deleted (undeploy), rebuild, inspect, clean, adopt, abort.", model.Clip(verb, 200))
+		invalid = model.BadRequest("Invalid provision state %q: use one of manage, provide, active (deploy), deleted (undeploy), rebuild, inspect, clean, adopt, abort.", model.Clip(verb, 200))
+		if !guardsNode(checks) {
+			return invalid
+		}
 	}
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
 		if err != nil {
 			return err
+		}
+		if err := checkNode(checks, &n); err != nil {
+			return err
+		}
+		if invalid != nil {
+			return invalid
 		}
 		tr, ok := table[n.ProvisionState]
 		if !ok {
@@ -71,16 +82,27 @@ var powerTargets = map[string]string{
 	"soft power off": model.PowerOff, "soft rebooting": model.PowerOn,
 }
 
-// SetPowerState applies a power target at once.
-func (s *Service) SetPowerState(ctx context.Context, ident, target string) error {
+// SetPowerState applies a power target at once; checks run on the node as
+// locked (see Check).
+func (s *Service) SetPowerState(ctx context.Context, ident, target string, checks ...Check) error {
 	state, ok := powerTargets[target]
+	var invalid error
 	if !ok {
-		return model.BadRequest("Invalid power target %q: use one of power on, power off, rebooting, soft power off, soft rebooting.", model.Clip(target, 200))
+		invalid = model.BadRequest("Invalid power target %q: use one of power on, power off, rebooting, soft power off, soft rebooting.", model.Clip(target, 200))
+		if !guardsNode(checks) {
+			return invalid
+		}
 	}
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
 		if err != nil {
 			return err
+		}
+		if err := checkNode(checks, &n); err != nil {
+			return err
+		}
+		if invalid != nil {
+			return invalid
 		}
 		n.PowerState = &state
 		n.TargetPowerState = nil

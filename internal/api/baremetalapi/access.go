@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"allot/internal/api"
+	"allot/internal/baremetal"
 	"allot/internal/model"
 	"allot/internal/policy"
 )
@@ -14,7 +15,13 @@ import (
 // allocation the caller may not see (baremetal:node:get,
 // baremetal:allocation:get) is answered as if it did not exist, and only
 // then is the operation's own rule checked (a 403 naming it). Under noauth
-// (no identity) none of this applies and nothing is looked up twice.
+// (no identity) none of this applies.
+//
+// A handler makes one service call: the checks on the objects it names go
+// to the service as baremetal.Check closures, which the service runs inside
+// its one transaction on the rows it found (and locked, for a write), before
+// it changes anything. The policy (which rule, which target, 404, 403 or
+// 400) stays here; the service only decides when it runs.
 
 // orNone is s, or Python's None when s is empty.
 func orNone(s string) any {
@@ -94,18 +101,27 @@ func seeNode(r *http.Request, n *model.Node, ident string, rules ...string) erro
 	return nil
 }
 
-// guardNode is seeNode for a handler that lets the service find the node:
-// when policy applies it looks the node up first (a missing node is the
-// service's own 404); under noauth it does nothing.
-func (h *handlers) guardNode(r *http.Request, ident string, rules ...string) (*model.Node, error) {
+// policyChecks is c as the checks of a service call when policy applies
+// to r, and no check at all under noauth.
+func policyChecks(r *http.Request, c baremetal.Check) []baremetal.Check {
 	if _, ok := api.IdentityOf(r); !ok {
-		return nil, nil
+		return nil
 	}
-	n, err := h.svc.GetNode(r.Context(), ident)
-	if err != nil {
-		return nil, err
-	}
-	return &n, seeNode(r, &n, ident, rules...)
+	return []baremetal.Check{c}
+}
+
+// nodeCheck is the check of a write on node ident, which the service runs
+// on the node as it locked it: seeNode with rules, then after (when not
+// nil), a refusal of the handler's own that Ironic answers only once the
+// node's policy has passed. Under noauth there is no check, and a handler
+// answers such a refusal before its call.
+func nodeCheck(r *http.Request, ident string, after func(*model.Node) error, rules ...string) []baremetal.Check {
+	return policyChecks(r, baremetal.Check{Node: func(n *model.Node) error {
+		if err := seeNode(r, n, ident, rules...); err != nil || after == nil {
+			return err
+		}
+		return after(n)
+	}})
 }
 
 // seeAllocation checks the caller's rights on allocation a: one the
@@ -123,17 +139,40 @@ func seeAllocation(r *http.Request, a *model.NodeAllocation, ident string) error
 	return api.Authorize(r, t)
 }
 
-// guardAllocation is seeAllocation for a handler that lets the service
-// find the allocation; under noauth it does nothing.
-func (h *handlers) guardAllocation(r *http.Request, ident string) error {
-	if _, ok := api.IdentityOf(r); !ok {
+// allocationCheck is the check of a write on allocation ident, which the
+// service runs on the allocation as it locked it: seeAllocation, then
+// after (when not nil), as nodeCheck's.
+func allocationCheck(r *http.Request, ident string, after func(*model.NodeAllocation) error) []baremetal.Check {
+	return policyChecks(r, baremetal.Check{Allocation: func(a *model.NodeAllocation) error {
+		if err := seeAllocation(r, a, ident); err != nil || after == nil {
+			return err
+		}
+		return after(a)
+	}})
+}
+
+// nodeAllocationCheck is the check of /v1/nodes/{node}/allocation: a node
+// the caller may not see is answered hidden, then the route's rule must
+// pass on the node's allocation. (An unknown node is the service's 400.)
+func nodeAllocationCheck(r *http.Request, hidden error) []baremetal.Check {
+	checks := nodeVisible(r, hidden)
+	if c, ok := api.IdentityOf(r); ok {
+		checks[0].Allocation = func(a *model.NodeAllocation) error { return api.Authorize(r, allocationTarget(c, a)) }
+	}
+	return checks
+}
+
+// nodeVisible is the check of a node a request names in its body or its
+// query (a backfill's node, a list's node filter): one the caller may not
+// see is answered hidden.
+func nodeVisible(r *http.Request, hidden error) []baremetal.Check {
+	c, _ := api.IdentityOf(r)
+	return policyChecks(r, baremetal.Check{Node: func(n *model.Node) error {
+		if !api.Allowed(r, ruleNodeGet, nodeTarget(c, n)) {
+			return hidden
+		}
 		return nil
-	}
-	a, err := h.svc.GetAllocation(r.Context(), ident)
-	if err != nil {
-		return err
-	}
-	return seeAllocation(r, &a, ident)
+	}})
 }
 
 // listProject applies Ironic's check_list_policy to a list whose project

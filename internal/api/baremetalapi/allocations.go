@@ -66,23 +66,16 @@ func (h *handlers) createAllocation(w http.ResponseWriter, r *http.Request) erro
 	if _, given := m["owner"]; given && !at(r, 60) {
 		return notAcceptable()
 	}
-	if c, ok := api.IdentityOf(r); ok {
-		if in.Node != "" {
-			// The node to backfill must be one the caller sees; one it
-			// does not is as unknown as a missing one (400).
-			n, err := h.svc.GetNode(r.Context(), in.Node)
-			if model.IsKind(err, model.KindNotFound) || err == nil && !api.Allowed(r, ruleNodeGet, nodeTarget(c, &n)) {
-				return model.BadRequest("Node %s could not be found.", in.Node)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if len(in.CandidateNodes) > 0 && !api.Allowed(r, ruleAllocationCreateRestricted, credTarget(c)) {
-			in.CandidateProject = c.ProjectID
-		}
+	var checks []baremetal.Check
+	if in.Node != "" {
+		// The node to backfill must be one the caller sees; one it does
+		// not is as unknown as a missing one (the service's 400).
+		checks = nodeVisible(r, model.BadRequest("Node %s could not be found.", model.Clip(in.Node, 200)))
 	}
-	a, err := h.svc.CreateAllocation(r.Context(), in)
+	if c, ok := api.IdentityOf(r); ok && len(in.CandidateNodes) > 0 && !api.Allowed(r, ruleAllocationCreateRestricted, credTarget(c)) {
+		in.CandidateProject = c.ProjectID
+	}
+	a, err := h.svc.CreateAllocation(r.Context(), in, checks...)
 	if err != nil {
 		return err
 	}
@@ -184,33 +177,20 @@ func (h *handlers) listAllocations(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	f := baremetal.AllocationFilter{Limit: pg.limit, SortKey: pg.sortKey, SortDesc: pg.desc}
+	// The service finds the node (an unknown one is a 400), checks it and
+	// then finds the marker, in its one read.
+	f := baremetal.AllocationFilter{Marker: pg.marker, Limit: pg.limit, SortKey: pg.sortKey, SortDesc: pg.desc}
+	var checks []baremetal.Check
 	if p.Has("node") {
 		ident := p.Get("node")
 		if _, isUUID := model.NormalizeUUID(ident); !isUUID && !baremetal.IsLogicalName(ident) {
 			return model.BadRequest("Expected UUID or name for node: %s", model.Clip(ident, 200))
 		}
-		n, err := h.svc.GetNode(r.Context(), ident)
-		if model.IsKind(err, model.KindNotFound) {
-			return model.BadRequest("Node %s could not be found.", model.Clip(ident, 200))
-		}
-		if err != nil {
-			return err
-		}
-		if c, ok := api.IdentityOf(r); ok && !api.Allowed(r, ruleNodeGet, nodeTarget(c, &n)) {
-			return model.NotFound("Resource could not be found.")
-		}
-		f.NodeID = &n.ID
+		f.Node = ident
+		checks = nodeVisible(r, model.NotFound("Resource could not be found."))
 	}
 	f.ResourceClass, f.State, f.Owner = optString(p, "resource_class"), optString(p, "state"), owner
-	if pg.marker != "" {
-		m, err := h.svc.GetAllocation(r.Context(), pg.marker)
-		if err != nil {
-			return err
-		}
-		f.MarkerID = m.ID
-	}
-	allocs, err := h.svc.ListAllocations(r.Context(), f)
+	allocs, err := h.svc.ListAllocations(r.Context(), f, checks...)
 	if err != nil {
 		return err
 	}
@@ -248,17 +228,23 @@ func (h *handlers) patchAllocation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := h.guardAllocation(r, r.PathValue("allocation")); err != nil {
-		return err
-	}
+	// A path beyond name and extra is refused once the allocation's
+	// policy has passed (at once under noauth).
+	var badPath error
 	for _, item := range raw.([]any) {
 		path, _ := item.(map[string]any)["path"].(string)
 		field := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 2)[0]
 		if field != "name" && field != "extra" {
-			return model.BadRequest("Cannot patch %s. Only the following can be updated: name, extra", model.Clip(path, 200))
+			badPath = model.BadRequest("Cannot patch %s. Only the following can be updated: name, extra", model.Clip(path, 200))
+			break
 		}
 	}
-	a, err := h.svc.PatchAllocation(r.Context(), r.PathValue("allocation"), body)
+	ident := r.PathValue("allocation")
+	checks := allocationCheck(r, ident, func(*model.NodeAllocation) error { return badPath })
+	if checks == nil && badPath != nil {
+		return badPath
+	}
+	a, err := h.svc.PatchAllocation(r.Context(), ident, body, checks...)
 	if err != nil {
 		return err
 	}
@@ -266,10 +252,8 @@ func (h *handlers) patchAllocation(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *handlers) deleteAllocation(w http.ResponseWriter, r *http.Request) error {
-	if err := h.guardAllocation(r, r.PathValue("allocation")); err != nil {
-		return err
-	}
-	if err := h.svc.DeleteAllocation(r.Context(), r.PathValue("allocation")); err != nil {
+	ident := r.PathValue("allocation")
+	if err := h.svc.DeleteAllocation(r.Context(), ident, allocationCheck(r, ident, nil)...); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusNoContent)
@@ -282,57 +266,16 @@ func (h *handlers) getNodeAllocation(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	ident := r.PathValue("node")
-	if err := h.seeAllocationNode(r, ident, model.NotFound("Resource could not be found.")); err != nil {
-		return err
-	}
-	a, err := h.svc.GetNodeAllocation(r.Context(), ident)
+	a, err := h.svc.GetNodeAllocation(r.Context(), ident, nodeAllocationCheck(r, model.NotFound("Resource could not be found."))...)
 	if err != nil {
 		return err
-	}
-	if c, ok := api.IdentityOf(r); ok {
-		if err := api.Authorize(r, allocationTarget(c, &a)); err != nil {
-			return err
-		}
 	}
 	return api.WriteJSON(w, http.StatusOK, pick(h.allocationJSON(r, &a), fields))
 }
 
-// seeAllocationNode checks, when policy applies, that the caller sees the
-// node of a /v1/nodes/{node}/allocation request: an unknown node is a 400
-// (as the service answers it), one the caller may not see is hidden.
-func (h *handlers) seeAllocationNode(r *http.Request, ident string, hidden error) error {
-	c, ok := api.IdentityOf(r)
-	if !ok {
-		return nil
-	}
-	n, err := h.svc.GetNode(r.Context(), ident)
-	if model.IsKind(err, model.KindNotFound) {
-		return model.BadRequest("Node %s could not be found.", model.Clip(ident, 200))
-	}
-	if err != nil {
-		return err
-	}
-	if !api.Allowed(r, ruleNodeGet, nodeTarget(c, &n)) {
-		return hidden
-	}
-	return nil
-}
-
 func (h *handlers) deleteNodeAllocation(w http.ResponseWriter, r *http.Request) error {
 	ident := r.PathValue("node")
-	if err := h.seeAllocationNode(r, ident, nodeNotFound(ident)); err != nil {
-		return err
-	}
-	if c, ok := api.IdentityOf(r); ok {
-		a, err := h.svc.GetNodeAllocation(r.Context(), ident)
-		if err != nil {
-			return err
-		}
-		if err := api.Authorize(r, allocationTarget(c, &a)); err != nil {
-			return err
-		}
-	}
-	if err := h.svc.DeleteNodeAllocation(r.Context(), ident); err != nil {
+	if err := h.svc.DeleteNodeAllocation(r.Context(), ident, nodeAllocationCheck(r, nodeNotFound(ident))...); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusNoContent)

@@ -252,13 +252,7 @@ func (h *handlers) nodeList(w http.ResponseWriter, r *http.Request, detail bool)
 	}
 	f.ProvisionState, f.ResourceClass, f.Owner, f.Lessee = optString(p, "provision_state"), optString(p, "resource_class"), optString(p, "owner"), optString(p, "lessee")
 	f.Driver, f.InstanceUUID, f.Project = optString(p, "driver"), optString(p, "instance_uuid"), project
-	if pg.marker != "" {
-		m, err := h.svc.GetNode(r.Context(), pg.marker)
-		if err != nil {
-			return err
-		}
-		f.MarkerID = m.ID
-	}
+	f.Marker = pg.marker // found by the service in the list's own read
 	nodes, err := h.svc.ListNodes(r.Context(), f)
 	if err != nil {
 		return err
@@ -300,17 +294,16 @@ func (h *handlers) patchNode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ident := r.PathValue("node")
-	before, err := h.guardNode(r, ident, nodePatchRules(ops)...)
-	if err != nil {
-		return err
-	}
-	if before != nil && before.ProvisionState == model.StateActive && setsOwner(ops) {
-		c, _ := api.IdentityOf(r)
-		if !api.Allowed(r, ruleNodeUpdateOwnerProvisioned, nodeTarget(c, before)) {
-			return model.Conflict("Cannot update owner of node \"%s\" while it is in state \"%s\".", before.UUID, model.StateActive)
+	checks := nodeCheck(r, ident, func(before *model.Node) error {
+		if before.ProvisionState == model.StateActive && setsOwner(ops) {
+			c, _ := api.IdentityOf(r)
+			if !api.Allowed(r, ruleNodeUpdateOwnerProvisioned, nodeTarget(c, before)) {
+				return model.Conflict("Cannot update owner of node \"%s\" while it is in state \"%s\".", before.UUID, model.StateActive)
+			}
 		}
-	}
-	n, err := h.svc.PatchNode(r.Context(), ident, ops, body)
+		return nil
+	}, nodePatchRules(ops)...)
+	n, err := h.svc.PatchNode(r.Context(), ident, ops, body, checks...)
 	if err != nil {
 		return err
 	}
@@ -413,21 +406,15 @@ func setsOwner(ops []baremetal.PatchOp) bool {
 
 func (h *handlers) deleteNode(w http.ResponseWriter, r *http.Request) error {
 	ident := r.PathValue("node")
-	if _, ok := api.IdentityOf(r); ok {
-		n, err := h.svc.GetNode(r.Context(), ident)
-		if err != nil {
-			return err
-		}
+	checks := policyChecks(r, baremetal.Check{Node: func(n *model.Node) error {
 		// A project admin may delete the nodes its project owns.
-		err = seeNode(r, &n, ident)
+		err := seeNode(r, n, ident)
 		if model.IsKind(err, model.KindForbidden) {
-			err = seeNode(r, &n, ident, ruleNodeDeleteSelfOwned)
+			err = seeNode(r, n, ident, ruleNodeDeleteSelfOwned)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := h.svc.DeleteNode(r.Context(), ident); err != nil {
+		return err
+	}})
+	if err := h.svc.DeleteNode(r.Context(), ident, checks...); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusNoContent)
@@ -464,14 +451,18 @@ func (h *handlers) setProvision(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
-		return err
-	}
+	// A verb newer than the request's version is refused once the node's
+	// policy has passed (at once under noauth).
 	target := *m.str("target")
+	var tooNew error
 	if (target == "deploy" || target == "undeploy") && !at(r, 73) {
-		return model.BadRequest("The %q verb needs API version 1.73 or later; use %q.", target, map[string]string{"deploy": "active", "undeploy": "deleted"}[target])
+		tooNew = model.BadRequest("The %q verb needs API version 1.73 or later; use %q.", target, map[string]string{"deploy": "active", "undeploy": "deleted"}[target])
 	}
-	if err := h.svc.SetProvisionState(r.Context(), r.PathValue("node"), target); err != nil {
+	checks := nodeCheck(r, r.PathValue("node"), func(*model.Node) error { return tooNew })
+	if checks == nil && tooNew != nil {
+		return tooNew
+	}
+	if err := h.svc.SetProvisionState(r.Context(), r.PathValue("node"), target, checks...); err != nil {
 		return err
 	}
 	w.Header().Set("Location", h.base(r)+"/v1/nodes/"+r.PathValue("node")+"/states")
@@ -487,10 +478,8 @@ func (h *handlers) setPower(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
-		return err
-	}
-	if err := h.svc.SetPowerState(r.Context(), r.PathValue("node"), *m.str("target")); err != nil {
+	ident := r.PathValue("node")
+	if err := h.svc.SetPowerState(r.Context(), ident, *m.str("target"), nodeCheck(r, ident, nil)...); err != nil {
 		return err
 	}
 	w.Header().Set("Location", h.base(r)+"/v1/nodes/"+r.PathValue("node")+"/states")
@@ -507,10 +496,8 @@ func (h *handlers) setMaintenance(w http.ResponseWriter, r *http.Request) error 
 		}
 		reason = m.str("reason")
 	}
-	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
-		return err
-	}
-	if err := h.svc.SetMaintenance(r.Context(), r.PathValue("node"), true, reason); err != nil {
+	ident := r.PathValue("node")
+	if err := h.svc.SetMaintenance(r.Context(), ident, true, reason, nodeCheck(r, ident, nil)...); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusAccepted)
@@ -518,10 +505,8 @@ func (h *handlers) setMaintenance(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) unsetMaintenance(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
-		return err
-	}
-	if err := h.svc.SetMaintenance(r.Context(), r.PathValue("node"), false, nil); err != nil {
+	ident := r.PathValue("node")
+	if err := h.svc.SetMaintenance(r.Context(), ident, false, nil, nodeCheck(r, ident, nil)...); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusAccepted)
@@ -550,10 +535,8 @@ func (h *handlers) setTraits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
-		return err
-	}
-	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "set", m.strings("traits")); err != nil {
+	ident := r.PathValue("node")
+	if err := h.svc.SetNodeTraits(r.Context(), ident, "set", m.strings("traits"), nodeCheck(r, ident, nil)...); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusNoContent)
@@ -561,10 +544,8 @@ func (h *handlers) setTraits(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) addTrait(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
-		return err
-	}
-	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "add", []string{r.PathValue("trait")}); err != nil {
+	ident := r.PathValue("node")
+	if err := h.svc.SetNodeTraits(r.Context(), ident, "add", []string{r.PathValue("trait")}, nodeCheck(r, ident, nil)...); err != nil {
 		return err
 	}
 	w.Header().Set("Location", h.base(r)+"/v1/nodes/"+r.PathValue("node")+"/traits")
@@ -573,10 +554,8 @@ func (h *handlers) addTrait(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) removeTrait(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
-		return err
-	}
-	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "remove", []string{r.PathValue("trait")}); err != nil {
+	ident := r.PathValue("node")
+	if err := h.svc.SetNodeTraits(r.Context(), ident, "remove", []string{r.PathValue("trait")}, nodeCheck(r, ident, nil)...); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusNoContent)
@@ -584,10 +563,8 @@ func (h *handlers) removeTrait(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) clearTraits(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.guardNode(r, r.PathValue("node")); err != nil {
-		return err
-	}
-	if err := h.svc.SetNodeTraits(r.Context(), r.PathValue("node"), "clear", nil); err != nil {
+	ident := r.PathValue("node")
+	if err := h.svc.SetNodeTraits(r.Context(), ident, "clear", nil, nodeCheck(r, ident, nil)...); err != nil {
 		return err
 	}
 	api.WriteEmpty(w, http.StatusNoContent)
