@@ -125,7 +125,8 @@ func getBuffer(estimate int) []byte {
 			if cap(b) >= estimate {
 				return b
 			}
-			putBuffer(b) // too small for this answer: keep it for another
+			// Too small: drop it, so that buffers of small answers do not
+			// fill the pool and keep out those of large ones.
 		default:
 		}
 	}

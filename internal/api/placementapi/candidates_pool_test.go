@@ -28,6 +28,24 @@ func TestBufferPoolKeepsOnlyModestBuffers(t *testing.T) {
 		{"too small for the estimate", 1024, 64 << 10, false},
 		{"estimate over the bound", maxPooledBuffer, maxPooledBuffer + 1, false},
 	}
+	// A buffer too small for an answer leaves the pool, so that the pool
+	// does not stay full of small answers' buffers that keep the large
+	// ones' out.
+	t.Run("small buffers give way to large ones", func(t *testing.T) {
+		drain()
+		defer drain()
+		for i := 0; i < cap(bufFree); i++ {
+			putBuffer(make([]byte, 0, 1024))
+		}
+		for i := 0; i < cap(bufFree); i++ {
+			putBuffer(getBuffer(1 << 20))
+		}
+		for len(bufFree) > 0 {
+			if b := <-bufFree; cap(b) < 1<<20 {
+				t.Errorf("the pool still holds a buffer of %d bytes", cap(b))
+			}
+		}
+	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			drain()
