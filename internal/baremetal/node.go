@@ -47,7 +47,7 @@ func (s *Service) CreateNode(ctx context.Context, in NodeCreate) (model.Node, er
 	} else {
 		return model.Node{}, model.BadRequest("Expected a UUID for uuid: %s", model.Clip(in.UUID, 200))
 	}
-	if in.Name != nil && !IsLogicalName(*in.Name) {
+	if in.Name != nil && !validNodeName(*in.Name) {
 		return model.Node{}, model.BadRequest("Cannot create node with invalid name '%s'", model.Clip(*in.Name, 200))
 	}
 	if in.InitialState == "" {
@@ -280,7 +280,7 @@ func applyNodeDoc(n *model.Node, doc map[string]any) error {
 	if n.Name, err = str("name", 255); err != nil {
 		return err
 	}
-	if n.Name != nil && !IsLogicalName(*n.Name) {
+	if n.Name != nil && !validNodeName(*n.Name) {
 		return model.BadRequest("Cannot update node with invalid name '%s'", model.Clip(*n.Name, 200))
 	}
 	driver, err := str("driver", 255)

@@ -73,6 +73,15 @@ var logicalName = regexp.MustCompile(`^[A-Za-z0-9\-._~]+$`)
 // IsLogicalName reports whether s may be a node or allocation name.
 func IsLogicalName(s string) bool { return len(s) <= 255 && logicalName.MatchString(s) }
 
+// validNodeName reports whether s may be a node's name: a logical name that
+// is not also a UUID (an identifier that reads as a UUID is looked up by
+// UUID only, so the node could never be found by that name; Ironic refuses
+// such names too).
+func validNodeName(s string) bool {
+	_, isUUID := model.NormalizeUUID(s)
+	return IsLogicalName(s) && !isUUID
+}
+
 // nodeProvider is the resource provider that stands for n.
 func nodeProvider(n *model.Node) placement.NodeProvider {
 	np := placement.NodeProvider{UUID: n.UUID, Name: n.UUID, Traits: n.Traits}
