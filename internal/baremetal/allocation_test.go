@@ -520,3 +520,48 @@ func TestUndeployReleasesClaim(t *testing.T) {
 		})
 	}
 }
+
+// TestAllocatedNodeChangesState checks the node provider's unit while an
+// allocated node leaves the available state: it stays claimed (not
+// reserved on top of the claim), and once released it is withheld until
+// the node is available again.
+func TestAllocatedNodeChangesState(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(e *env)
+		undo   func(e *env)
+	}{
+		{"manageable",
+			func(e *env) { e.must(e.svc.SetProvisionState(e.ctx, "gold-1", "manage"), "manage") },
+			func(e *env) { e.must(e.svc.SetProvisionState(e.ctx, "gold-1", "provide"), "provide") }},
+		{"maintenance",
+			func(e *env) { e.must(e.svc.SetMaintenance(e.ctx, "gold-1", true, ptr("fan")), "maintenance") },
+			func(e *env) { e.must(e.svc.SetMaintenance(e.ctx, "gold-1", false, nil), "maintenance off") }},
+		{"class removed",
+			func(e *env) { e.patchNode("gold-1", `[{"op": "remove", "path": "/resource_class"}]`) },
+			func(e *env) { e.patchNode("gold-1", `[{"op": "add", "path": "/resource_class", "value": "gold"}]`) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			n := e.node(nodeSpec{name: "gold-1", rc: "gold"})
+			a := e.allocate(AllocationCreate{ResourceClass: ptr("gold")})
+			tc.change(e)
+			e.wantUnit(n.UUID, "CUSTOM_GOLD", 0, 1)
+			e.wantClaim(a.UUID, n.UUID, "CUSTOM_GOLD")
+			e.must(e.svc.DeleteAllocation(e.ctx, a.UUID), "delete allocation")
+			e.wantClaim(a.UUID, "", "")
+			if tc.name == "class removed" {
+				if inv, ok := e.inventory(n.UUID, "CUSTOM_GOLD"); ok {
+					t.Errorf("a classless node keeps an inventory once released: %+v", inv)
+				}
+			} else {
+				e.wantUnit(n.UUID, "CUSTOM_GOLD", 1, 0)
+			}
+			tc.undo(e)
+			e.wantUnit(n.UUID, "CUSTOM_GOLD", 0, 0)
+			if next := e.allocate(AllocationCreate{ResourceClass: ptr("gold")}); next.NodeUUID != n.UUID {
+				t.Errorf("the node was not given again: %+v", next)
+			}
+		})
+	}
+}
