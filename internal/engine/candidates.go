@@ -19,6 +19,8 @@ type SearchOptions struct {
 	// Randomize samples the limit at random (and shuffles the result)
 	// instead of taking the first candidates in the deterministic order.
 	Randomize bool
+	// Order ranks candidates before the limit applies.
+	Order Order
 	// Seed makes a randomized search repeatable (0: a random seed).
 	Seed uint64
 	// Done, when closed, stops the search as the budget does (a request's

@@ -61,5 +61,5 @@ func (h *handlers) routes() []api.Route {
 		r(http.MethodPost, "/reshaper", v(1, 30), ruleReshape, h.reshape),
 		r(http.MethodGet, "/allocation_candidates", v(1, 10), ruleCandidates, h.allocationCandidates),
 	}
-	return routes
+	return append(routes, h.extensionRoutes()...)
 }
