@@ -15,20 +15,10 @@ type ProviderAggregates struct {
 
 // GetProviderAggregates returns the aggregates of a provider.
 func (s *Service) GetProviderAggregates(ctx context.Context, id string) (ProviderAggregates, error) {
-	var out ProviderAggregates
-	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		p, ok, err := tx.ProviderByUUID(ctx, id, false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errProviderNotFound(id)
-		}
-		out.Provider = p
-		out.Aggregates, err = tx.ProviderAggregates(ctx, p.ID)
-		return err
+	p, aggs, err := readOfProvider(ctx, s, id, func(tx *store.Tx, p model.Provider) ([]string, error) {
+		return tx.ProviderAggregates(ctx, p.ID)
 	})
-	return out, err
+	return ProviderAggregates{Provider: p, Aggregates: aggs}, err
 }
 
 // SetProviderAggregates replaces the aggregates of a provider. With a

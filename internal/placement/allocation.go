@@ -38,20 +38,14 @@ type ProviderAllocationsView struct {
 
 // GetProviderAllocations returns every allocation held on a provider.
 func (s *Service) GetProviderAllocations(ctx context.Context, providerUUID string) (ProviderAllocationsView, error) {
-	var out ProviderAllocationsView
-	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		p, ok, err := tx.ProviderByUUID(ctx, providerUUID, false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return model.NotFound("Resource provider '%s' not found: No resource provider with uuid %s found", providerUUID, providerUUID)
-		}
-		out.Provider = p
-		out.Allocations, err = tx.ProviderAllocations(ctx, p.ID)
-		return err
+	p, allocs, err := readOfProvider(ctx, s, providerUUID, func(tx *store.Tx, p model.Provider) ([]model.Allocation, error) {
+		return tx.ProviderAllocations(ctx, p.ID)
 	})
-	return out, err
+	if model.IsKind(err, model.KindNotFound) {
+		// This endpoint's 404 names the provider twice, as Placement's does.
+		err = model.NotFound("Resource provider '%s' not found: No resource provider with uuid %s found", providerUUID, providerUUID)
+	}
+	return ProviderAllocationsView{Provider: p, Allocations: allocs}, err
 }
 
 // ProviderUsages returns a provider with its inventories (whose Used is the

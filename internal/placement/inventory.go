@@ -16,20 +16,10 @@ type ProviderInventories struct {
 
 // GetInventories returns the inventories of a provider.
 func (s *Service) GetInventories(ctx context.Context, id string) (ProviderInventories, error) {
-	var out ProviderInventories
-	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		p, ok, err := tx.ProviderByUUID(ctx, id, false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errProviderNotFound(id)
-		}
-		out.Provider = p
-		out.Inventories, err = tx.Inventories(ctx, p.ID)
-		return err
+	p, invs, err := readOfProvider(ctx, s, id, func(tx *store.Tx, p model.Provider) ([]model.Inventory, error) {
+		return tx.Inventories(ctx, p.ID)
 	})
-	return out, err
+	return ProviderInventories{Provider: p, Inventories: invs}, err
 }
 
 // GetInventory returns one inventory of a provider.

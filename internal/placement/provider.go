@@ -22,13 +22,8 @@ func (s *Service) ListProviders(ctx context.Context, f query.ProviderList) ([]mo
 // GetProvider returns one provider by uuid.
 func (s *Service) GetProvider(ctx context.Context, id string) (model.Provider, error) {
 	var p model.Provider
-	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		var ok bool
-		var err error
-		p, ok, err = tx.ProviderByUUID(ctx, id, false)
-		if err == nil && !ok {
-			err = errProviderNotFound(id)
-		}
+	err := s.store.Read(ctx, func(tx *store.Tx) (err error) {
+		p, err = providerForRead(ctx, tx, id)
 		return err
 	})
 	return p, err

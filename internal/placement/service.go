@@ -113,6 +113,31 @@ func errProviderNotFound(uuid string) error {
 	return model.NotFound("No resource provider with uuid %s found", uuid)
 }
 
+// providerForRead returns the provider, or a 404, inside a read.
+func providerForRead(ctx context.Context, tx *store.Tx, uuid string) (model.Provider, error) {
+	p, ok, err := tx.ProviderByUUID(ctx, uuid, false)
+	if err != nil {
+		return p, fmt.Errorf("read provider %s: %w", uuid, err)
+	}
+	if !ok {
+		return p, errProviderNotFound(uuid)
+	}
+	return p, nil
+}
+
+// readOfProvider reads something of one provider in one read transaction:
+// the provider (a 404 when unknown) and what read returns for it.
+func readOfProvider[T any](ctx context.Context, s *Service, uuid string, read func(*store.Tx, model.Provider) (T, error)) (p model.Provider, out T, err error) {
+	err = s.store.Read(ctx, func(tx *store.Tx) error {
+		if p, err = providerForRead(ctx, tx, uuid); err != nil {
+			return err
+		}
+		out, err = read(tx, p)
+		return err
+	})
+	return p, out, err
+}
+
 // providerForWrite locks and returns the provider, or a 404.
 func providerForWrite(ctx context.Context, tx *store.Tx, uuid string) (model.Provider, error) {
 	p, ok, err := tx.ProviderByUUID(ctx, uuid, true)

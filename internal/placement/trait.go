@@ -76,20 +76,10 @@ type ProviderTraits struct {
 
 // GetProviderTraits returns the traits of a provider.
 func (s *Service) GetProviderTraits(ctx context.Context, id string) (ProviderTraits, error) {
-	var out ProviderTraits
-	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		p, ok, err := tx.ProviderByUUID(ctx, id, false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errProviderNotFound(id)
-		}
-		out.Provider = p
-		out.Traits, err = tx.ProviderTraits(ctx, p.ID)
-		return err
+	p, traits, err := readOfProvider(ctx, s, id, func(tx *store.Tx, p model.Provider) ([]model.Trait, error) {
+		return tx.ProviderTraits(ctx, p.ID)
 	})
-	return out, err
+	return ProviderTraits{Provider: p, Traits: traits}, err
 }
 
 // SetProviderTraits replaces the traits of a provider whose generation is
