@@ -2,6 +2,7 @@ package placement
 
 import (
 	"context"
+	"fmt"
 
 	"allot/internal/model"
 	"allot/internal/store"
@@ -69,15 +70,9 @@ func (s *Service) EnsureResourceClass(ctx context.Context, name string) (rc mode
 func (s *Service) RenameResourceClass(ctx context.Context, name, newName string) (model.ResourceClass, error) {
 	var out model.ResourceClass
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		rc, ok, err := tx.ResourceClass(ctx, name)
+		rc, err := customClass(ctx, tx, name, "Cannot update standard resource class %s")
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return model.NotFound("No such resource class %s.", name)
-		}
-		if rc.ID < model.CustomResourceClassMinID {
-			return model.BadRequest("Cannot update standard resource class %s", name)
 		}
 		if _, exists, err := tx.ResourceClass(ctx, newName); err != nil {
 			return err
@@ -96,15 +91,9 @@ func (s *Service) RenameResourceClass(ctx context.Context, name, newName string)
 // DeleteResourceClass deletes a custom class that no inventory uses.
 func (s *Service) DeleteResourceClass(ctx context.Context, name string) error {
 	return s.store.Write(ctx, func(tx *store.Tx) error {
-		rc, ok, err := tx.ResourceClass(ctx, name)
+		rc, err := customClass(ctx, tx, name, "Error in delete resource class: Cannot delete standard resource class %s.")
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return model.NotFound("No such resource class %s.", name)
-		}
-		if rc.ID < model.CustomResourceClassMinID {
-			return model.BadRequest("Error in delete resource class: Cannot delete standard resource class %s.", name)
 		}
 		if inUse, err := tx.ResourceClassInUse(ctx, rc.ID); err != nil {
 			return err
@@ -113,4 +102,20 @@ func (s *Service) DeleteResourceClass(ctx context.Context, name string) error {
 		}
 		return tx.DeleteResourceClass(ctx, rc.ID)
 	})
+}
+
+// customClass returns the custom class a write changes: a 404 when there is
+// no such class, a 400 worded by standardRefusal (given the name) when it
+// is a standard one.
+func customClass(ctx context.Context, tx *store.Tx, name, standardRefusal string) (model.ResourceClass, error) {
+	rc, ok, err := tx.ResourceClass(ctx, name)
+	switch {
+	case err != nil:
+		return rc, fmt.Errorf("read resource class %s: %w", name, err)
+	case !ok:
+		return rc, model.NotFound("No such resource class %s.", name)
+	case rc.ID < model.CustomResourceClassMinID:
+		return rc, model.BadRequest(standardRefusal, name)
+	}
+	return rc, nil
 }
