@@ -17,15 +17,22 @@ type SearchOptions struct {
 	// Budget caps the time spent generating (0: no budget).
 	Budget time.Duration
 	// Randomize samples the limit at random (and shuffles the result)
-	// instead of taking the first candidates in the deterministic order.
+	// instead of taking the first candidates in the deterministic order:
+	// the same as Order = OrderRandom.
 	Randomize bool
-	// Order ranks candidates before the limit applies.
+	// Order ranks candidates before the limit applies (see rank.go).
 	Order Order
+	// Prefer ranks trees meeting soft constraints first, by weight (see
+	// rank.go).
+	Prefer []Preference
 	// Seed makes a randomized search repeatable (0: a random seed).
 	Seed uint64
 	// Done, when closed, stops the search as the budget does (a request's
 	// context: its deadline passed or its client left).
 	Done <-chan struct{}
+	// trace, when set (by tests), sees the anchor and round of every
+	// candidate kept, in generation order.
+	trace func(anchor *provider, round int)
 }
 
 // Result is the answer to a candidates query.
@@ -193,6 +200,9 @@ type scratch struct {
 	consolidated []palloc
 	renderRoots  []*provider
 	renderProvs  []*provider
+	// Ranking: anchors with their keys, preferences met.
+	rankBuf []rankedAnchor
+	prefMet []bool
 	// seenCombos holds the keys of the sharing-only candidates kept.
 	seenCombos map[string]bool
 	// marks[p.idx] == epoch means p was seen by the current pass.
@@ -247,6 +257,7 @@ func (sc *scratch) reset() {
 	sc.consolidated = clearSlice(sc.consolidated)
 	sc.renderRoots = clearSlice(sc.renderRoots)
 	sc.renderProvs = clearSlice(sc.renderProvs)
+	sc.rankBuf = clearSlice(sc.rankBuf)
 	clear(sc.seenCombos)
 }
 
@@ -273,6 +284,7 @@ type search struct {
 	// subAt[d] lists the same_subtree sets complete at group depth d.
 	subAt    [][]int
 	isolate  bool
+	prefs    []resolvedPref
 	stats    Stats
 	stopped  bool
 	steps    int
@@ -328,7 +340,7 @@ func (s *search) resolve() error {
 	}
 	s.isolate = s.q.GroupPolicy == "isolate"
 	s.hasTrees = e.nParents > 0
-	return nil
+	return s.resolvePrefs(errUnknownTraitsCandidates)
 }
 
 // rootOK applies root_required to an anchor.
@@ -370,7 +382,7 @@ func (s *search) run() *Result {
 	// order, else the configured maximum.
 	want := s.opts.MaxCandidates
 	byLimit := false
-	if s.q.Limit > 0 && !s.opts.Randomize && (want <= 0 || s.q.Limit <= want) {
+	if s.q.Limit > 0 && !s.random() && (want <= 0 || s.q.Limit <= want) {
 		want, byLimit = s.q.Limit, true
 	}
 	results := s.results[:0]
@@ -385,18 +397,28 @@ func (s *search) run() *Result {
 		}
 		return false
 	}
+	round := 0
 	emit := func(combo []*partial) {
 		if s.keep(combo) {
 			results = append(results, combo)
+			if s.opts.trace != nil {
+				s.opts.trace(combo[0].anchor, round)
+			}
 		}
 	}
 	// Round 0 discovers anchors in id order, one candidate each; later
 	// rounds take one more candidate from each anchor in turn. Trees that
 	// can be served by their own providers come first: an anchor whose
 	// first candidate leans on a sharing provider is deferred to the end of
-	// round 0 (local capacity before shared capacity).
+	// round 0 (local capacity before shared capacity). Ranked orders sort
+	// the anchors first and defer nothing (rank.go).
 	iters, deferred, deferredCombos := s.iters[:0], s.deferred[:0], s.deferredC[:0]
-	for _, a := range s.driverAnchors() {
+	anchors := s.driverAnchors()
+	ranked := s.ranked()
+	if ranked {
+		anchors = s.rankAnchors(anchors)
+	}
+	for _, a := range anchors {
 		if full() || s.budgetExceeded() {
 			break
 		}
@@ -407,7 +429,7 @@ func (s *search) run() *Result {
 		it := s.newAnchorIter(a, lists)
 		if combo, ok := it.next(s); ok {
 			s.stats.Anchors++
-			if usesForeign(combo) {
+			if !ranked && usesForeign(combo) {
 				deferred = append(deferred, it)
 				deferredCombos = append(deferredCombos, combo)
 				continue
@@ -424,6 +446,7 @@ func (s *search) run() *Result {
 		emit(deferredCombos[i])
 	}
 	for len(iters) > 0 && !full() && !s.stopped {
+		round++
 		live := iters[:0]
 		for _, it := range iters {
 			if full() {
@@ -445,13 +468,14 @@ func (s *search) run() *Result {
 	s.stats.Steps = s.steps
 
 	// Limit (a random sample if asked), then render.
-	if s.opts.Randomize {
+	if s.random() {
 		seed := s.opts.Seed
 		if seed == 0 {
 			seed = rand.Uint64()
 		}
 		r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 		r.Shuffle(len(results), func(i, j int) { results[i], results[j] = results[j], results[i] })
+		s.preferFirst(results)
 	}
 	if s.q.Limit > 0 && len(results) > s.q.Limit {
 		results = results[:s.q.Limit]
