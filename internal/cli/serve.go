@@ -40,6 +40,9 @@ type ServeConfig struct {
 	CandidateBudget    time.Duration
 	RandomizeCands     bool
 	PprofListen        string
+	// CandidateOrder ranks the standard endpoint's candidates (engine.Order
+	// by name: default, pack, spread or random).
+	CandidateOrder string
 	// AllocationWorkers and AllocationLease configure the bare-metal
 	// allocation workers (see baremetal.Options: 0 is the default number,
 	// negative is none).
@@ -120,8 +123,12 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		return fmt.Errorf("open the store %s: %w", cfg.DB, err)
 	}
 	defer st.Close()
+	order, err := candidateOrder(cfg)
+	if err != nil {
+		return usageError{err}
+	}
 	svc := placement.New(st, placement.Options{Logger: logger, Search: engine.SearchOptions{
-		MaxCandidates: cfg.MaxCandidates, Budget: cfg.CandidateBudget, Randomize: cfg.RandomizeCands,
+		MaxCandidates: cfg.MaxCandidates, Budget: cfg.CandidateBudget, Order: order,
 	}})
 	if err := svc.Sync(ctx); err != nil {
 		return fmt.Errorf("load the candidate index: %w", err)

@@ -15,6 +15,7 @@ import (
 	"allot/internal/api"
 	"allot/internal/auth"
 	"allot/internal/config"
+	"allot/internal/engine"
 )
 
 // The settings of "allot serve" come, from weakest to strongest, from
@@ -73,6 +74,7 @@ func serveCommand(run func(*cobra.Command, ServeConfig, resolved) error) *cobra.
 	f.DurationVar(&cfg.CandidateBudget, "candidate-budget", 10*time.Second, "time budget of one allocation-candidates search (0: none) [ALLOT_CANDIDATE_BUDGET]")
 	f.StringVar(&cfg.PprofListen, "pprof-listen", "", "address of Go's profiling endpoints (/debug/pprof/), off when empty [ALLOT_PPROF_LISTEN]")
 	f.BoolVar(&cfg.RandomizeCands, "randomize-candidates", false, "sample limit at random instead of taking the first candidates in the deterministic order [ALLOT_RANDOMIZE_CANDIDATES]")
+	f.StringVar(&cfg.CandidateOrder, "candidate-order", "default", "order of GET /allocation_candidates, which decides what limit keeps: default (Placement's, trees by id), pack (fullest trees first), spread (emptiest first) or random (as --randomize-candidates) [ALLOT_CANDIDATE_ORDER]")
 	f.IntVar(&cfg.AllocationWorkers, "allocation-workers", 2, "bare-metal allocation workers in this process (0: none; allocations then wait for another replica) [ALLOT_ALLOCATION_WORKERS]")
 	f.DurationVar(&cfg.AllocationLease, "allocation-lease", 30*time.Second, "how long a worker holds an allocation before another replica may take it over [ALLOT_ALLOCATION_LEASE]")
 	f.StringVar(&cfg.PlacementAuth, "auth-strategy", auth.NoAuth2, "the Placement API's authentication: noauth2 (identity from request headers; for tests) or keystone [ALLOT_AUTH_STRATEGY]")
@@ -374,4 +376,21 @@ func wrap(prefix, text string, width, indent int) string {
 	}
 	b.WriteString(strings.TrimRight(line, " ") + "\n")
 	return b.String()
+}
+
+// candidateOrder resolves --candidate-order with --randomize-candidates
+// (Placement's randomize_allocation_candidates), which means random: it
+// conflicts with pack and spread.
+func candidateOrder(cfg ServeConfig) (engine.Order, error) {
+	order, err := engine.ParseOrder(cfg.CandidateOrder)
+	if err != nil {
+		return "", fmt.Errorf("--candidate-order: %v", err)
+	}
+	if cfg.RandomizeCands {
+		if order != engine.OrderDefault && order != engine.OrderRandom {
+			return "", fmt.Errorf("--randomize-candidates (randomize_allocation_candidates) conflicts with --candidate-order %s", order)
+		}
+		order = engine.OrderRandom
+	}
+	return order, nil
 }

@@ -94,7 +94,7 @@ placement_listen = 127.0.0.1:1
 		PlacementListen: "127.0.0.1:3", BaremetalListen: "127.0.0.1:6385", // flag; default
 		DB: "sqlite:env.db", DBMaxConns: 7, SQLiteSynchronous: "full", // environment; file; default
 		LogLevel: "debug", LogFormat: "text",
-		MaxCandidates: 3, CandidateBudget: time.Second, RandomizeCands: true,
+		MaxCandidates: 3, CandidateBudget: time.Second, RandomizeCands: true, CandidateOrder: "default",
 		AllocationWorkers: 2, AllocationLease: 30 * time.Second,
 		PlacementAuth: "keystone", BaremetalAuth: "keystone", // file; derived
 		Keystone: auth.KeystoneConfig{AuthURL: "https://keystone.example.com", Username: "placement", Password: "env-password",
