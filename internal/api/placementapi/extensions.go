@@ -15,5 +15,7 @@ const ExtensionPrefix = "/allot/v1"
 // extension, each defined beside its handlers.
 func (h *handlers) extensionRoutes() []api.Route {
 	var routes []api.Route
+	routes = append(routes, h.claimRoutes()...)
+	routes = append(routes, h.rankedRoutes()...)
 	return routes
 }
