@@ -16,6 +16,5 @@ const ExtensionPrefix = "/allot/v1"
 func (h *handlers) extensionRoutes() []api.Route {
 	var routes []api.Route
 	routes = append(routes, h.claimRoutes()...)
-	routes = append(routes, h.rankedRoutes()...)
 	return routes
 }
