@@ -284,3 +284,58 @@ func TestWideTreesAreClaimable(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkExplain compares an explained search with the plain one on the
+// queries of BenchmarkCandidates at 10k providers (the budget: at most 2x),
+// and a query no tree satisfies (every tree examined, nearest misses).
+func BenchmarkExplain(b *testing.B) {
+	queries := map[string]query.Candidates{
+		"simple_limit1000": {Limit: 1000, NestedAware: true, Groups: []query.Group{
+			{Resources: []query.Amount{{Class: "VCPU", Amount: 2}, {Class: "MEMORY_MB", Amount: 4096}, {Class: "DISK_GB", Amount: 40}}}}},
+		"traits_limit1000": {Limit: 1000, NestedAware: true, Groups: []query.Group{
+			{Resources: []query.Amount{{Class: "VCPU", Amount: 2}, {Class: "MEMORY_MB", Amount: 4096}},
+				Required: query.TraitExpr{AllOf: [][]string{{"HW_CPU_X86_AVX512F"}}, Forbidden: []string{"COMPUTE_STATUS_DISABLED"}}}}},
+		"none_fit": {NestedAware: true, Groups: []query.Group{
+			{Resources: []query.Amount{{Class: "VCPU", Amount: 200}, {Class: "MEMORY_MB", Amount: 4096}}}}},
+		"numa_isolate_limit1000": {Limit: 1000, GroupPolicy: "isolate", NestedAware: true, Groups: []query.Group{
+			{Resources: []query.Amount{{Class: "DISK_GB", Amount: 20}}},
+			{Suffix: "1", Resources: []query.Amount{{Class: "VCPU", Amount: 2}, {Class: "MEMORY_MB", Amount: 4096}}, Required: query.TraitExpr{AllOf: [][]string{{"HW_NUMA_ROOT"}}}},
+			{Suffix: "2", Resources: []query.Amount{{Class: "VCPU", Amount: 2}, {Class: "MEMORY_MB", Amount: 4096}}, Required: query.TraitExpr{AllOf: [][]string{{"HW_NUMA_ROOT"}}}},
+		}},
+	}
+	for _, nested := range []bool{false, true} {
+		shape := "flat"
+		if nested {
+			shape = "nested"
+		}
+		e := benchEngine(genCloud(10000, nested))
+		for _, name := range []string{"simple_limit1000", "traits_limit1000", "none_fit", "numa_isolate_limit1000"} {
+			q := queries[name]
+			if name == "numa_isolate_limit1000" && !nested {
+				continue
+			}
+			for _, explained := range []bool{false, true} {
+				mode := "plain"
+				if explained {
+					mode = "explained"
+				}
+				b.Run(fmt.Sprintf("%s/10k/%s/%s", shape, name, mode), func(b *testing.B) {
+					opts := SearchOptions{MaxCandidates: 10000}
+					for i := 0; i < b.N; i++ {
+						var res *Result
+						var err error
+						if explained {
+							res, _, err = e.Explain(q, opts)
+						} else {
+							res, err = e.Candidates(q, opts)
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+						res.Release()
+					}
+				})
+			}
+		}
+	}
+}

@@ -289,6 +289,8 @@ type search struct {
 	stopped  bool
 	steps    int
 	hasTrees bool
+	// rec, when set, records what every stage removes (Explain).
+	rec *recorder
 	// Recycled working memory.
 	*scratch
 	// Why generation stopped early.

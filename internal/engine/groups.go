@@ -69,8 +69,13 @@ func (s *search) sortAnchors(anchors []*provider) []*provider {
 	return anchors
 }
 
-// treeMayServe checks the class masks of a root against every group.
+// treeMayServe checks the class masks of a root against every group. An
+// explained search examines every tree, so that every provider is judged
+// by the stages below.
 func (s *search) treeMayServe(root *provider) bool {
+	if s.rec != nil {
+		return true
+	}
 	for gi := range s.groups {
 		g := &s.groups[gi]
 		if g.inTree != nil && g.inTree != root && !g.granular {
@@ -94,6 +99,9 @@ func (s *search) treeMayServe(root *provider) bool {
 // when that filter matches more than limit providers (then scanning roots
 // is cheaper).
 func (s *search) groupAnchors(g *resolvedGroup, limit int, out []*provider) (anchors []*provider, ok bool) {
+	if s.rec != nil {
+		return out, false // explaining: no shortcut, every root is examined
+	}
 	if g.inTree != nil && !g.granular {
 		return append(out, g.inTree), true
 	}
@@ -192,7 +200,30 @@ func (s *search) mayServe(g *resolvedGroup, p *provider, from listSource) bool {
 // filters and has room for every amount of g: what a granular group asks
 // of its one provider.
 func (g *resolvedGroup) servesAlone(p *provider) bool {
-	return g.traits.matches(p) && g.aggs.matches(p) && hasCapacity(p, g.amounts)
+	return g.aloneStage(p) == stPassed
+}
+
+// aloneStage runs the stages of a granular group on one provider, in
+// order: traits (forbidden, required, any-of), member_of, then each
+// amount (class, min/max/step, capacity); it returns the first stage p
+// fails, or stPassed.
+func (g *resolvedGroup) aloneStage(p *provider) stage {
+	if st := g.traits.check(p); st != stPassed {
+		return st
+	}
+	if !g.aggs.matches(p) {
+		return stMemberOf
+	}
+	return amountsStage(p, g.amounts)
+}
+
+// granularStage is aloneStage preceded by in_tree, for a provider examined
+// under an anchor.
+func (g *resolvedGroup) granularStage(p *provider) stage {
+	if g.noInTree || g.inTree != nil && p.root != g.inTree {
+		return stInTree
+	}
+	return g.aloneStage(p)
 }
 
 // sharingCanServe reports whether the sharing providers of list together
@@ -236,26 +267,42 @@ func considerUnion[K comparable](s *search, list *[]*provider, set []K, members 
 
 // anchorPartials computes, for one anchor tree, the partial solutions of
 // every group; ok is false when some group has none.
+//
+// An explained search (s.rec set) judges every group even after one has
+// failed, so that every provider of the tree gets a verdict per group.
 func (s *search) anchorPartials(a *provider) ([][]*partial, bool) {
 	if !s.rootOK(a) {
+		if s.rec != nil {
+			s.treeBuf = appendTree(s.treeBuf[:0], a)
+			s.rec.rootRejected(a, s.treeBuf)
+		}
 		return nil, false
 	}
 	s.treeBuf = appendTree(s.treeBuf[:0], a)
 	shared := s.e.sharedWith[a]
 	lists := s.lists.take(len(s.groups))
+	var unmet uint64 // explaining: the groups with no partial
 	for gi := range s.groups {
 		g := &s.groups[gi]
 		var parts []*partial
 		if g.granular {
-			parts = s.granularAt(g, a, s.treeBuf, shared)
+			parts = s.granularAt(gi, g, a, s.treeBuf, shared)
 		} else {
-			parts = s.treeAt(g, a, s.treeBuf, shared)
+			parts = s.treeAt(gi, g, a, s.treeBuf, shared)
 		}
 		if len(parts) == 0 {
-			return nil, false
+			if s.rec == nil {
+				return nil, false
+			}
+			unmet |= 1 << min(gi, 63)
+			continue
 		}
 		lists[gi] = parts
 		s.stats.Partials += len(parts)
+	}
+	if unmet != 0 {
+		s.rec.groupsUnmet(a, unmet)
+		return nil, false
 	}
 	return lists, true
 }
@@ -263,17 +310,21 @@ func (s *search) anchorPartials(a *provider) ([][]*partial, bool) {
 // granularAt: providers that alone have capacity for every class of the
 // group and themselves have the traits and (direct) aggregates asked for,
 // from the anchor's tree or shared with it.
-func (s *search) granularAt(g *resolvedGroup, a *provider, tree, shared []*provider) []*partial {
+func (s *search) granularAt(gi int, g *resolvedGroup, a *provider, tree, shared []*provider) []*partial {
 	resourceless := len(g.amounts) == 0
 	if resourceless && len(g.traits.allOf) == 0 && len(g.aggs.allOf) == 0 {
+		if s.rec != nil {
+			s.rec.judgeAll(gi, tree, stClass)
+		}
 		return nil // Placement matches nothing for a group with no positive filter
 	}
 	start := len(s.partBuf)
 	try := func(p *provider, sharingOnly bool) {
-		if g.inTree != nil && p.root != g.inTree {
-			return
+		st := g.granularStage(p)
+		if s.rec != nil {
+			s.rec.judge(gi, p, st)
 		}
-		if !g.servesAlone(p) {
+		if st != stPassed {
 			return
 		}
 		allocs := s.pallocs.take(len(g.amounts))
@@ -320,8 +371,12 @@ type pair struct {
 // provider of the anchor's tree, or from a sharing provider associated with
 // it; together the providers used must have the required traits and none
 // of them a forbidden one.
-func (s *search) treeAt(g *resolvedGroup, a *provider, tree, shared []*provider) []*partial {
-	if g.inTree != nil && a != g.inTree {
+func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*provider) []*partial {
+	rec := s.rec
+	if g.noInTree || g.inTree != nil && a != g.inTree {
+		if rec != nil {
+			rec.judgeAll(gi, tree, stInTree)
+		}
 		return nil
 	}
 	// The anchor's own aggregates are judged once: a provider qualifies
@@ -331,19 +386,32 @@ func (s *search) treeAt(g *resolvedGroup, a *provider, tree, shared []*provider)
 	anchorInAggs := false
 	if hasAggs {
 		if len(g.amounts) > 0 && g.aggs.forbiddenHit(a) {
+			if rec != nil {
+				rec.judgeAll(gi, tree, stMemberOf)
+			}
 			return nil
 		}
 		anchorInAggs = g.aggs.requiredOK(a)
 	}
+	if rec != nil {
+		rec.startTree()
+	}
 	lists := s.pairLists[:0]
+	missing := stPassed // explaining: the verdict on a class no provider supplies
 	for ci, am := range g.amounts {
 		list := s.pairBufs(ci)
-		add := func(p *provider) {
-			in := p.inventory(am.class)
-			if in == nil || !in.CanAllocate(am.n) {
-				return
+		best := stUnseen // explaining: the furthest stage a provider reached for this class
+		add := func(p *provider, st stage) {
+			var in *inv
+			if st == stPassed {
+				in = p.inventory(am.class)
+				st = pairStage(g, p, in, am.n, hasAggs, anchorInAggs)
 			}
-			if hasAggs && (!(anchorInAggs || g.aggs.requiredOK(p)) || g.aggs.forbiddenHit(p)) {
+			if rec != nil {
+				rec.pending(p, st)
+				best = max(best, st)
+			}
+			if st != stPassed {
 				return
 			}
 			for _, x := range list {
@@ -354,23 +422,40 @@ func (s *search) treeAt(g *resolvedGroup, a *provider, tree, shared []*provider)
 			list = append(list, pair{p: p, in: in})
 		}
 		for _, p := range tree {
-			add(p)
+			add(p, stPassed)
 		}
 		if g.inTree == nil {
 			for _, p := range shared {
 				if len(g.aggs.allOf) == 0 || g.aggs.requiredOK(p) {
-					add(p)
+					add(p, stPassed)
+				} else if rec != nil {
+					add(p, stMemberOf)
 				}
 			}
 		}
 		if len(list) == 0 {
-			s.pairLists = lists
-			return nil
+			if rec == nil {
+				s.pairLists = lists
+				return nil
+			}
+			if missing == stPassed {
+				missing = best
+			}
 		}
 		s.setPairBuf(ci, list)
 		lists = append(lists, list)
 	}
 	s.pairLists = lists
+	if rec != nil && len(g.amounts) == 0 {
+		// A resourceless unsuffixed group: judged on the tree as a whole.
+		rec.pendingAll(tree)
+	}
+	if missing != stPassed {
+		// Some class has no provider: every provider that could supply
+		// another class is removed at that class's furthest stage.
+		rec.settle(gi, missing)
+		return nil
+	}
 	start := len(s.partBuf)
 	choice := s.choice[:0]
 	for range lists {
@@ -380,7 +465,7 @@ func (s *search) treeAt(g *resolvedGroup, a *provider, tree, shared []*provider)
 	var walk func(ci int)
 	walk = func(ci int) {
 		if ci == len(lists) {
-			if pt := s.treePartial(g, a, choice); pt != nil {
+			if pt := s.treePartial(gi, g, a, choice); pt != nil {
 				s.partBuf = append(s.partBuf, pt)
 			}
 			return
@@ -394,7 +479,31 @@ func (s *search) treeAt(g *resolvedGroup, a *provider, tree, shared []*provider)
 		}
 	}
 	walk(0)
+	if rec != nil {
+		rec.settle(gi, stUnseen)
+	}
 	return s.keepParts(start)
+}
+
+// pairStage is the stage of the unsuffixed group at which provider p, with
+// inventory in (nil: none) of a class the group asks n of, stops: class,
+// min/max/step, capacity, member_of (p or the anchor in the required
+// aggregates, p in no forbidden one), forbidden traits (a provider with one
+// can be in no combination); else stPassed. Required and any-of traits are
+// judged later, on the providers used together.
+func pairStage(g *resolvedGroup, p *provider, in *inv, n int64, hasAggs, anchorInAggs bool) stage {
+	if st := amountStage(in, n); st != stPassed {
+		return st
+	}
+	if hasAggs && (!(anchorInAggs || g.aggs.requiredOK(p)) || g.aggs.forbiddenHit(p)) {
+		return stMemberOf
+	}
+	for _, f := range g.traits.forbidden {
+		if p.hasTrait(f) {
+			return stForbidden
+		}
+	}
+	return stPassed
 }
 
 // pairBufs returns an empty reusable pair list for class index ci.
@@ -409,7 +518,7 @@ func (s *search) setPairBuf(ci int, l []pair) { s.pairScratch[ci] = l }
 
 // treePartial checks the traits of one combination of providers and
 // builds its partial.
-func (s *search) treePartial(g *resolvedGroup, anchor *provider, choice []pair) *partial {
+func (s *search) treePartial(gi int, g *resolvedGroup, anchor *provider, choice []pair) *partial {
 	var local [8]*provider
 	provs := local[:0]
 	sharingOnly, foreign := true, false
@@ -431,12 +540,32 @@ func (s *search) treePartial(g *resolvedGroup, anchor *provider, choice []pair) 
 			}
 		}
 	}
-	for _, p := range provs {
-		for _, f := range g.traits.forbidden {
-			if p.hasTrait(f) {
-				return nil
-			}
-		}
+	// Forbidden traits were judged per provider (pairStage).
+	st := comboTraitsStage(g, provs)
+	if s.rec != nil {
+		s.rec.verdict(gi, provs, st)
+	}
+	if st != stPassed {
+		return nil
+	}
+	allocs := s.pallocs.take(len(choice))
+	for i, c := range choice {
+		allocs[i] = palloc{p: c.p, in: c.in, amount: g.amounts[i].n}
+	}
+	kept := s.provs.take(len(provs))
+	copy(kept, provs)
+	sortProviders(kept)
+	pt := s.partSlab.one()
+	*pt = partial{anchor: anchor, allocs: allocs, provs: kept, sharingOnly: sharingOnly, foreign: foreign}
+	return pt
+}
+
+// comboTraitsStage judges the required traits of the unsuffixed group on
+// the providers used together: stRequired or stAnyOf for the first set
+// none of them has a trait of, else stPassed.
+func comboTraitsStage(g *resolvedGroup, provs []*provider) stage {
+	if g.traits.impossible {
+		return stRequired
 	}
 	for _, set := range g.traits.allOf {
 		ok := false
@@ -452,19 +581,13 @@ func (s *search) treePartial(g *resolvedGroup, anchor *provider, choice []pair) 
 			}
 		}
 		if !ok {
-			return nil
+			if len(set) > 1 {
+				return stAnyOf
+			}
+			return stRequired
 		}
 	}
-	allocs := s.pallocs.take(len(choice))
-	for i, c := range choice {
-		allocs[i] = palloc{p: c.p, in: c.in, amount: g.amounts[i].n}
-	}
-	kept := s.provs.take(len(provs))
-	copy(kept, provs)
-	sortProviders(kept)
-	pt := s.partSlab.one()
-	*pt = partial{anchor: anchor, allocs: allocs, provs: kept, sharingOnly: sharingOnly, foreign: foreign}
-	return pt
+	return stPassed
 }
 
 func sortProviders(ps []*provider) {

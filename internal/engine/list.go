@@ -57,11 +57,31 @@ func (e *Engine) ListProviders(f query.ProviderList) ([]model.Provider, error) {
 
 // hasCapacity reports whether p alone can supply every amount.
 func hasCapacity(p *provider, amounts []amount) bool {
+	return amountsStage(p, amounts) == stPassed
+}
+
+// amountsStage is the resources stage of a single provider: for the first
+// amount it cannot supply, stClass (no inventory of the class), stUnits
+// (the amount breaks min_unit, max_unit or step_size) or stCapacity (usage
+// plus the amount exceeds the capacity); else stPassed.
+func amountsStage(p *provider, amounts []amount) stage {
 	for _, a := range amounts {
-		in := p.inventory(a.class)
-		if in == nil || !in.CanAllocate(a.n) {
-			return false
+		if st := amountStage(p.inventory(a.class), a.n); st != stPassed {
+			return st
 		}
 	}
-	return true
+	return stPassed
+}
+
+// amountStage judges one amount against one inventory (nil: none).
+func amountStage(in *inv, n int64) stage {
+	switch {
+	case in == nil:
+		return stClass
+	case !in.FitsUnit(n):
+		return stUnits
+	case !in.CanAllocate(n): // the unit rules passed: capacity
+		return stCapacity
+	}
+	return stPassed
 }

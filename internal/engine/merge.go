@@ -10,6 +10,10 @@ type anchorIter struct {
 	depth  int
 	combo  []*partial
 	done   bool
+	// pruned has a bit per tree stage (1 << stage) that cut a prefix.
+	pruned uint16
+	// yielded counts the combinations returned (explained searches only).
+	yielded int
 }
 
 func (s *search) newAnchorIter(anchor *provider, lists [][]*partial) *anchorIter {
@@ -40,33 +44,44 @@ func (it *anchorIter) next(s *search) ([]*partial, bool) {
 			it.idx[d] = -1
 			if d == 0 {
 				it.done = true
+				if s.rec != nil && it.yielded == 0 {
+					s.rec.exhausted(it.anchor, it.pruned)
+				}
 				return nil, false
 			}
 			it.depth--
 			continue
 		}
 		pt := it.lists[d][it.idx[d]]
-		if !s.prefixOK(it.combo[:d], pt, d) {
+		if st := s.prefixStage(it.combo[:d], pt, d); st != tsNone {
+			it.pruned |= 1 << st
 			continue
 		}
 		it.combo[d] = pt
 		if d == n-1 {
 			out := s.combos.take(n)
 			copy(out, it.combo)
+			if s.rec != nil {
+				it.yielded++
+				s.rec.yielded(it.anchor, out)
+			}
 			return out, true
 		}
 		it.depth++
 	}
 }
 
-// prefixOK checks adding pt at depth d to the partial combination prefix.
-func (s *search) prefixOK(prefix []*partial, pt *partial, d int) bool {
+// prefixStage runs the tree stages on adding pt at depth d to the partial
+// combination prefix, in order: group_policy=isolate, capacity of the
+// consolidated amounts (usage included), same_subtree. It returns the
+// first stage that rejects it, or tsNone.
+func (s *search) prefixStage(prefix []*partial, pt *partial, d int) treeStage {
 	g := &s.groups[d]
 	if s.isolate && g.granular {
 		mine := pt.provs[0]
 		for i, other := range prefix {
 			if s.groups[i].granular && other.provs[0] == mine {
-				return false
+				return tsIsolate
 			}
 		}
 	}
@@ -81,15 +96,15 @@ func (s *search) prefixOK(prefix []*partial, pt *partial, d int) bool {
 			}
 		}
 		if sum != a.amount && !a.in.CanAllocateCombined(sum) {
-			return false
+			return tsCapacity
 		}
 	}
 	for _, si := range s.subAt[d] {
 		if !s.sameSubtree(s.subs[si], prefix, pt, d) {
-			return false
+			return tsSameSubtree
 		}
 	}
-	return true
+	return tsNone
 }
 
 // sameSubtree reports whether, among the providers mapped to the groups of

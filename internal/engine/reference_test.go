@@ -704,3 +704,258 @@ func FuzzEngineAgainstReference(f *testing.F) {
 		checkAgainstReference(t, seed)
 	})
 }
+
+// checkExplanation runs an explained search on a random cloud and query
+// and checks that the explanation accounts for the answer:
+//
+//   - the explained search answers exactly what the plain search answers;
+//   - per group, every provider of the cloud is counted exactly once:
+//     in_candidates + each group stage + each tree stage + not_examined =
+//     providers, and passed = in_candidates + the tree stages;
+//   - every provider the brute-force reference maps to a group in some
+//     candidate has the verdict "passed" for it (no stage removes a
+//     provider that can serve), and every provider mapped in the answer
+//     is counted in in_candidates;
+//   - a provider removed from a granular group by a stage does fail that
+//     stage's rule on its own (checked on the cloud's data, not with the
+//     engine's code): root_required on its root, in_tree, resource class
+//     absent, min/max/step, capacity, required/forbidden/any-of traits,
+//     member_of;
+//   - per tree, trees_with_candidates + each tree stage = trees; with no
+//     limit and no truncation nothing is left unexamined, and every tree
+//     that alone (with sharing providers) holds a reference candidate is
+//     a tree with candidates; an empty answer has no tree with candidates.
+func checkExplanation(t testing.TB, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, seed*7919+1))
+	cloud := randomCloud(r)
+	q := randomQuery(r, cloud)
+	if r.IntN(4) == 0 {
+		q.Limit = 1 + r.IntN(3)
+	}
+	e := newEngineWith(cloud)
+	describe := func() string { return fmt.Sprintf("seed %d\nquery %+v\ncloud %+v", seed, q, cloud) }
+	plain, pres := engineCandidates(t, e, q, SearchOptions{})
+	pres.Release()
+	var rec *recorder
+	res, ex, err := e.explain(q, SearchOptions{}, func(r *recorder) { rec = r })
+	if err != nil {
+		t.Fatal(err)
+	}
+	explained := map[string]refCandidate{}
+	for _, rq := range res.Requests {
+		c := refCandidate{amounts: map[[2]string]int64{}, mappings: map[string][]string{}}
+		for _, pa := range rq.Allocations {
+			for _, a := range pa.Amounts {
+				c.amounts[[2]string{pa.UUID, a.Class}] += a.Amount
+			}
+		}
+		for _, m := range rq.Mappings {
+			c.mappings[m.Suffix] = append(c.mappings[m.Suffix], m.Providers...)
+		}
+		explained[c.key()] = c
+	}
+	res.Release()
+	if q.Limit == 0 && len(explained) != len(plain) || ex.Candidates != len(explained) {
+		t.Fatalf("explained search gave %d candidates (reported %d), plain %d\n%s", len(explained), ex.Candidates, len(plain), describe())
+	}
+	if q.Limit == 0 {
+		for k := range plain {
+			if _, ok := explained[k]; !ok {
+				t.Fatalf("explained search misses %s\n%s", k, describe())
+			}
+		}
+	}
+	want := reference(cloud, q)
+	for k := range explained {
+		if _, ok := want[k]; !ok {
+			t.Fatalf("explained search returns invalid candidate %s\n%s", k, describe())
+		}
+	}
+	byUUID := map[string]*model.ProviderState{}
+	for i := range cloud {
+		byUUID[cloud[i].UUID] = &cloud[i]
+	}
+	complete := q.Limit == 0 && !ex.Capped && !ex.OutOfTime
+	for gi, g := range q.Groups {
+		ge := ex.Groups[gi]
+		sum := ge.InCandidates + ge.NotExamined
+		passedSum := ge.InCandidates
+		for _, st := range ge.Stages {
+			sum += st.Removed
+		}
+		for _, st := range ge.TreeStages {
+			sum += st.Removed
+			passedSum += st.Removed
+		}
+		if ge.Suffix != g.Suffix || ge.Providers != len(cloud) || sum != len(cloud) || passedSum != ge.Passed {
+			t.Fatalf("group %q: %d providers counted (%+v), cloud has %d\n%s", g.Suffix, sum, ge, len(cloud), describe())
+		}
+		if complete && ge.NotExamined != 0 {
+			t.Fatalf("group %q: %d not examined in a complete search\n%s", g.Suffix, ge.NotExamined, describe())
+		}
+		mapped := map[string]bool{}
+		for _, c := range explained {
+			for _, u := range c.mappings[g.Suffix] {
+				mapped[u] = true
+			}
+		}
+		if len(mapped) != ge.InCandidates {
+			t.Fatalf("group %q: %d providers in candidates, explanation says %d\n%s", g.Suffix, len(mapped), ge.InCandidates, describe())
+		}
+		for _, c := range want {
+			for _, u := range c.mappings[g.Suffix] {
+				if st := rec.status[gi][e.byUUID[u].idx]; st != stPassed && (complete || st != stUnseen) {
+					t.Fatalf("group %q: %s serves the group in a reference candidate but was removed at %s\n%s", g.Suffix, u, stageNames[st], describe())
+				}
+			}
+		}
+		if !g.Granular() {
+			continue
+		}
+		for _, p := range cloud {
+			st := rec.status[gi][e.byUUID[p.UUID].idx]
+			if st != stUnseen && st != stPassed && !stageHolds(st, &p, byUUID[p.RootUUID], g, q, byUUID) {
+				t.Fatalf("group %q: %s removed at %s, which it passes\n%s", g.Suffix, p.UUID, stageNames[st], describe())
+			}
+		}
+	}
+	trees := ex.TreesWithCandidates
+	for _, st := range ex.TreeStages {
+		trees += st.Removed
+		if complete && st.Stage == "limit_cap_or_budget" && st.Removed != 0 {
+			t.Fatalf("%d trees not examined in a complete search\n%s", st.Removed, describe())
+		}
+	}
+	if trees != ex.Trees {
+		t.Fatalf("%d trees counted, %d in the cloud\n%s", trees, ex.Trees, describe())
+	}
+	if len(want) == 0 && ex.TreesWithCandidates != 0 {
+		t.Fatalf("no candidates, but %d trees with candidates\n%s", ex.TreesWithCandidates, describe())
+	}
+	if !complete {
+		return
+	}
+	for _, c := range want {
+		roots := map[string]bool{}
+		for k := range c.amounts {
+			if p := byUUID[k[0]]; !contains(p.Traits, model.SharesViaAggregate) {
+				roots[p.RootUUID] = true
+			}
+		}
+		if len(roots) != 1 {
+			continue
+		}
+		for root := range roots {
+			if st := rec.tree[e.byUUID[root].idx]; st != tsCandidates {
+				t.Fatalf("tree %s holds candidate %s but was removed at %s\n%s", root, c.key(), treeStageNames[st], describe())
+			}
+		}
+	}
+	if len(want) == 0 && len(ex.NearestMisses) == 0 && ex.Trees > 0 {
+		t.Fatalf("no candidates and no nearest miss\n%s", describe())
+	}
+}
+
+// stageHolds checks, on the cloud's data, that provider p fails the rule
+// of stage st for granular group g.
+func stageHolds(st stage, p, root *model.ProviderState, g query.Group, q query.Candidates, byUUID map[string]*model.ProviderState) bool {
+	inv := func(class string) *model.Inventory {
+		for i := range p.Inventories {
+			if p.Inventories[i].ResourceClass == class {
+				return &p.Inventories[i]
+			}
+		}
+		return nil
+	}
+	switch st {
+	case stRootRequired:
+		for _, f := range q.RootRequired.Forbidden {
+			if contains(root.Traits, f) {
+				return true
+			}
+		}
+		for _, set := range q.RootRequired.AllOf {
+			if !contains(root.Traits, set[0]) {
+				return true
+			}
+		}
+	case stInTree:
+		t := byUUID[g.InTree]
+		return t == nil || t.RootUUID != p.RootUUID
+	case stClass, stUnits, stCapacity:
+		for _, a := range g.Resources {
+			in := inv(a.Class)
+			switch {
+			case in == nil:
+				if st == stClass {
+					return true
+				}
+			case !in.FitsUnit(a.Amount):
+				if st == stUnits {
+					return true
+				}
+			case in.Used+a.Amount > in.Capacity():
+				if st == stCapacity {
+					return true
+				}
+			}
+		}
+	case stForbidden:
+		for _, f := range g.Required.Forbidden {
+			if contains(p.Traits, f) {
+				return true
+			}
+		}
+	case stRequired, stAnyOf:
+		for _, set := range g.Required.AllOf {
+			if (len(set) > 1) != (st == stAnyOf) {
+				continue
+			}
+			ok := false
+			for _, t := range set {
+				ok = ok || contains(p.Traits, t)
+			}
+			if !ok {
+				return true
+			}
+		}
+	case stMemberOf:
+		for _, f := range g.MemberOf.Forbidden {
+			if contains(p.Aggregates, f) {
+				return true
+			}
+		}
+		for _, set := range g.MemberOf.AllOf {
+			ok := false
+			for _, a := range set {
+				ok = ok || contains(p.Aggregates, a)
+			}
+			if !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestExplanationAccountsForEveryProvider is the oracle of explained
+// searches (see checkExplanation).
+func TestExplanationAccountsForEveryProvider(t *testing.T) {
+	n := uint64(3000)
+	if testing.Short() {
+		n = 300
+	}
+	for seed := uint64(1); seed <= n; seed++ {
+		checkExplanation(t, seed)
+	}
+}
+
+// FuzzExplanation explores more random clouds and queries.
+func FuzzExplanation(f *testing.F) {
+	for s := uint64(1); s < 20; s++ {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, seed uint64) {
+		checkExplanation(t, seed)
+	})
+}

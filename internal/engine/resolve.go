@@ -19,13 +19,18 @@ type traitSet struct {
 func (t traitSet) empty() bool { return len(t.allOf) == 0 && len(t.forbidden) == 0 }
 
 // matches checks a single provider's own traits.
-func (t traitSet) matches(p *provider) bool {
+func (t traitSet) matches(p *provider) bool { return t.check(p) == stPassed }
+
+// check is the traits stage of a single provider: stForbidden when it has
+// a forbidden trait, else stRequired or stAnyOf (a set of several traits,
+// "in:") for the first required set it has none of, else stPassed.
+func (t traitSet) check(p *provider) stage {
 	if t.impossible {
-		return false
+		return stRequired
 	}
 	for _, f := range t.forbidden {
 		if p.hasTrait(f) {
-			return false
+			return stForbidden
 		}
 	}
 	for _, set := range t.allOf {
@@ -37,10 +42,13 @@ func (t traitSet) matches(p *provider) bool {
 			}
 		}
 		if !ok {
-			return false
+			if len(set) > 1 {
+				return stAnyOf
+			}
+			return stRequired
 		}
 	}
-	return true
+	return stPassed
 }
 
 // aggSet is a resolved query.AggExpr. Unknown aggregates are dropped; a

@@ -1,0 +1,840 @@
+package engine
+
+import (
+	"cmp"
+	"fmt"
+	"math/bits"
+	"slices"
+	"strings"
+	"time"
+
+	"allot/internal/query"
+)
+
+// An explained search is the candidates search itself, run with a recorder:
+// every stage that removes a provider from a group (groups.go: aloneStage,
+// pairStage, comboTraitsStage) or a combination from a tree (merge.go:
+// prefixStage) reports its verdict to the recorder when one is set, and
+// nothing else changes. The plain search (no recorder) pays one nil test
+// per verdict.
+
+// stage is a step of a group's search that can remove a provider. The
+// values are ordered as the unsuffixed group meets them (class, units,
+// capacity, member_of, forbidden, then required and any-of on the
+// providers used together); stPassed is last.
+type stage uint8
+
+const (
+	stUnseen stage = iota // no verdict: the search stopped before
+	stRootRequired
+	stInTree
+	stClass
+	stUnits
+	stCapacity
+	stMemberOf
+	stForbidden
+	stRequired
+	stAnyOf
+	stPassed
+)
+
+var stageNames = [...]string{
+	stUnseen:       "not_examined",
+	stRootRequired: "root_required",
+	stInTree:       "in_tree",
+	stClass:        "resource_class",
+	stUnits:        "min_max_step",
+	stCapacity:     "capacity",
+	stMemberOf:     "member_of",
+	stForbidden:    "forbidden_traits",
+	stRequired:     "required_traits",
+	stAnyOf:        "any_of_traits",
+	stPassed:       "passed",
+}
+
+// groupStageOrder is the order group stages are reported in.
+var groupStageOrder = []stage{stClass, stCapacity, stUnits, stRequired, stForbidden, stAnyOf, stMemberOf, stInTree, stRootRequired}
+
+// treeStage is what became of a tree (an anchor) in the search.
+type treeStage uint8
+
+const (
+	tsNone         treeStage = iota
+	tsIsolate                // every combination broke group_policy=isolate
+	tsCapacity               // ... or the capacity of the consolidated amounts
+	tsSameSubtree            // ... or same_subtree
+	tsRootRequired           // the root fails root_required
+	tsGroupUnmet             // some group has no provider under the tree
+	tsNested                 // before 1.29: one provider per tree
+	tsSharing                // only sharing providers, already listed under another tree
+	tsStopped                // not examined: limit, cap or time budget reached first
+	tsCandidates             // the tree gave candidates
+	tsLimit                  // (providers) in a tree with candidates, cut by the limit or cap
+	tsUnused                 // (providers) in a tree with candidates, in none of its combinations
+)
+
+var treeStageNames = [...]string{
+	tsNone:         "none",
+	tsIsolate:      "group_policy_isolate",
+	tsCapacity:     "capacity_combined",
+	tsSameSubtree:  "same_subtree",
+	tsRootRequired: "root_required",
+	tsGroupUnmet:   "group_unmet",
+	tsNested:       "one_provider_per_tree",
+	tsSharing:      "sharing_duplicate",
+	tsStopped:      "limit_cap_or_budget",
+	tsCandidates:   "candidates",
+	tsLimit:        "limit_cap_or_budget",
+	tsUnused:       "no_valid_combination",
+}
+
+// treeStageOrder is the order tree stages are reported in.
+var treeStageOrder = []treeStage{tsGroupUnmet, tsRootRequired, tsIsolate, tsCapacity, tsSameSubtree, tsNested, tsSharing, tsUnused, tsStopped}
+
+// Explanation says what a candidates search removed, stage by stage.
+//
+// Per group, every provider of the cloud is counted exactly once:
+// InCandidates + the Removed of every stage of Stages and TreeStages +
+// NotExamined = Providers. Per tree: Candidates trees + the Removed of
+// every stage of TreeStages = Trees.
+type Explanation struct {
+	Providers int `json:"providers"`
+	Trees     int `json:"trees"`
+	// Candidates is the number of candidates returned, Generated how many
+	// were generated before the limit applied.
+	Candidates int `json:"candidates"`
+	Generated  int `json:"generated"`
+	// Why generation stopped early, if it did.
+	Limited   bool `json:"limited"`
+	Capped    bool `json:"capped"`
+	OutOfTime bool `json:"out_of_time"`
+	// TreesWithCandidates counts the trees that gave at least one.
+	TreesWithCandidates int `json:"trees_with_candidates"`
+	// TreeStages count trees by what removed them.
+	TreeStages []StageCount       `json:"tree_stages"`
+	Groups     []GroupExplanation `json:"groups"`
+	// NearestMisses are the trees that came closest, closest first.
+	NearestMisses []Miss `json:"nearest_misses"`
+}
+
+// GroupExplanation accounts for every provider in one request group.
+type GroupExplanation struct {
+	Suffix    string `json:"suffix"`
+	Providers int    `json:"providers"`
+	// InCandidates providers are mapped to the group in some candidate
+	// returned.
+	InCandidates int `json:"in_candidates"`
+	// Passed providers passed every stage of the group under some tree
+	// (InCandidates of them, and the others are in TreeStages).
+	Passed int `json:"passed"`
+	// Stages count the providers each group stage removed.
+	Stages []StageCount `json:"stages"`
+	// TreeStages count the providers that passed but are in no candidate
+	// returned, by what became of their own tree.
+	TreeStages []StageCount `json:"tree_stages"`
+	// NotExamined providers got no verdict: the search stopped first.
+	NotExamined int `json:"not_examined"`
+}
+
+// StageCount is what one stage removed, with a few examples.
+type StageCount struct {
+	Stage    string        `json:"stage"`
+	Removed  int           `json:"removed"`
+	Examples []ProviderRef `json:"examples"`
+}
+
+// ProviderRef names a provider.
+type ProviderRef struct {
+	UUID string `json:"uuid"`
+	Name string `json:"name"`
+}
+
+// Miss is a tree that gave no candidate, with what it lacks.
+type Miss struct {
+	Root ProviderRef `json:"root"`
+	// Stage is what removed the tree (a TreeStages name).
+	Stage string `json:"stage"`
+	// Unmet lists the requirements the tree misses, in words.
+	Unmet []string `json:"unmet"`
+	// Shortfall is the sum of the missing amounts (all classes).
+	Shortfall int64 `json:"shortfall"`
+}
+
+// ExplainExamples is how many example providers a stage lists.
+const ExplainExamples = 3
+
+// NearestMisses is how many nearest misses an explanation lists.
+const NearestMisses = 5
+
+// Explain runs the search of Candidates with every stage recording what it
+// removes, and returns its answer (the same as Candidates would) with the
+// explanation. It is not cut short by the selective-filter shortcut that
+// picks anchor trees (every tree is examined), but it is by the limit, the
+// cap and the budget, as the plain search is.
+func (e *Engine) Explain(q query.Candidates, opts SearchOptions) (*Result, *Explanation, error) {
+	return e.explain(q, opts, nil)
+}
+
+// explain is Explain; inspect, when set (tests), sees the recorder.
+func (e *Engine) explain(q query.Candidates, opts SearchOptions, inspect func(*recorder)) (*Result, *Explanation, error) {
+	e.prepare()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	sc := scratchPool.Get().(*scratch)
+	defer func() {
+		sc.reset()
+		scratchPool.Put(sc)
+	}()
+	s := &search{e: e, q: q, opts: opts, start: time.Now(), scratch: sc}
+	if err := s.resolve(); err != nil {
+		return nil, nil, err
+	}
+	// Unknown in_tree and aggregates make the plain search give up early;
+	// explained, the stages remove everything instead.
+	s.empty = false
+	for gi, g := range q.Groups {
+		if g.InTree != "" && s.groups[gi].inTree == nil {
+			s.groups[gi].noInTree = true
+		}
+	}
+	s.rec = newRecorder(e, len(s.groups))
+	res := s.run()
+	ex := s.rec.explain(s, res)
+	if inspect != nil {
+		inspect(s.rec)
+	}
+	return res, ex, nil
+}
+
+// recorder collects the verdicts of an explained search.
+type recorder struct {
+	e *Engine
+	// status[g][p.idx] is the verdict on provider p for group g: the first
+	// stage that removed it, or stPassed once it passed under any tree.
+	status [][]stage
+	// Per root (by idx): what became of the tree, the groups unmet, and
+	// whether it yielded combinations (1) not all of sharing providers (2).
+	tree  []treeStage
+	unmet []uint64
+	yield []uint8
+	// The unsuffixed group under one tree: verdicts pending the
+	// combinations (tmp by idx, for the providers touched).
+	tmp          []stage
+	touched      []*provider
+	emptyVerdict stage
+}
+
+func newRecorder(e *Engine, groups int) *recorder {
+	n := len(e.ordered)
+	r := &recorder{e: e, status: make([][]stage, groups), tree: make([]treeStage, n),
+		unmet: make([]uint64, n), yield: make([]uint8, n), tmp: make([]stage, n)}
+	for i := range r.status {
+		r.status[i] = make([]stage, n)
+	}
+	return r
+}
+
+// judge records the verdict st on p for group gi: the first removal
+// stands unless p passes under another tree.
+func (r *recorder) judge(gi int, p *provider, st stage) {
+	if cur := &r.status[gi][p.idx]; *cur == stUnseen || st == stPassed {
+		*cur = st
+	}
+}
+
+func (r *recorder) judgeAll(gi int, ps []*provider, st stage) {
+	for _, p := range ps {
+		r.judge(gi, p, st)
+	}
+}
+
+// rootRejected records a tree whose root fails root_required.
+func (r *recorder) rootRejected(a *provider, tree []*provider) {
+	for gi := range r.status {
+		r.judgeAll(gi, tree, stRootRequired)
+	}
+	r.tree[a.idx] = tsRootRequired
+}
+
+// groupsUnmet records a tree where the groups of mask have no partial.
+func (r *recorder) groupsUnmet(a *provider, mask uint64) {
+	r.tree[a.idx] = tsGroupUnmet
+	r.unmet[a.idx] = mask
+}
+
+// exhausted records a tree whose combinations were all pruned.
+func (r *recorder) exhausted(a *provider, pruned uint16) {
+	st := tsGroupUnmet
+	for _, t := range []treeStage{tsIsolate, tsCapacity, tsSameSubtree} {
+		if pruned&(1<<t) != 0 {
+			st = t
+			break
+		}
+	}
+	if r.tree[a.idx] == tsNone {
+		r.tree[a.idx] = st
+	}
+}
+
+// yielded records a combination generated under a.
+func (r *recorder) yielded(a *provider, combo []*partial) {
+	r.yield[a.idx] |= 1
+	for _, pt := range combo {
+		if !pt.sharingOnly {
+			r.yield[a.idx] |= 2
+			return
+		}
+	}
+}
+
+// startTree begins the unsuffixed group under one tree.
+func (r *recorder) startTree() {
+	for _, p := range r.touched {
+		r.tmp[p.idx] = stUnseen
+	}
+	r.touched = r.touched[:0]
+	r.emptyVerdict = stUnseen
+}
+
+// pending notes that p reached st for one class of the unsuffixed group
+// (the furthest over its classes counts).
+func (r *recorder) pending(p *provider, st stage) {
+	if r.tmp[p.idx] == stUnseen {
+		r.touched = append(r.touched, p)
+	}
+	r.tmp[p.idx] = max(r.tmp[p.idx], st)
+}
+
+func (r *recorder) pendingAll(ps []*provider) {
+	for _, p := range ps {
+		r.pending(p, stPassed)
+	}
+}
+
+// verdict records the traits stage of one combination of the unsuffixed
+// group on the providers used together (none: a resourceless group).
+func (r *recorder) verdict(gi int, provs []*provider, st stage) {
+	if len(provs) == 0 {
+		if r.emptyVerdict == stUnseen || st == stPassed {
+			r.emptyVerdict = st
+		}
+		return
+	}
+	r.judgeAll(gi, provs, st)
+}
+
+// settle closes the unsuffixed group under one tree: providers that
+// passed no class keep their furthest stage; those that did are removed
+// at missing (a class no provider supplies) when set, else judged by the
+// combinations (verdict).
+func (r *recorder) settle(gi int, missing stage) {
+	for _, p := range r.touched {
+		switch t := r.tmp[p.idx]; {
+		case t != stPassed:
+			r.judge(gi, p, t)
+		case missing != stUnseen:
+			r.judge(gi, p, missing)
+		case r.emptyVerdict != stUnseen:
+			r.judge(gi, p, r.emptyVerdict)
+		}
+	}
+	r.startTree()
+}
+
+// explain turns the verdicts into counts once the search is over.
+func (r *recorder) explain(s *search, res *Result) *Explanation {
+	e := r.e
+	ex := &Explanation{Providers: len(e.ordered), Trees: len(e.roots), Candidates: len(res.Requests),
+		Generated: s.stats.Candidates, Limited: s.limited, Capped: s.capped, OutOfTime: s.outOfTime}
+	for _, combo := range s.results {
+		r.tree[combo[0].anchor.idx] = tsCandidates
+	}
+	for _, root := range e.roots {
+		t := &r.tree[root.idx]
+		if *t == tsNone {
+			switch y := r.yield[root.idx]; {
+			case y&2 != 0:
+				*t = tsNested
+			case y&1 != 0:
+				*t = tsSharing
+			default:
+				*t = tsStopped
+			}
+		}
+	}
+	trees := newCounter(len(treeStageNames))
+	for _, root := range e.roots {
+		if t := r.tree[root.idx]; t == tsCandidates {
+			ex.TreesWithCandidates++
+		} else {
+			trees.add(int(t), root)
+		}
+	}
+	ex.TreeStages = list(trees, treeStageOrder, func(t treeStage) string { return treeStageNames[t] })
+
+	// The providers of each group in the candidates returned.
+	suffix := map[string]int{}
+	for gi, g := range s.groups {
+		suffix[g.suffix] = gi
+	}
+	inCand := make([][]bool, len(s.groups))
+	for gi := range inCand {
+		inCand[gi] = make([]bool, len(e.ordered))
+	}
+	for _, req := range res.Requests {
+		for _, m := range req.Mappings {
+			gi, ok := suffix[m.Suffix]
+			if !ok {
+				continue
+			}
+			for _, u := range m.Providers {
+				if p := e.byUUID[u]; p != nil {
+					inCand[gi][p.idx] = true
+				}
+			}
+		}
+	}
+	cut := s.limited || s.capped || s.outOfTime || len(res.Requests) < s.stats.Candidates
+	for gi, g := range s.groups {
+		ge := GroupExplanation{Suffix: g.suffix, Providers: len(e.ordered)}
+		stages := newCounter(len(stageNames))
+		tstages := newCounter(len(treeStageNames))
+		for _, p := range e.ordered {
+			st := r.status[gi][p.idx]
+			switch {
+			case inCand[gi][p.idx]:
+				ge.InCandidates++
+				ge.Passed++
+			case st == stUnseen:
+				ge.NotExamined++
+			case st != stPassed:
+				stages.add(int(st), p)
+			default:
+				ge.Passed++
+				t := r.tree[p.root.idx]
+				if t == tsCandidates {
+					t = tsUnused
+					if cut {
+						t = tsLimit
+					}
+				}
+				tstages.add(int(t), p)
+			}
+		}
+		ge.Stages = list(stages, groupStageOrder, func(st stage) string { return stageNames[st] })
+		ge.TreeStages = list(tstages, treeStageOrder, func(t treeStage) string { return treeStageNames[t] })
+		// tsLimit shares its name with tsStopped: fold it in.
+		if n := tstages.n[tsLimit]; n > 0 {
+			ge.TreeStages = foldInto(ge.TreeStages, treeStageNames[tsLimit], n, tstages.ex[tsLimit])
+		}
+		ex.Groups = append(ex.Groups, ge)
+	}
+	ex.NearestMisses = s.nearestMisses(r)
+	return ex
+}
+
+// counter counts providers per stage with a few examples.
+type counter struct {
+	n  []int
+	ex [][]ProviderRef
+}
+
+func newCounter(stages int) *counter {
+	return &counter{n: make([]int, stages), ex: make([][]ProviderRef, stages)}
+}
+
+func (c *counter) add(st int, p *provider) {
+	c.n[st]++
+	if len(c.ex[st]) < ExplainExamples {
+		c.ex[st] = append(c.ex[st], ProviderRef{UUID: p.UUID, Name: p.Name})
+	}
+}
+
+// list reports every stage of order, in that order (zero counts included,
+// so that an answer always has the same rows).
+func list[S ~uint8](c *counter, order []S, name func(S) string) []StageCount {
+	out := make([]StageCount, 0, len(order))
+	for _, st := range order {
+		ex := c.ex[st]
+		if ex == nil {
+			ex = []ProviderRef{}
+		}
+		out = append(out, StageCount{Stage: name(st), Removed: c.n[st], Examples: ex})
+	}
+	return out
+}
+
+// foldInto adds n providers (and examples) to the row named name.
+func foldInto(rows []StageCount, name string, n int, ex []ProviderRef) []StageCount {
+	for i := range rows {
+		if rows[i].Stage == name {
+			rows[i].Removed += n
+			for _, x := range ex {
+				if len(rows[i].Examples) < ExplainExamples {
+					rows[i].Examples = append(rows[i].Examples, x)
+				}
+			}
+		}
+	}
+	return rows
+}
+
+// Nearest misses. A tree that gave no candidate (and was examined) is
+// scored by how many requirements it misses and by how much: a tree
+// removed by root_required misses each root trait requirement it fails;
+// one where groups found no provider misses, per such group, the
+// requirements of the provider of the tree (or shared with it) that came
+// closest to serving it alone (granular group) or, per class, of the
+// closest provider for that class plus the required traits none of those
+// has (unsuffixed group); a tree removed at tree level (isolate, combined
+// capacity, same_subtree, one provider per tree, sharing) misses one
+// requirement. Closest = fewest unmet requirements, then the smallest
+// shortfall (the amounts missing, summed over classes: what the closest
+// provider lacks of its capacity, or the whole amount when it has no
+// inventory of the class or the amount breaks its min/max/step), then id
+// order.
+
+// missScore is an unmet-requirements count, a shortfall and the words.
+type missScore struct {
+	n     int
+	short int64
+	words []string
+}
+
+func (m *missScore) add(o missScore) {
+	m.n += o.n
+	m.short += o.short
+	m.words = append(m.words, o.words...)
+}
+
+func (m *missScore) miss(words bool, format string, args ...any) {
+	m.n++
+	if words {
+		m.words = append(m.words, fmt.Sprintf(format, args...))
+	}
+}
+
+func (m missScore) less(o missScore) bool {
+	return m.n < o.n || m.n == o.n && m.short < o.short
+}
+
+// Each tree has a lower bound of its count known without scoring it (one
+// per unmet group, else one), so trees are scored in the order of their
+// bound and the scoring stops once no tree left can beat the K-th best.
+func (s *search) nearestMisses(r *recorder) []Miss {
+	type scored struct {
+		root  *provider
+		bound int
+		score missScore
+	}
+	var all []scored
+	for _, root := range s.e.roots {
+		switch r.tree[root.idx] {
+		case tsCandidates, tsStopped, tsNone:
+			continue
+		}
+		b := 1
+		if r.tree[root.idx] == tsGroupUnmet {
+			b = bits.OnesCount64(r.unmet[root.idx])
+		}
+		all = append(all, scored{root: root, bound: b})
+	}
+	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.bound, b.bound) })
+	var best []scored // the K best so far, closest first
+	for _, x := range all {
+		if len(best) == NearestMisses {
+			kth := best[len(best)-1].score
+			if x.bound > kth.n || x.bound == kth.n && kth.short == 0 {
+				break
+			}
+		}
+		x.score = s.missOf(r, x.root, false)
+		i := len(best)
+		for i > 0 && (x.score.less(best[i-1].score) || !best[i-1].score.less(x.score) && x.root.ID < best[i-1].root.ID) {
+			i--
+		}
+		if i < NearestMisses {
+			best = slices.Insert(best, i, x)
+			best = best[:min(len(best), NearestMisses)]
+		}
+	}
+	out := []Miss{}
+	for _, x := range best {
+		sc := s.missOf(r, x.root, true)
+		out = append(out, Miss{Root: ProviderRef{UUID: x.root.UUID, Name: x.root.Name},
+			Stage: treeStageNames[r.tree[x.root.idx]], Unmet: sc.words, Shortfall: sc.short})
+	}
+	return out
+}
+
+// missOf scores one tree that gave no candidate.
+func (s *search) missOf(r *recorder, root *provider, words bool) missScore {
+	var m missScore
+	switch t := r.tree[root.idx]; t {
+	case tsRootRequired:
+		for _, f := range s.root.forbidden {
+			if root.hasTrait(f) {
+				m.miss(words, "root %s has forbidden trait %s", root.Name, s.e.traitNames[f])
+			}
+		}
+		for _, set := range s.root.allOf {
+			if !hasAnyTrait(root, set) {
+				m.miss(words, "root %s lacks trait %s", root.Name, s.traitList(set))
+			}
+		}
+		if root.ParentID != 0 {
+			m.miss(words, "%s is not a root", root.Name)
+		}
+	case tsGroupUnmet:
+		s.treeBuf = appendTree(s.treeBuf[:0], root)
+		tree := s.treeBuf
+		shared := s.e.sharedWith[root]
+		for gi := range s.groups {
+			if r.unmet[root.idx]&(1<<min(gi, 63)) == 0 {
+				continue
+			}
+			g := &s.groups[gi]
+			var gm missScore
+			if g.granular {
+				gm = s.missGranular(gi, g, root, tree, shared, words)
+			} else {
+				gm = s.missUnsuffixed(gi, g, root, tree, shared, words)
+			}
+			if words {
+				for i, w := range gm.words {
+					gm.words[i] = groupLabel(g) + ": " + w
+				}
+			}
+			m.add(gm)
+		}
+	default:
+		m.miss(words, "%s", treeStageWords[t])
+	}
+	return m
+}
+
+// treeStageWords say what a tree-level stage means for one tree.
+var treeStageWords = map[treeStage]string{
+	tsIsolate:     "every group is met, but not each by a provider of its own (group_policy=isolate)",
+	tsCapacity:    "every group is met alone, but not all together: a provider lacks capacity for the groups combined",
+	tsSameSubtree: "every group is met, but not under one subtree (same_subtree)",
+	tsNested:      "the groups need several providers of one tree (before microversion 1.29)",
+	tsSharing:     "served by sharing providers alone, already listed under another tree",
+}
+
+func groupLabel(g *resolvedGroup) string {
+	if g.suffix == "" {
+		return "unsuffixed group"
+	}
+	return "group " + g.suffix
+}
+
+func hasAnyTrait(p *provider, set []traitID) bool {
+	for _, t := range set {
+		if p.hasTrait(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// traitList words a required set: "X" or "any of X, Y".
+func (s *search) traitList(set []traitID) string {
+	names := make([]string, len(set))
+	for i, t := range set {
+		names[i] = s.e.traitNames[t]
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return "any of " + strings.Join(names, ", ")
+}
+
+// missGranular: the provider of the tree, or shared with it, that misses
+// fewest of the group's requirements.
+func (s *search) missGranular(gi int, g *resolvedGroup, root *provider, tree, shared []*provider, words bool) missScore {
+	var best missScore
+	var bestP *provider
+	try := func(p *provider) {
+		m := s.missAlone(gi, g, p, false)
+		if bestP == nil || m.less(best) {
+			best, bestP = m, p
+		}
+	}
+	for _, p := range tree {
+		try(p)
+	}
+	for _, p := range shared {
+		if p.root != root {
+			try(p)
+		}
+	}
+	if bestP == nil {
+		return missScore{n: 1, words: []string{"no provider"}}
+	}
+	if words {
+		best = s.missAlone(gi, g, bestP, true)
+	}
+	return best
+}
+
+// missAlone lists every requirement of a granular group p fails.
+func (s *search) missAlone(gi int, g *resolvedGroup, p *provider, words bool) missScore {
+	var m missScore
+	qg := s.q.Groups[gi]
+	if g.noInTree {
+		m.miss(words, "in_tree %s names no provider", qg.InTree)
+	} else if g.inTree != nil && p.root != g.inTree {
+		m.miss(words, "%s is not in the tree of %s", p.Name, qg.InTree)
+	}
+	for _, f := range g.traits.forbidden {
+		if p.hasTrait(f) {
+			m.miss(words, "%s has forbidden trait %s", p.Name, s.e.traitNames[f])
+		}
+	}
+	for _, set := range g.traits.allOf {
+		if !hasAnyTrait(p, set) {
+			m.miss(words, "%s lacks trait %s", p.Name, s.traitList(set))
+		}
+	}
+	s.missAggs(&m, gi, g, p, false, words)
+	for _, am := range g.amounts {
+		m.add(s.missAmount(p, am, words))
+	}
+	if len(g.amounts) == 0 && len(g.traits.allOf) == 0 && len(g.aggs.allOf) == 0 {
+		m.miss(words, "the group asks for nothing a provider could match")
+	}
+	return m
+}
+
+// missAggs adds the member_of requirements p fails (anchorOK: the tree's
+// root already is in the required aggregates).
+func (s *search) missAggs(m *missScore, gi int, g *resolvedGroup, p *provider, anchorOK, words bool) {
+	qg := s.q.Groups[gi]
+	if !anchorOK {
+		for i, set := range g.aggs.allOf {
+			ok := false
+			for _, id := range set {
+				if p.inAgg(id) {
+					ok = true
+				}
+			}
+			if !ok {
+				m.miss(words, "%s is not in aggregate %s", p.Name, strings.Join(qg.MemberOf.AllOf[i], " or "))
+			}
+		}
+	}
+	for _, f := range g.aggs.forbidden {
+		if p.inAgg(f) {
+			m.miss(words, "%s is in forbidden aggregate %s", p.Name, s.e.aggUUIDs[f])
+		}
+	}
+}
+
+// missAmount scores (and, with words, words) an amount p cannot supply.
+// Scoring alone formats nothing: it runs for every provider of every tree
+// that missed.
+func (s *search) missAmount(p *provider, am amount, words bool) missScore {
+	in := p.inventory(am.class)
+	st := amountStage(in, am.n)
+	if st == stPassed {
+		return missScore{}
+	}
+	m := missScore{n: 1, short: am.n}
+	var free int64
+	if st == stCapacity {
+		free = max(in.Capacity()-in.Used, 0)
+		m.short = am.n - free
+	}
+	if !words {
+		return m
+	}
+	class := s.e.classNames[am.class]
+	switch st {
+	case stClass:
+		m.words = append(m.words, fmt.Sprintf("%s: %s has none", class, p.Name))
+	case stUnits:
+		m.words = append(m.words, fmt.Sprintf("%s: %d is not allowed on %s (min_unit %d, max_unit %d, step_size %d)",
+			class, am.n, p.Name, in.MinUnit, in.MaxUnit, in.StepSize))
+	default:
+		m.words = append(m.words, fmt.Sprintf("%s: needs %d, %d free on %s", class, am.n, free, p.Name))
+	}
+	return m
+}
+
+// missUnsuffixed: per class, the provider of the tree (or shared with it)
+// that comes closest to supplying it, then the required traits none of
+// those providers has.
+func (s *search) missUnsuffixed(gi int, g *resolvedGroup, root *provider, tree, shared []*provider, words bool) missScore {
+	var m missScore
+	qg := s.q.Groups[gi]
+	if g.noInTree {
+		m.miss(words, "in_tree %s names no provider", qg.InTree)
+		return m
+	}
+	if g.inTree != nil && root != g.inTree {
+		m.miss(words, "tree %s is not the tree of %s", root.Name, qg.InTree)
+		return m
+	}
+	hasAggs := !g.aggs.empty()
+	anchorOK := hasAggs && g.aggs.requiredOK(root)
+	if hasAggs && len(g.amounts) > 0 && g.aggs.forbiddenHit(root) {
+		m.miss(words, "root %s is in a forbidden aggregate", root.Name)
+		return m
+	}
+	var used []*provider
+	for _, am := range g.amounts {
+		var best missScore
+		var bestP *provider
+		one := func(p *provider, w bool) missScore {
+			x := s.missAmount(p, am, w)
+			if hasAggs {
+				s.missAggs(&x, gi, g, p, anchorOK, w)
+			}
+			for _, f := range g.traits.forbidden {
+				if p.hasTrait(f) {
+					x.miss(w, "%s has forbidden trait %s", p.Name, s.e.traitNames[f])
+				}
+			}
+			return x
+		}
+		try := func(p *provider) {
+			if x := one(p, false); bestP == nil || x.less(best) {
+				best, bestP = x, p
+			}
+		}
+		for _, p := range tree {
+			try(p)
+		}
+		if g.inTree == nil {
+			for _, p := range shared {
+				try(p)
+			}
+		}
+		if amountStage(bestP.inventory(am.class), am.n) == stClass {
+			m.short += am.n
+			m.miss(words, "%s: no provider of the tree has it", s.e.classNames[am.class])
+			continue
+		}
+		if words {
+			best = one(bestP, true)
+		}
+		m.add(best)
+		used = append(used, bestP)
+	}
+	if len(g.amounts) == 0 {
+		used = tree
+	}
+	for _, set := range g.traits.allOf {
+		ok := false
+		for _, p := range used {
+			if hasAnyTrait(p, set) {
+				ok = true
+			}
+		}
+		if !ok {
+			m.miss(words, "the providers used lack trait %s", s.traitList(set))
+		}
+	}
+	return m
+}
