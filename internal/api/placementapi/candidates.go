@@ -1,6 +1,7 @@
 package placementapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -69,31 +70,29 @@ func (h *handlers) allocationCandidates(w http.ResponseWriter, r *http.Request) 
 	if err := forRead(r); err != nil {
 		return err
 	}
-	v := api.VersionOf(r)
-	params, err := query.ParseParams(r.URL.RawQuery)
+	return h.answerCandidates(w, r, api.VersionOf(r), r.URL.RawQuery, h.svc.AllocationCandidates)
+}
+
+// candidateSearch runs an allocation-candidates query.
+type candidateSearch func(ctx context.Context, q query.Candidates) (*engine.Result, error)
+
+// answerCandidates validates rawQuery as GET /allocation_candidates does
+// at microversion v, runs search over it and writes the answer in v's
+// format: the standard endpoint and its /allot/v1 extension share it
+// (policy is the caller's).
+func (h *handlers) answerCandidates(w http.ResponseWriter, r *http.Request, v model.Version, rawQuery string, search candidateSearch) error {
+	q, err := parseCandidatesQuery(rawQuery, v)
 	if err != nil {
 		return err
 	}
-	for _, s := range acSchemas {
-		if v.AtLeast(s.min) {
-			if err := api.ValidateQuery(params.Last(), s.schema); err != nil {
-				return err
-			}
-			break
-		}
-	}
-	q, err := query.ParseCandidates(params, v)
-	if err != nil {
-		return err
-	}
-	res, err := h.svc.AllocationCandidates(r.Context(), q)
+	res, err := search(r.Context(), q)
 	if err != nil {
 		return err
 	}
 	if res.Truncated {
 		w.Header().Set("X-Allot-Candidates-Truncated", "true")
 	}
-	if at(r, 1, 15) {
+	if v.AtLeast(model.V(1, 15)) {
 		api.SetLastModified(w, time.Now())
 	}
 	buf := getBuffer(512*len(res.Requests) + 768*len(res.Summaries) + 1024)
@@ -105,6 +104,25 @@ func (h *handlers) allocationCandidates(w http.ResponseWriter, r *http.Request) 
 	_, err = w.Write(body)
 	putBuffer(body)
 	return err
+}
+
+// parseCandidatesQuery validates and parses the query string of GET
+// /allocation_candidates at microversion v: the standard endpoint and the
+// /allot/v1 extensions that take its query share it.
+func parseCandidatesQuery(rawQuery string, v model.Version) (query.Candidates, error) {
+	params, err := query.ParseParams(rawQuery)
+	if err != nil {
+		return query.Candidates{}, err
+	}
+	for _, s := range acSchemas {
+		if v.AtLeast(s.min) {
+			if err := api.ValidateQuery(params.Last(), s.schema); err != nil {
+				return query.Candidates{}, err
+			}
+			break
+		}
+	}
+	return query.ParseCandidates(params, v)
 }
 
 // bufFree recycles response buffers: allocating (and zeroing) a buffer for

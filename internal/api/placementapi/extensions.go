@@ -16,5 +16,7 @@ const ExtensionPrefix = "/allot/v1"
 func (h *handlers) extensionRoutes() []api.Route {
 	var routes []api.Route
 	routes = append(routes, h.claimRoutes()...)
+	routes = append(routes, h.rankedRoutes()...)
+	routes = append(routes, h.explainRoutes()...)
 	return routes
 }
