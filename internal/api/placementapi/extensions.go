@@ -17,5 +17,6 @@ func (h *handlers) extensionRoutes() []api.Route {
 	var routes []api.Route
 	routes = append(routes, h.claimRoutes()...)
 	routes = append(routes, h.rankedRoutes()...)
+	routes = append(routes, h.explainRoutes()...)
 	return routes
 }
