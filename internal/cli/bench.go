@@ -106,11 +106,14 @@ func newBenchClaimsCommand() *cobra.Command {
 first URL), then runs --concurrency workers for --duration, each claiming
 --amount of the class for a new consumer per request, on a random provider or,
 with --candidates, on a candidate of GET /allocation_candidates asked first on
-the same endpoint (a scheduler's query-then-claim). Workers are spread over the
-URLs round-robin. Claims that fail (409 for capacity or a concurrent update,
+the same endpoint (a scheduler's query-then-claim), or, with --atomic, through
+allot's atomic claim (POST /allot/v1/claims: the same query, the candidate
+chosen and claimed by the server in one call; --strategy orders the
+candidates). Workers are spread over the URLs round-robin. Claims that fail (409 for capacity or a concurrent update,
 503 while the database is away) are counted by kind, not retried.`,
 		Example: `  allot bench claims --duration 20s --concurrency 16
-  allot bench claims --placement-url http://10.0.0.1:8778,http://10.0.0.2:8778,http://10.0.0.3:8778 --candidates`,
+  allot bench claims --placement-url http://10.0.0.1:8778,http://10.0.0.2:8778,http://10.0.0.3:8778 --candidates
+  allot bench claims --concurrency 24 --providers 20 --total 200 --atomic --strategy pack`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.URLs = splitURLs(urls)
@@ -133,7 +136,13 @@ URLs round-robin. Claims that fail (409 for capacity or a concurrent update,
 				return err
 			}
 			mode := "random provider"
-			if cfg.Candidates {
+			switch {
+			case cfg.Atomic:
+				mode = "atomic claim"
+				if cfg.Strategy != "" {
+					mode += ", strategy " + cfg.Strategy
+				}
+			case cfg.Candidates:
 				mode = "query candidates, then claim"
 			}
 			fmt.Fprintf(out, "claims (%s), %d workers over %d endpoint(s): %s\n", mode, cfg.Concurrency, len(cfg.URLs), res)
@@ -151,6 +160,8 @@ URLs round-robin. Claims that fail (409 for capacity or a concurrent update,
 	f.Int64Var(&cfg.Amount, "amount", 1, "units per claim")
 	f.BoolVar(&cfg.Candidates, "candidates", false, "query allocation candidates before each claim")
 	f.IntVar(&cfg.CandidateLimit, "candidate-limit", 10, "limit of each candidates query")
+	f.BoolVar(&cfg.Atomic, "atomic", false, "claim with allot's atomic claim (POST /allot/v1/claims) instead of query-then-claim")
+	f.StringVar(&cfg.Strategy, "strategy", "", "candidate order of --atomic: `default`, pack, spread or random (default: the server's)")
 	f.StringVar(&prefix, "prefix", fmt.Sprintf("bench-%d", time.Now().Unix()), "name prefix of the providers created")
 	return cmd
 }

@@ -39,6 +39,13 @@ type Config struct {
 	// then claim the first one. Otherwise claims go to random providers.
 	Candidates     bool
 	CandidateLimit int
+	// Atomic makes every claim one call to allot's atomic claim
+	// (POST /allot/v1/claims) with the candidates query Candidates would
+	// send: the server chooses and claims in one transaction.
+	Atomic bool
+	// Strategy is the atomic claim's candidate order (default, pack,
+	// spread, random; empty: the server's).
+	Strategy string
 }
 
 // Result is what a run measured.
@@ -146,13 +153,14 @@ func placementClient(cfg Config, worker int) (*client.Placement, error) {
 }
 
 // RunClaims claims Amount of Class for new consumers until Duration ends:
-// on random providers among providers, or (Candidates) on the first
-// candidate of a query. Each claim is one PUT /allocations/{consumer}.
+// on random providers among providers, or (Candidates) on a candidate of
+// a query, each claim one PUT /allocations/{consumer}; or (Atomic) with
+// one POST /allot/v1/claims per claim.
 func RunClaims(ctx context.Context, cfg Config, providers []string) (Result, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 1
 	}
-	if !cfg.Candidates && len(providers) == 0 {
+	if !cfg.Candidates && !cfg.Atomic && len(providers) == 0 {
 		return Result{}, errors.New("no providers to claim on")
 	}
 	clients := make([]*client.Placement, cfg.Concurrency)
@@ -211,12 +219,20 @@ func runWorkers(ctx context.Context, concurrency int, d time.Duration, op func(w
 }
 
 func claimOnce(ctx context.Context, p *client.Placement, cfg Config, providers []string) error {
+	limit := cfg.CandidateLimit
+	if limit <= 0 {
+		limit = 10
+	}
+	if cfg.Atomic {
+		_, err := p.Claim(ctx, client.ClaimRequest{
+			Consumers: []client.ClaimConsumer{{UUID: uuid.NewString(), ProjectID: "bench", UserID: "bench", ConsumerType: "INSTANCE"}},
+			Query:     client.CandidateQuery{Groups: []client.RequestGroup{{Resources: []client.Resource{{Class: cfg.Class, Amount: cfg.Amount}}}}, Limit: limit},
+			Strategy:  cfg.Strategy,
+		})
+		return err
+	}
 	var rp string
 	if cfg.Candidates {
-		limit := cfg.CandidateLimit
-		if limit <= 0 {
-			limit = 10
-		}
 		c, err := p.AllocationCandidatesQuery(ctx, map[string][]string{
 			"resources": {fmt.Sprintf("%s:%d", cfg.Class, cfg.Amount)}, "limit": {fmt.Sprint(limit)}})
 		if err != nil {
