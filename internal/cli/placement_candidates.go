@@ -285,6 +285,7 @@ func newCandidateListCommand(o *clientOptions) *cobra.Command {
 // options it parses into.
 func candidateListCommand(o *clientOptions) (*cobra.Command, *candidateFlags) {
 	f := &candidateFlags{}
+	var explain bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List allocation candidates: sets of providers that can serve a request",
@@ -332,6 +333,9 @@ For the whole request:
   --group-policy none|isolate         isolate: granular groups on different providers
                                       (default none when there are granular groups)
   --limit 10                          at most this many candidates (1.16)
+  --explain                           instead of the candidates, what the search removed:
+                                      per request group and stage, per tree, and the
+                                      nearest misses (allot's extension, docs/api.md)
 
 Each option needs the microversion in brackets; the default, "latest", has
 them all.`,
@@ -358,6 +362,9 @@ them all.`,
 			if err != nil {
 				return nil, err
 			}
+			if explain {
+				return explainCandidates(ctx, p, q)
+			}
 			return listCandidates(ctx, p, q, o.out)
 		})(c, args)
 	}
@@ -379,6 +386,7 @@ them all.`,
 	fl.StringArrayVar(&f.sameSubtree, "same-subtree", nil, "granular groups `SUFFIX,SUFFIX` whose providers must share a subtree; repeatable")
 	fl.StringVar(&f.groupPolicy, "group-policy", "none", "`POLICY` of the granular groups: none, or isolate (each group on its own provider)")
 	fl.IntVar(&f.limit, "limit", 0, "at most `N` candidates")
+	fl.BoolVar(&explain, "explain", false, "explain the search (per group and stage, trees, nearest misses) instead of listing candidates")
 	_ = fl.MarkHidden("aggregate-uuid")
 	return cmd, f
 }
