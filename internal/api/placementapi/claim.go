@@ -7,7 +7,6 @@ import (
 	"allot/internal/api"
 	"allot/internal/model"
 	"allot/internal/placement"
-	"allot/internal/query"
 )
 
 // POST /allot/v1/claims: the atomic claim of issue 16 (docs/api.md, "allot
@@ -66,19 +65,8 @@ func ParseClaim(body []byte, v model.Version) (placement.ClaimRequest, error) {
 		return req, model.BadRequest("A claim's query is parsed as GET /allocation_candidates, which needs placement microversion 1.10 or later, not %s", v)
 	}
 	raw := strings.TrimPrefix(b.Query, "?")
-	params, err := query.ParseParams(raw)
-	if err != nil {
-		return req, claimQueryError(err)
-	}
-	for _, s := range acSchemas {
-		if v.AtLeast(s.min) {
-			if err := api.ValidateQuery(params.Last(), s.schema); err != nil {
-				return req, claimQueryError(err)
-			}
-			break
-		}
-	}
-	if req.Query, err = query.ParseCandidates(params, v); err != nil {
+	var err error
+	if req.Query, err = parseCandidatesQuery(raw, v); err != nil {
 		return req, claimQueryError(err)
 	}
 	req.QueryString = raw
