@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -27,6 +28,11 @@ type candidateFlags struct {
 	sameSubtree  []string
 	groupPolicy  string
 	limit        int
+	// Ranking (allot's extension): --strategy, --prefer-trait NAME[:W],
+	// --prefer-member-of AGG[:W].
+	strategy       string
+	preferTraits   []string
+	preferMemberOf []string
 }
 
 // candidateGroup is one request group as given on the command line.
@@ -265,7 +271,53 @@ func (f *candidateFlags) query(ctx context.Context, p *client.Placement, policyS
 		return q, errUsage("--limit %d: give a positive number", f.limit)
 	}
 	q.Limit = f.limit
-	return q, nil
+	var err error
+	q.Ranking, err = f.ranking()
+	return q, err
+}
+
+// ranking builds the extension's ranking from --strategy and the --prefer
+// options, nil when none is given (the standard endpoint then answers).
+func (f *candidateFlags) ranking() (*client.Ranking, error) {
+	if f.strategy == "" && len(f.preferTraits) == 0 && len(f.preferMemberOf) == 0 {
+		return nil, nil
+	}
+	switch f.strategy {
+	case "", "default", "pack", "spread", "random":
+	default:
+		return nil, errUsage("--strategy %q: use default, pack, spread or random", f.strategy)
+	}
+	r := &client.Ranking{Strategy: f.strategy}
+	var err error
+	if r.PreferTraits, err = parsePreferences("--prefer-trait", f.preferTraits); err != nil {
+		return nil, err
+	}
+	if r.PreferMemberOf, err = parsePreferences("--prefer-member-of", f.preferMemberOf); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// parsePreferences reads NAME[:WEIGHT] values (weight 1 when left out).
+func parsePreferences(option string, values []string) ([]client.Preference, error) {
+	var out []client.Preference
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			name, weight := strings.TrimSpace(item), 1.0
+			if i := strings.LastIndexByte(name, ':'); i >= 0 {
+				w, err := strconv.ParseFloat(name[i+1:], 64)
+				if err != nil || math.IsInf(w, 0) || math.IsNaN(w) {
+					return nil, errUsage("%s %q: the weight after ':' must be a number", option, item)
+				}
+				name, weight = name[:i], w
+			}
+			if name == "" {
+				return nil, errUsage("%s %q: give NAME[:WEIGHT]", option, item)
+			}
+			out = append(out, client.Preference{Name: name, Weight: weight})
+		}
+	}
+	return out, nil
 }
 
 func newAllocationCandidateCommand(o *clientOptions) *cobra.Command {
@@ -333,6 +385,14 @@ For the whole request:
   --group-policy none|isolate         isolate: granular groups on different providers
                                       (default none when there are granular groups)
   --limit 10                          at most this many candidates (1.16)
+  --strategy pack                     the order, which decides what --limit keeps:
+                                      pack (fullest trees first), spread (emptiest
+                                      first), random, or default (Placement's)
+  --prefer-trait CUSTOM_SSD:2         trees with this trait first, by weight (default 1;
+                                      negative: last); repeatable
+  --prefer-member-of AGG:1            the same for trees in this aggregate (UUID)
+                                      These three use allot's extension
+                                      GET /allot/v1/allocation_candidates (docs/api.md).
   --explain                           instead of the candidates, what the search removed:
                                       per request group and stage, per tree, and the
                                       nearest misses (allot's extension, docs/api.md)
@@ -386,6 +446,9 @@ them all.`,
 	fl.StringArrayVar(&f.sameSubtree, "same-subtree", nil, "granular groups `SUFFIX,SUFFIX` whose providers must share a subtree; repeatable")
 	fl.StringVar(&f.groupPolicy, "group-policy", "none", "`POLICY` of the granular groups: none, or isolate (each group on its own provider)")
 	fl.IntVar(&f.limit, "limit", 0, "at most `N` candidates")
+	fl.StringVar(&f.strategy, "strategy", "", "order of the candidates, which decides what --limit keeps: `ORDER` default, pack, spread or random (allot's extension)")
+	fl.StringArrayVar(&f.preferTraits, "prefer-trait", nil, "rank trees having a trait higher: `TRAIT[:W]`, W a weight (1 by default); repeatable (allot's extension)")
+	fl.StringArrayVar(&f.preferMemberOf, "prefer-member-of", nil, "rank trees in an aggregate higher: `AGG[:W]`, AGG its UUID, W a weight (1 by default); repeatable (allot's extension)")
 	fl.BoolVar(&explain, "explain", false, "explain the search (per group and stage, trees, nearest misses) instead of listing candidates")
 	_ = fl.MarkHidden("aggregate-uuid")
 	return cmd, f

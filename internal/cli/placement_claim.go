@@ -15,8 +15,9 @@ import (
 )
 
 // claimOnlyListFlags are options of "allocation-candidate list" that a
-// claim does not take (they shape a listing, not a claim).
-var claimOnlyListFlags = map[string]bool{"explain": true}
+// claim does not take (they shape a listing, not a claim; the claim has a
+// --strategy of its own, and no preferences).
+var claimOnlyListFlags = map[string]bool{"explain": true, "strategy": true, "prefer-trait": true, "prefer-member-of": true}
 
 // newClaimCommand builds "allot placement claim": allot's atomic claim
 // (POST /allot/v1/claims), with every query option of "allocation-candidate

@@ -55,6 +55,44 @@ type CandidateQuery struct {
 	GroupPolicy string
 	// Limit caps the number of candidates (1.16); 0 sends none.
 	Limit int
+	// Ranking, when set, asks allot's extension GET
+	// /allot/v1/allocation_candidates for this order and these
+	// preferences (Values leaves it out: it is not Placement's).
+	Ranking *Ranking
+}
+
+// Ranking is allot's per-request order of allocation candidates.
+type Ranking struct {
+	// Strategy is default, pack, spread or random ("": the server's).
+	Strategy string
+	// PreferTraits and PreferMemberOf rank the trees having a trait, or
+	// in an aggregate (by UUID), higher by the weight.
+	PreferTraits   []Preference
+	PreferMemberOf []Preference
+}
+
+// Preference is a trait or aggregate name with its weight.
+type Preference struct {
+	Name   string
+	Weight float64
+}
+
+// String writes the API's NAME:WEIGHT.
+func (p Preference) String() string {
+	return p.Name + ":" + strconv.FormatFloat(p.Weight, 'g', -1, 64)
+}
+
+// values adds the ranking's parameters to v.
+func (r Ranking) values(v url.Values) {
+	if r.Strategy != "" {
+		v.Set("strategy", r.Strategy)
+	}
+	for _, p := range r.PreferTraits {
+		v.Add("prefer_trait", p.String())
+	}
+	for _, p := range r.PreferMemberOf {
+		v.Add("prefer_member_of", p.String())
+	}
 }
 
 // Values encodes the query as the API's parameters.
@@ -164,16 +202,27 @@ type Candidates struct {
 	Version model.Version `json:"-"`
 }
 
-// AllocationCandidates runs an allocation-candidates query.
+// AllocationCandidates runs an allocation-candidates query: on allot's
+// extension when q has a Ranking, else on GET /allocation_candidates.
 func (p *Placement) AllocationCandidates(ctx context.Context, q CandidateQuery) (*Candidates, error) {
+	if q.Ranking != nil {
+		v := q.Values()
+		q.Ranking.values(v)
+		return p.candidatesAt(ctx, "/allot/v1/allocation_candidates", v)
+	}
 	return p.AllocationCandidatesQuery(ctx, q.Values())
 }
 
 // AllocationCandidatesQuery runs an allocation-candidates query given as
 // raw parameters.
 func (p *Placement) AllocationCandidatesQuery(ctx context.Context, q url.Values) (*Candidates, error) {
+	return p.candidatesAt(ctx, "/allocation_candidates", q)
+}
+
+// candidatesAt runs an allocation-candidates query on path.
+func (p *Placement) candidatesAt(ctx context.Context, path string, q url.Values) (*Candidates, error) {
 	var out Candidates
-	resp, err := p.get(ctx, "/allocation_candidates", q, &out)
+	resp, err := p.get(ctx, path, q, &out)
 	if err != nil {
 		if resp != nil && resp.Status < 400 {
 			return nil, fmt.Errorf("allocation candidates: %w", err)
