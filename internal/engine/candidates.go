@@ -201,8 +201,9 @@ type scratch struct {
 	renderRoots  []*provider
 	renderProvs  []*provider
 	// Ranking: anchors with their keys, preferences met.
-	rankBuf []rankedAnchor
-	prefMet []bool
+	rankBuf  []rankedAnchor
+	prefMet  []bool
+	shareBuf []int64
 	// seenCombos holds the keys of the sharing-only candidates kept.
 	seenCombos map[string]bool
 	// marks[p.idx] == epoch means p was seen by the current pass.

@@ -94,38 +94,48 @@ func (s *search) random() bool {
 	return s.opts.Randomize || s.opts.Order == OrderRandom
 }
 
-// rankedAnchor is an anchor with its rank key.
+// rankedAnchor is an anchor with its rank key: its preference score and
+// key, the fullness signed so that lower ranks first (pack: -fullness).
 type rankedAnchor struct {
 	p     *provider
 	score float64
-	full  float64
+	key   float64
 }
 
 // rankAnchors sorts anchors (in place) by rank key.
 func (s *search) rankAnchors(anchors []*provider) []*provider {
-	classes := s.askedClasses()
+	rc := s.rankClasses()
+	if rc.full && len(anchors) > len(s.e.roots)/8 {
+		s.sumShared(&rc)
+	}
 	keys := s.rankBuf[:0]
 	for _, a := range anchors {
-		score, full := s.rankKey(a, classes)
-		keys = append(keys, rankedAnchor{p: a, score: score, full: full})
-	}
-	pack := s.opts.Order == OrderPack
-	spread := s.opts.Order == OrderSpread
-	slices.SortFunc(keys, func(x, y rankedAnchor) int {
-		if c := cmp.Compare(y.score, x.score); c != 0 {
-			return c
+		score, full := s.rankKey(a, &rc)
+		switch s.opts.Order {
+		case OrderPack:
+			full = -full
+		case OrderSpread:
+		default:
+			full = 0
 		}
-		if pack {
-			if c := cmp.Compare(y.full, x.full); c != 0 {
-				return c
-			}
-		} else if spread {
-			if c := cmp.Compare(x.full, y.full); c != 0 {
-				return c
-			}
+		keys = append(keys, rankedAnchor{p: a, score: score, key: full})
+	}
+	byKey := func(x, y rankedAnchor) int {
+		if x.key != y.key {
+			return cmp.Compare(x.key, y.key)
 		}
 		return cmp.Compare(x.p.ID, y.p.ID)
-	})
+	}
+	if len(s.prefs) == 0 {
+		slices.SortFunc(keys, byKey)
+	} else {
+		slices.SortFunc(keys, func(x, y rankedAnchor) int {
+			if x.score != y.score {
+				return cmp.Compare(y.score, x.score)
+			}
+			return byKey(x, y)
+		})
+	}
 	for i := range keys {
 		anchors[i] = keys[i].p
 	}
@@ -133,56 +143,96 @@ func (s *search) rankAnchors(anchors []*provider) []*provider {
 	return anchors
 }
 
-// askedClasses lists the classes the query asks for, each once.
-func (s *search) askedClasses() []classID {
-	var out []classID
+// rankClasses are the classes fullness is measured over.
+type rankClasses struct {
+	ids []classID
+	// mask has the bits of ids (classBit), to skip the sharing providers
+	// of a tree when none has any of them.
+	mask uint64
+	// full is set when the order measures fullness.
+	full bool
+	// shared, when not nil, holds per root (by idx) and class the used and
+	// capacity of the sharing providers it may use: [2*(idx*len(ids)+ci)].
+	shared []int64
+}
+
+// rankClasses lists the classes the query asks for, each once, when the
+// order measures fullness (none otherwise).
+func (s *search) rankClasses() rankClasses {
+	var rc rankClasses
+	if s.opts.Order != OrderPack && s.opts.Order != OrderSpread {
+		return rc
+	}
+	rc.full = true
 	for gi := range s.groups {
 		for _, a := range s.groups[gi].amounts {
-			if !slices.Contains(out, a.class) {
-				out = append(out, a.class)
+			if !slices.Contains(rc.ids, a.class) {
+				rc.ids = append(rc.ids, a.class)
+				rc.mask |= classBit(a.class)
 			}
 		}
 	}
-	return out
+	return rc
+}
+
+// rankSums accumulates used and capacity per class of rankClasses.
+type rankSums struct {
+	used, capacity [8]int64
+	more           [][2]int64 // beyond 8 classes
+}
+
+func (r *rankSums) add(p *provider, ids []classID) {
+	for ci, c := range ids {
+		in := p.inventory(c)
+		if in == nil {
+			continue
+		}
+		if ci < 8 {
+			r.used[ci] += in.Used
+			r.capacity[ci] += in.Capacity()
+		} else {
+			r.more[ci-8][0] += in.Used
+			r.more[ci-8][1] += in.Capacity()
+		}
+	}
 }
 
 // rankKey computes an anchor's preference score and fullness (see the top
 // of this file).
-func (s *search) rankKey(a *provider, classes []classID) (score, full float64) {
-	var local [8][2]int64
-	sums := local[:0]
-	for range classes {
-		sums = append(sums, [2]int64{})
-	}
-	add := func(p *provider) {
-		for ci, c := range classes {
-			if in := p.inventory(c); in != nil {
-				sums[ci][0] += in.Used
-				sums[ci][1] += in.Capacity()
-			}
-		}
+func (s *search) rankKey(a *provider, rc *rankClasses) (score, full float64) {
+	var sums rankSums
+	if len(rc.ids) > 8 {
+		sums.more = make([][2]int64, len(rc.ids)-8)
 	}
 	met := s.prefMet[:0]
 	for range s.prefs {
 		met = append(met, false)
 	}
-	var walk func(p *provider)
-	walk = func(p *provider) {
-		add(p)
+	s.visitTree(a, func(p *provider) {
+		if rc.full {
+			sums.add(p, rc.ids)
+		}
 		for i, pr := range s.prefs {
 			if !met[i] && (pr.isAgg && p.inAgg(pr.agg) || !pr.isAgg && p.hasTrait(pr.trait)) {
 				met[i] = true
 			}
 		}
-		for _, k := range p.kids {
-			walk(k)
+	})
+	if rc.shared != nil {
+		at := 2 * a.idx * len(rc.ids)
+		for ci := range rc.ids {
+			if ci < 8 {
+				sums.used[ci] += rc.shared[at+2*ci]
+				sums.capacity[ci] += rc.shared[at+2*ci+1]
+			} else {
+				sums.more[ci-8][0] += rc.shared[at+2*ci]
+				sums.more[ci-8][1] += rc.shared[at+2*ci+1]
+			}
 		}
-	}
-	walk(a)
-	if s.opts.Order == OrderPack || s.opts.Order == OrderSpread {
+	} else if rc.full && a.sharedClasses&rc.mask != 0 {
 		for _, sp := range s.e.sharedWith[a] {
 			if sp.root != a {
-				add(sp)
+				sums.add(sp, rc.ids)
 			}
 		}
 	}
@@ -193,9 +243,13 @@ func (s *search) rankKey(a *provider, classes []classID) (score, full float64) {
 	}
 	s.prefMet = met
 	n := 0
-	for _, sum := range sums {
-		if sum[1] > 0 {
-			full += float64(sum[0]) / float64(sum[1])
+	for ci := range rc.ids {
+		u, c := sums.used[min(ci, 7)], sums.capacity[min(ci, 7)]
+		if ci >= 8 {
+			u, c = sums.more[ci-8][0], sums.more[ci-8][1]
+		}
+		if c > 0 {
+			full += float64(u) / float64(c)
 			n++
 		}
 	}
@@ -208,10 +262,49 @@ func (s *search) rankKey(a *provider, classes []classID) (score, full float64) {
 	return score, full
 }
 
+// sumShared adds up, for every root at once, what the sharing providers
+// it may use have of the ranked classes: one pass over the sharing
+// providers' anchor lists instead of a lookup per anchor (worth it when
+// most roots are anchors).
+func (s *search) sumShared(rc *rankClasses) {
+	k := len(rc.ids)
+	need := 2 * len(s.e.ordered) * k
+	if cap(s.shareBuf) < need {
+		s.shareBuf = make([]int64, need)
+	}
+	buf := s.shareBuf[:need]
+	clear(buf)
+	for _, sp := range s.e.sharing {
+		for ci, c := range rc.ids {
+			in := sp.inventory(c)
+			if in == nil {
+				continue
+			}
+			used, capacity := in.Used, in.Capacity()
+			for _, root := range s.e.sharingAnchors[sp] {
+				if root != sp.root {
+					at := 2 * (root.idx*k + ci)
+					buf[at] += used
+					buf[at+1] += capacity
+				}
+			}
+		}
+	}
+	rc.shared = buf
+}
+
+// visitTree calls fn on root and every provider below it, depth first.
+func (s *search) visitTree(root *provider, fn func(p *provider)) {
+	fn(root)
+	for _, k := range root.kids {
+		s.visitTree(k, fn)
+	}
+}
+
 // prefScore is an anchor's preference score alone (for random order, whose
 // sample is sorted by it).
 func (s *search) prefScore(a *provider) float64 {
-	score, _ := s.rankKey(a, nil)
+	score, _ := s.rankKey(a, &rankClasses{})
 	return score
 }
 

@@ -311,3 +311,30 @@ func TestRankOrders(t *testing.T) {
 		t.Errorf("unknown preferred trait: %v, want a bad request", err)
 	}
 }
+
+// TestRankSharedSumsAgree checks that the two ways of adding up the
+// sharing providers' capacity (a lookup per anchor, or one pass for every
+// root when most roots are anchors) give the same keys.
+func TestRankSharedSumsAgree(t *testing.T) {
+	for seed := uint64(1); seed <= 300; seed++ {
+		r := rand.New(rand.NewPCG(seed, seed*31+7))
+		cloud := randomCloud(r)
+		q := randomQuery(r, cloud)
+		e := newEngineWith(cloud)
+		e.prepare()
+		s := &search{e: e, q: q, opts: SearchOptions{Order: OrderPack}, scratch: new(scratch)}
+		if err := s.resolve(); err != nil {
+			t.Fatal(err)
+		}
+		perAnchor := s.rankClasses()
+		bulk := s.rankClasses()
+		s.sumShared(&bulk)
+		for _, root := range e.roots {
+			_, a := s.rankKey(root, &perAnchor)
+			_, b := s.rankKey(root, &bulk)
+			if a != b {
+				t.Fatalf("seed %d, root %d: fullness %v per anchor, %v in bulk", seed, root.ID, a, b)
+			}
+		}
+	}
+}
