@@ -416,12 +416,9 @@ func (s *search) run() *Result {
 	// round 0 (local capacity before shared capacity). Ranked orders sort
 	// the anchors first and defer nothing (rank.go).
 	iters, deferred, deferredCombos := s.iters[:0], s.deferred[:0], s.deferredC[:0]
-	anchors := s.driverAnchors()
 	ranked := s.ranked()
-	if ranked {
-		anchors = s.rankAnchors(anchors)
-	}
-	for _, a := range anchors {
+	anchors := s.anchorSource(s.driverAnchors(), ranked)
+	for a, more := anchors.next(); more; a, more = anchors.next() {
 		if full() || s.budgetExceeded() {
 			break
 		}

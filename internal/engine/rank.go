@@ -102,14 +102,29 @@ type rankedAnchor struct {
 	key   float64
 }
 
-// rankAnchors sorts anchors (in place) by rank key.
-func (s *search) rankAnchors(anchors []*provider) []*provider {
+// anchorList hands out anchors: in the order found, or ranked (best
+// first) from a binary heap. Every ranked anchor is keyed (O(A)) and the
+// heap built (O(A)); each anchor taken then costs O(log A), so a limited
+// search that stops after k anchors pays O(A + k log A), one that takes
+// them all O(A log A).
+type anchorList struct {
+	ranked bool
+	list   []*provider
+	i      int
+	heap   []rankedAnchor
+}
+
+// anchorSource returns the anchors in search order.
+func (s *search) anchorSource(found []*provider, ranked bool) anchorList {
+	if !ranked {
+		return anchorList{list: found}
+	}
 	rc := s.rankClasses()
-	if rc.full && len(anchors) > len(s.e.roots)/8 {
+	if rc.full && len(found) > len(s.e.roots)/8 {
 		s.sumShared(&rc)
 	}
-	keys := s.rankBuf[:0]
-	for _, a := range anchors {
+	h := s.rankBuf[:0]
+	for _, a := range found {
 		score, full := s.rankKey(a, &rc)
 		switch s.opts.Order {
 		case OrderPack:
@@ -118,29 +133,63 @@ func (s *search) rankAnchors(anchors []*provider) []*provider {
 		default:
 			full = 0
 		}
-		keys = append(keys, rankedAnchor{p: a, score: score, key: full})
+		h = append(h, rankedAnchor{p: a, score: score, key: full})
 	}
-	byKey := func(x, y rankedAnchor) int {
-		if x.key != y.key {
-			return cmp.Compare(x.key, y.key)
+	s.rankBuf = h
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftDown(h, i)
+	}
+	return anchorList{ranked: true, heap: h}
+}
+
+// next returns the next anchor, or false when there is none left.
+func (l *anchorList) next() (*provider, bool) {
+	if !l.ranked {
+		if l.i >= len(l.list) {
+			return nil, false
 		}
-		return cmp.Compare(x.p.ID, y.p.ID)
+		l.i++
+		return l.list[l.i-1], true
 	}
-	if len(s.prefs) == 0 {
-		slices.SortFunc(keys, byKey)
-	} else {
-		slices.SortFunc(keys, func(x, y rankedAnchor) int {
-			if x.score != y.score {
-				return cmp.Compare(y.score, x.score)
-			}
-			return byKey(x, y)
-		})
+	n := len(l.heap)
+	if n == 0 {
+		return nil, false
 	}
-	for i := range keys {
-		anchors[i] = keys[i].p
+	best := l.heap[0].p
+	l.heap[0] = l.heap[n-1]
+	l.heap = l.heap[:n-1]
+	siftDown(l.heap, 0)
+	return best, true
+}
+
+// before reports whether x ranks before y: higher score, then lower key,
+// then lower id.
+func (x *rankedAnchor) before(y *rankedAnchor) bool {
+	if x.score != y.score {
+		return x.score > y.score
 	}
-	s.rankBuf = keys
-	return anchors
+	if x.key != y.key {
+		return x.key < y.key
+	}
+	return x.p.ID < y.p.ID
+}
+
+// siftDown restores the heap order of h below i.
+func siftDown(h []rankedAnchor, i int) {
+	for {
+		best, l := i, 2*i+1
+		if l < len(h) && h[l].before(&h[best]) {
+			best = l
+		}
+		if r := l + 1; r < len(h) && h[r].before(&h[best]) {
+			best = r
+		}
+		if best == i {
+			return
+		}
+		h[i], h[best] = h[best], h[i]
+		i = best
+	}
 }
 
 // rankClasses are the classes fullness is measured over.
