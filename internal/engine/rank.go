@@ -11,9 +11,11 @@ import (
 // tree in that order, then a second from each, and so on, stopping at the
 // limit. So a limit of N (N at most the number of trees with a candidate)
 // keeps the first candidate of the N best-ranked trees, and generates no
-// more than N candidates. Ranking itself looks at every anchor: it costs
-// O(A log A) for A anchors, plus one pass over the providers of their trees
-// and the sharing providers they may use.
+// more than N candidates. Ranking itself looks at every anchor: keying
+// them is one pass over the providers of the A anchor trees (and the
+// sharing providers they may use), building a heap O(A), then each anchor
+// taken costs O(log A): O(A + k log A) when the search stops after k
+// anchors (about the limit), O(A log A) when it takes them all.
 //
 // A tree's rank key, compared in this order:
 //
