@@ -78,10 +78,10 @@ func amountStage(in *inv, n int64) stage {
 	switch {
 	case in == nil:
 		return stClass
+	case in.CanAllocate(n): // the common case: one test, as before stages
+		return stPassed
 	case !in.FitsUnit(n):
 		return stUnits
-	case !in.CanAllocate(n): // the unit rules passed: capacity
-		return stCapacity
 	}
-	return stPassed
+	return stCapacity
 }
