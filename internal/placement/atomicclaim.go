@@ -25,7 +25,10 @@ import (
 // the store refuses (a write the engine has not seen yet, on this replica
 // or another) is skipped for the next; when the candidates run out, the
 // engine catches up and the search runs once more. So a client sees a
-// conflict only when nothing fits any more.
+// conflict only when nothing fits any more. A single claim passes over the
+// candidates a concurrent transaction is writing (SKIP LOCKED) instead of
+// queueing behind it, so that claims in the same order (pack, spread) do
+// not all wait for the same tree.
 //
 // Several consumers make a gang claim: all of them or none, each on a
 // candidate of its own that obeys the Distinct rule, planned together so
@@ -45,8 +48,9 @@ const (
 	// MaxClaimConsumers bounds the consumers of one (gang) claim.
 	MaxClaimConsumers = 256
 	// claimWindow is how many candidates one transaction of a
-	// single-consumer claim locks and tries.
-	claimWindow = 4
+	// single-consumer claim considers: those a concurrent claim is not
+	// writing, or all of them when every one is.
+	claimWindow = 8
 	// claimTransactions bounds the store transactions of one claim.
 	claimTransactions = 12
 	// claimRounds bounds the candidate searches of one claim.
@@ -223,16 +227,21 @@ func (s *Service) Claim(ctx context.Context, req ClaimRequest) (ClaimOutcome, er
 		for pos := 0; pos < len(cands) && out.Transactions < claimTransactions; pos += window {
 			end := min(pos+window, len(cands))
 			out.Transactions++
-			answer, replayed, err := s.claimOnce(ctx, req, hash, cands[pos:end])
+			answer, replayed, err := s.claimOnce(ctx, req, hash, cands[pos:end], false)
+			var nf *noFitError
+			if errors.As(err, &nf) && len(nf.busy) > 0 && out.Transactions < claimTransactions {
+				// Wait for the candidates others were writing.
+				out.Transactions++
+				answer, replayed, err = s.claimOnce(ctx, req, hash, nf.busy, true)
+			}
 			if err == nil {
 				out.Answer, out.Replayed = answer, replayed
 				return out, nil
 			}
-			var nf *noFitError
 			if !errors.As(err, &nf) {
 				return out, err
 			}
-			nf.tried = pos + nf.tried
+			nf.tried = end
 			if best == nil || nf.placed > best.placed || (nf.placed == best.placed && nf.tried > best.tried) {
 				best = nf
 			}
@@ -299,6 +308,9 @@ type noFitError struct {
 	tried int
 	// last is the planner's refusal of the last candidate tried.
 	last error
+	// busy lists the candidates a single claim passed over because a
+	// concurrent transaction was writing them.
+	busy []claimCandidate
 }
 
 func (e *noFitError) Error() string {
@@ -438,10 +450,14 @@ func copyCandidates(res *engine.Result, rule DistinctRule) []claimCandidate {
 }
 
 // claimOnce is one store transaction of a claim over a window of
-// candidates: the idempotency key, lock and read (every provider of the
-// window), assign and plan, apply. A *noFitError says that no candidate of
-// the window fits.
-func (s *Service) claimOnce(ctx context.Context, req ClaimRequest, hash string, cands []claimCandidate) (answer ClaimAnswer, replayed bool, err error) {
+// candidates: the idempotency key, lock and read, assign and plan, apply.
+// A *noFitError says that no candidate of the window fits.
+//
+// A single claim takes the candidates it can lock without waiting
+// (claimSingle; with wait, it first waits for the first candidate); a
+// gang locks every provider of the window in id order, waiting for them
+// (claimWaiting).
+func (s *Service) claimOnce(ctx context.Context, req ClaimRequest, hash string, cands []claimCandidate, wait bool) (answer ClaimAnswer, replayed bool, err error) {
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
 		answer, replayed = ClaimAnswer{}, false
 		if req.IdempotencyKey != "" {
@@ -470,29 +486,16 @@ func (s *Service) claimOnce(ctx context.Context, req ClaimRequest, hash string, 
 				Allocations: cands[0].allocs,
 			}
 		}
-		var lock []string
-		for _, c := range cands {
-			for _, pr := range c.allocs {
-				lock = append(lock, pr.ProviderUUID)
-			}
+		var read *claimRead
+		var window []claimCandidate
+		var chosen []int
+		var err error
+		if len(reqs) == 1 {
+			read, window, chosen, err = claimSingle(ctx, tx, reqs, cands, wait)
+		} else {
+			window = cands
+			read, chosen, err = claimWaiting(ctx, tx, req, reqs, window)
 		}
-		read, err := lockClaims(ctx, tx, reqs, lock)
-		if err != nil {
-			return err
-		}
-		if err := read.readInventories(ctx, tx); err != nil {
-			return err
-		}
-		keys := make([][]string, len(cands))
-		for i := range cands {
-			keys[i] = cands[i].keys
-		}
-		if req.Distinct.Kind == DistinctAggregate {
-			if keys, err = aggregateKeys(ctx, tx, cands); err != nil {
-				return err
-			}
-		}
-		chosen, err := assignClaims(read, reqs, cands, keys)
 		if err != nil {
 			return err
 		}
@@ -503,7 +506,7 @@ func (s *Service) claimOnce(ctx context.Context, req ClaimRequest, hash string, 
 		if err := applyClaims(ctx, tx, plan); err != nil {
 			return err
 		}
-		answer = claimAnswer(req, read, cands, chosen)
+		answer = claimAnswer(req, read, window, chosen)
 		if req.IdempotencyKey != "" {
 			b, err := json.Marshal(answer)
 			if err != nil {
@@ -514,6 +517,120 @@ func (s *Service) claimOnce(ctx context.Context, req ClaimRequest, hash string, 
 		return nil
 	})
 	return answer, replayed, err
+}
+
+// claimWaiting locks the consumers and every provider of the window
+// (waiting for them, in id order), reads, and assigns a candidate to each
+// consumer.
+func claimWaiting(ctx context.Context, tx *store.Tx, req ClaimRequest, reqs []ConsumerAllocations, window []claimCandidate) (*claimRead, []int, error) {
+	var lock []string
+	for _, c := range window {
+		lock = append(lock, uuidsOf(c)...)
+	}
+	read, err := lockClaims(ctx, tx, reqs, lock)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := read.readInventories(ctx, tx); err != nil {
+		return nil, nil, err
+	}
+	keys := make([][]string, len(window))
+	for i := range window {
+		keys[i] = window[i].keys
+	}
+	if req.Distinct.Kind == DistinctAggregate {
+		if keys, err = aggregateKeys(ctx, tx, window); err != nil {
+			return nil, nil, err
+		}
+	}
+	chosen, err := assignClaims(read, reqs, window, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return read, chosen, nil
+}
+
+// claimSingle is the way of a single claim: it takes the candidates in
+// order, passing over those a concurrent transaction is writing (their
+// providers are locked without waiting: SKIP LOCKED on PostgreSQL, while
+// SQLite has one writer), and plans the consumer on each it could lock
+// until one fits. So claims in the same order (pack, spread) do not queue
+// behind the one writing the first tree. When none fits, the *noFitError
+// lists the candidates passed over, for another transaction, after this
+// one released its locks, that waits for the first of them (waitFirst)
+// while holding no provider, then goes on without waiting.
+//
+// Provider locks are taken here before lockClaims locks the consumer,
+// against the usual order; as they never wait, a deadlock needs another
+// transaction that writes this very consumer while waiting for one of
+// these providers, and PostgreSQL breaks it (the store retries the loser).
+func claimSingle(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations, cands []claimCandidate, waitFirst bool) (*claimRead, []claimCandidate, []int, error) {
+	var read *claimRead
+	nf := &noFitError{tried: len(cands)}
+	for j := range cands {
+		uuids := uuidsOf(cands[j])
+		if j > 0 || !waitFirst { // else lockClaims waits for them
+			free, err := tx.TryLockProviders(ctx, uuids)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if slices.ContainsFunc(uuids, func(u string) bool { return !free[u] }) {
+				nf.busy = append(nf.busy, cands[j])
+				continue
+			}
+		}
+		var err error
+		reqs[0].Allocations = cands[j].allocs
+		if read == nil {
+			if read, err = lockClaims(ctx, tx, reqs, nil); err != nil {
+				return nil, nil, nil, err
+			}
+			if err := read.readInventories(ctx, tx); err != nil {
+				return nil, nil, nil, err
+			}
+		} else if err := read.extend(ctx, tx, uuids); err != nil {
+			return nil, nil, nil, err
+		}
+		chosen, err := assignClaims(read, reqs, cands[j:j+1], [][]string{nil})
+		var refused *noFitError
+		if errors.As(err, &refused) {
+			nf.last = refused.last
+			continue
+		}
+		return read, cands[j : j+1], chosen, err
+	}
+	return nil, nil, nil, nf
+}
+
+// extend adds to what lockClaims read the providers named (which the
+// caller locked) and their inventories.
+func (read *claimRead) extend(ctx context.Context, tx *store.Tx, uuids []string) error {
+	locked, err := tx.LockProviders(ctx, nil, uuids)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(locked))
+	for _, p := range locked {
+		read.providers[p.UUID] = p
+		ids = append(ids, p.ID)
+	}
+	invs, err := tx.InventoriesOf(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("reading inventories: %w", err)
+	}
+	for k, inv := range invs {
+		read.inventories[k] = inv
+	}
+	return nil
+}
+
+// uuidsOf lists the providers a candidate allocates from.
+func uuidsOf(c claimCandidate) []string {
+	out := make([]string, len(c.allocs))
+	for i, pr := range c.allocs {
+		out[i] = pr.ProviderUUID
+	}
+	return out
 }
 
 // aggregateKeys adds to each candidate's domains the aggregates of its
