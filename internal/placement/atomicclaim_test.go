@@ -8,6 +8,7 @@ import (
 	"allot/internal/model"
 	"allot/internal/placement"
 	"allot/internal/query"
+	"allot/internal/store"
 	"allot/internal/testserver"
 )
 
@@ -388,5 +389,55 @@ func TestConcurrentClaims(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestClaimPassesOverBusyTrees: on PostgreSQL a claim takes the next
+// candidate instead of waiting for a tree another transaction is writing;
+// Tx.TryLockProviders leaves out what others hold.
+func TestClaimPassesOverBusyTrees(t *testing.T) {
+	c := newCloud(t, "postgres")
+	h1 := c.provider("h1", "", model.DefaultInventory("VCPU", 8))
+	h2 := c.provider("h2", "", model.DefaultInventory("VCPU", 8))
+	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- c.svc.Store().Write(c.ctx, func(tx *store.Tx) error {
+			if _, err := tx.LockProviders(c.ctx, nil, []string{h1}); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	err := c.svc.Store().Write(c.ctx, func(tx *store.Tx) error {
+		free, err := tx.TryLockProviders(c.ctx, []string{h1, h2, "no-such-provider"})
+		if err == nil && (free[h1] || !free[h2] || len(free) != 1) {
+			t.Errorf("TryLockProviders while h1 is held: %v", free)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.svc.Claim(c.ctx, claimReq(t, "resources=VCPU:1", consumerA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hostsOf(t, out.Answer); got[0] != h2 {
+		t.Errorf("claimed %v while h1 was busy, want %s", got, h2)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Free again, h1 comes first.
+	out, err = c.svc.Claim(c.ctx, claimReq(t, "resources=VCPU:1", consumerB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hostsOf(t, out.Answer); got[0] != h1 {
+		t.Errorf("claimed %v, want %s", got, h1)
 	}
 }
