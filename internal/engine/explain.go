@@ -522,12 +522,15 @@ func (m missScore) less(o missScore) bool {
 // per unmet group, else one), so trees are scored in the order of their
 // bound and the scoring stops once no tree left can beat the K-th best.
 func (s *search) nearestMisses(r *recorder) []Miss {
-	type scored struct {
+	type bounded struct {
 		root  *provider
 		bound int
+	}
+	type scored struct {
+		root  *provider
 		score missScore
 	}
-	var all []scored
+	var all []bounded
 	for _, root := range s.e.roots {
 		switch r.tree[root.idx] {
 		case tsCandidates, tsStopped, tsNone:
@@ -537,9 +540,9 @@ func (s *search) nearestMisses(r *recorder) []Miss {
 		if r.tree[root.idx] == tsGroupUnmet {
 			b = bits.OnesCount64(r.unmet[root.idx])
 		}
-		all = append(all, scored{root: root, bound: b})
+		all = append(all, bounded{root: root, bound: b})
 	}
-	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(a.bound, b.bound) })
+	slices.SortStableFunc(all, func(a, b bounded) int { return cmp.Compare(a.bound, b.bound) })
 	var best []scored // the K best so far, closest first
 	for _, x := range all {
 		if len(best) == NearestMisses {
@@ -548,7 +551,7 @@ func (s *search) nearestMisses(r *recorder) []Miss {
 				break
 			}
 		}
-		x.score = s.missOf(r, x.root, false)
+		x := scored{root: x.root, score: s.missOf(r, x.root, false)}
 		i := len(best)
 		for i > 0 && (x.score.less(best[i-1].score) || !best[i-1].score.less(x.score) && x.root.ID < best[i-1].root.ID) {
 			i--
@@ -762,6 +765,22 @@ func (s *search) missAmount(p *provider, am amount, words bool) missScore {
 	return m
 }
 
+// missClass scores what p misses to supply am in the unsuffixed group:
+// the amount, member_of (unless the root is in the aggregates) and
+// forbidden traits.
+func (s *search) missClass(gi int, g *resolvedGroup, p *provider, am amount, anchorOK, hasAggs, words bool) missScore {
+	x := s.missAmount(p, am, words)
+	if hasAggs {
+		s.missAggs(&x, gi, g, p, anchorOK, words)
+	}
+	for _, f := range g.traits.forbidden {
+		if p.hasTrait(f) {
+			x.miss(words, "%s has forbidden trait %s", p.Name, s.e.traitNames[f])
+		}
+	}
+	return x
+}
+
 // missUnsuffixed: per class, the provider of the tree (or shared with it)
 // that comes closest to supplying it, then the required traits none of
 // those providers has.
@@ -782,33 +801,22 @@ func (s *search) missUnsuffixed(gi int, g *resolvedGroup, root *provider, tree, 
 		m.miss(words, "root %s is in a forbidden aggregate", root.Name)
 		return m
 	}
-	var used []*provider
+	var usedBuf [8]*provider
+	used := usedBuf[:0]
 	for _, am := range g.amounts {
 		var best missScore
 		var bestP *provider
-		one := func(p *provider, w bool) missScore {
-			x := s.missAmount(p, am, w)
-			if hasAggs {
-				s.missAggs(&x, gi, g, p, anchorOK, w)
+		for i, n := 0, len(tree); i < n+len(shared); i++ {
+			var p *provider
+			if i < n {
+				p = tree[i]
+			} else if g.inTree == nil {
+				p = shared[i-n]
+			} else {
+				break
 			}
-			for _, f := range g.traits.forbidden {
-				if p.hasTrait(f) {
-					x.miss(w, "%s has forbidden trait %s", p.Name, s.e.traitNames[f])
-				}
-			}
-			return x
-		}
-		try := func(p *provider) {
-			if x := one(p, false); bestP == nil || x.less(best) {
+			if x := s.missClass(gi, g, p, am, anchorOK, hasAggs, false); bestP == nil || x.less(best) {
 				best, bestP = x, p
-			}
-		}
-		for _, p := range tree {
-			try(p)
-		}
-		if g.inTree == nil {
-			for _, p := range shared {
-				try(p)
 			}
 		}
 		if amountStage(bestP.inventory(am.class), am.n) == stClass {
@@ -817,7 +825,7 @@ func (s *search) missUnsuffixed(gi int, g *resolvedGroup, root *provider, tree, 
 			continue
 		}
 		if words {
-			best = one(bestP, true)
+			best = s.missClass(gi, g, bestP, am, anchorOK, hasAggs, true)
 		}
 		m.add(best)
 		used = append(used, bestP)
