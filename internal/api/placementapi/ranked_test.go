@@ -3,12 +3,18 @@ package placementapi_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"allot/internal/api/placementapi"
+	"allot/internal/engine"
+	"allot/internal/placement"
 	"allot/internal/testserver"
 )
 
@@ -152,4 +158,56 @@ func FuzzRankedQueryStrings(f *testing.F) {
 		req.Header.Set("OpenStack-API-Version", "placement 1."+strconv.Itoa(int(minor)%40))
 		testserver.NoServerError(t, h, req, fmt.Sprintf("at 1.%d", int(minor)%40))
 	})
+}
+
+// The server's order (allot serve --candidate-order) applies to the
+// standard endpoint; the extension's strategy overrides it per request.
+func TestServerCandidateOrder(t *testing.T) {
+	st := testserver.OpenStore(t, "sqlite")
+	svc := placement.New(st, placement.Options{Logger: testserver.Quiet, Search: engine.SearchOptions{Order: engine.OrderPack}})
+	srv := httptest.NewServer(placementapi.New(svc, placementapi.Options{Logger: testserver.Quiet}).Handler())
+	t.Cleanup(srv.Close)
+	get := func(path string) []string {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("X-Auth-Token", "admin")
+		req.Header.Set("OpenStack-API-Version", "placement 1.39")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		return firstProviders(t, testserver.Response{Status: resp.StatusCode, Body: body})
+	}
+	send := func(method, path string, body string) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("X-Auth-Token", "admin")
+		req.Header.Set("OpenStack-API-Version", "placement 1.39")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d", method, path, resp.StatusCode)
+		}
+	}
+	var hosts []string
+	for i, used := range []int{1, 5} {
+		rp := uuid.NewString()
+		send("POST", "/resource_providers", fmt.Sprintf(`{"name": "h%d", "uuid": %q}`, i, rp))
+		send("PUT", "/resource_providers/"+rp+"/inventories", `{"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}}}`)
+		send("PUT", "/allocations/"+uuid.NewString(), fmt.Sprintf(`{"allocations": {%q: {"resources": {"VCPU": %d}}}, "project_id": "p", "user_id": "u", "consumer_generation": null, "consumer_type": "INSTANCE"}`, rp, used))
+		hosts = append(hosts, rp)
+	}
+	if got := get("/allocation_candidates?resources=VCPU:1"); !equalStrings(got, []string{hosts[1], hosts[0]}) {
+		t.Errorf("server order pack: %v, want the fuller host first", got)
+	}
+	if got := get("/allot/v1/allocation_candidates?resources=VCPU:1&strategy=spread"); !equalStrings(got, []string{hosts[0], hosts[1]}) {
+		t.Errorf("strategy spread over the server's pack: %v", got)
+	}
 }
