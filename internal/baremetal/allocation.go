@@ -74,27 +74,7 @@ func lookupAllocation(ctx context.Context, tx *store.Tx, ident string, lock bool
 // run on a backfill's node as locked (see Check).
 func (s *Service) CreateAllocation(ctx context.Context, in AllocationCreate, checks ...Check) (model.NodeAllocation, error) {
 	guarded := in.Node != "" && guardsNode(checks)
-	invalid := func() error {
-		for _, t := range in.Traits {
-			if !validTrait(t) {
-				return badTrait(t)
-			}
-		}
-		if in.UUID != "" {
-			norm, ok := model.NormalizeUUID(in.UUID)
-			if !ok {
-				return model.BadRequest("Expected UUID for uuid: %s", model.Clip(in.UUID, 200))
-			}
-			in.UUID = norm
-		}
-		if in.Name != nil && *in.Name != "" && !IsLogicalName(*in.Name) {
-			return model.BadRequest("Cannot create allocation with invalid name '%s'", model.Clip(*in.Name, 200))
-		}
-		if in.Node == "" && (in.ResourceClass == nil || *in.ResourceClass == "") {
-			return model.BadRequest("The resource_class field is mandatory when not backfilling")
-		}
-		return nil
-	}()
+	invalid := validateAllocationCreate(&in)
 	if invalid != nil && !guarded {
 		return model.NodeAllocation{}, invalid
 	}
@@ -135,6 +115,31 @@ func (s *Service) CreateAllocation(ctx context.Context, in AllocationCreate, che
 		s.Wake()
 	}
 	return out, err
+}
+
+// validateAllocationCreate answers the argument errors of creating in: an
+// invalid trait, UUID or name, or no resource class when not backfilling.
+// It normalizes in.UUID.
+func validateAllocationCreate(in *AllocationCreate) error {
+	for _, t := range in.Traits {
+		if !validTrait(t) {
+			return badTrait(t)
+		}
+	}
+	if in.UUID != "" {
+		norm, ok := model.NormalizeUUID(in.UUID)
+		if !ok {
+			return model.BadRequest("Expected UUID for uuid: %s", model.Clip(in.UUID, 200))
+		}
+		in.UUID = norm
+	}
+	if in.Name != nil && *in.Name != "" && !IsLogicalName(*in.Name) {
+		return model.BadRequest("Cannot create allocation with invalid name '%s'", model.Clip(*in.Name, 200))
+	}
+	if in.Node == "" && (in.ResourceClass == nil || *in.ResourceClass == "") {
+		return model.BadRequest("The resource_class field is mandatory when not backfilling")
+	}
+	return nil
 }
 
 func orList(l []string) []string {
@@ -350,7 +355,7 @@ func (s *Service) GetAllocation(ctx context.Context, ident string) (model.NodeAl
 func (s *Service) ListAllocations(ctx context.Context, f AllocationFilter, checks ...Check) ([]model.NodeAllocation, error) {
 	var out []model.NodeAllocation
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		sf := f.storeFilter()
+		sf := f.NodeAllocationFilter
 		if f.Node != "" {
 			n, err := nodeForAllocation(ctx, tx, f.Node, false)
 			if err != nil {

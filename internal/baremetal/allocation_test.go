@@ -325,11 +325,11 @@ func TestGetAndListAllocations(t *testing.T) {
 		want []string
 	}{
 		{"all", AllocationFilter{}, []string{bound.UUID, failed.UUID}},
-		{"active", AllocationFilter{State: &active}, []string{bound.UUID}},
-		{"error", AllocationFilter{State: &errState}, []string{failed.UUID}},
-		{"by class", AllocationFilter{ResourceClass: ptr("silver")}, []string{failed.UUID}},
-		{"by owner", AllocationFilter{Owner: ptr("p1")}, []string{failed.UUID}},
-		{"by node", AllocationFilter{NodeID: &n.ID}, []string{bound.UUID}},
+		{"active", AllocationFilter{NodeAllocationFilter: model.NodeAllocationFilter{State: &active}}, []string{bound.UUID}},
+		{"error", AllocationFilter{NodeAllocationFilter: model.NodeAllocationFilter{State: &errState}}, []string{failed.UUID}},
+		{"by class", AllocationFilter{NodeAllocationFilter: model.NodeAllocationFilter{ResourceClass: ptr("silver")}}, []string{failed.UUID}},
+		{"by owner", AllocationFilter{NodeAllocationFilter: model.NodeAllocationFilter{Owner: ptr("p1")}}, []string{failed.UUID}},
+		{"by node", AllocationFilter{NodeAllocationFilter: model.NodeAllocationFilter{NodeID: &n.ID}}, []string{bound.UUID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			all, err := e.svc.ListAllocations(e.ctx, tc.f)

@@ -203,7 +203,7 @@ func TestListResolvesNodeAndMarker(t *testing.T) {
 		})
 	}
 	t.Run("nodes after marker", func(t *testing.T) {
-		got, err := e.svc.ListNodes(e.ctx, NodeFilter{Marker: n1.UUID, Limit: 1})
+		got, err := e.svc.ListNodes(e.ctx, NodeFilter{Marker: n1.UUID, NodeFilter: model.NodeFilter{Limit: 1}})
 		e.must(err, "list nodes")
 		if len(got) != 1 || deref(got[0].Name) != "act-1" {
 			t.Errorf("nodes after n-1: %v, want act-1", got)
@@ -233,50 +233,5 @@ func TestGetNodeAllocationChecks(t *testing.T) {
 	wantErr(t, err, model.KindNotFound, "Allocation for node n-1 was not found")
 	if !reflect.DeepEqual(saw, []string{"node n-1"}) {
 		t.Errorf("checks %v, want only the node's", saw)
-	}
-}
-
-// NodeFilter and AllocationFilter repeat the store's filters: every field
-// of the store's must be there, and storeFilter must carry it over.
-func TestFiltersCoverTheStore(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		ours    any
-		toStore func(any) any
-	}{
-		{"NodeFilter", &NodeFilter{}, func(f any) any { return f.(*NodeFilter).storeFilter() }},
-		{"AllocationFilter", &AllocationFilter{}, func(f any) any { return f.(*AllocationFilter).storeFilter() }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ours := reflect.ValueOf(tc.ours).Elem()
-			storeType := reflect.TypeOf(tc.toStore(tc.ours))
-			for i := 0; i < storeType.NumField(); i++ {
-				sf := storeType.Field(i)
-				f := ours.FieldByName(sf.Name)
-				if !f.IsValid() || f.Type() != sf.Type {
-					t.Errorf("%s has no field %s %s", tc.name, sf.Name, sf.Type)
-					continue
-				}
-				// Give the field a value that is not its zero one.
-				switch f.Kind() {
-				case reflect.Pointer:
-					f.Set(reflect.New(f.Type().Elem()))
-				case reflect.String:
-					f.SetString("x")
-				case reflect.Int, reflect.Int64:
-					f.SetInt(7)
-				case reflect.Bool:
-					f.SetBool(true)
-				default:
-					t.Fatalf("field %s: kind %s not covered by this test", sf.Name, f.Kind())
-				}
-			}
-			got := reflect.ValueOf(tc.toStore(tc.ours))
-			for i := 0; i < storeType.NumField(); i++ {
-				if got.Field(i).IsZero() {
-					t.Errorf("storeFilter drops %s", storeType.Field(i).Name)
-				}
-			}
-		})
 	}
 }

@@ -99,7 +99,7 @@ func (s *Service) GetNode(ctx context.Context, ident string) (model.Node, error)
 func (s *Service) ListNodes(ctx context.Context, f NodeFilter) ([]model.Node, error) {
 	var out []model.Node
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
-		sf := f.storeFilter()
+		sf := f.NodeFilter
 		if f.Marker != "" {
 			m, err := lookupNode(ctx, tx, f.Marker, false, nodeNotFound)
 			if err != nil {

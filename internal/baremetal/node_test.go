@@ -89,18 +89,18 @@ func TestListNodes(t *testing.T) {
 	yes, no := true, false
 	for _, tc := range []struct {
 		name string
-		f    NodeFilter
+		f    model.NodeFilter
 		want []string
 	}{
-		{"all", NodeFilter{}, []string{"gold-1", "gold-2", "silver-1"}},
-		{"by class", NodeFilter{ResourceClass: ptr("gold")}, []string{"gold-1", "gold-2"}},
-		{"in maintenance", NodeFilter{Maintenance: &yes}, []string{"gold-2"}},
-		{"associated", NodeFilter{Associated: &yes}, []string{"silver-1"}},
-		{"not associated", NodeFilter{Associated: &no}, []string{"gold-1", "gold-2"}},
-		{"limit", NodeFilter{Limit: 1}, []string{"gold-1"}},
+		{"all", model.NodeFilter{}, []string{"gold-1", "gold-2", "silver-1"}},
+		{"by class", model.NodeFilter{ResourceClass: ptr("gold")}, []string{"gold-1", "gold-2"}},
+		{"in maintenance", model.NodeFilter{Maintenance: &yes}, []string{"gold-2"}},
+		{"associated", model.NodeFilter{Associated: &yes}, []string{"silver-1"}},
+		{"not associated", model.NodeFilter{Associated: &no}, []string{"gold-1", "gold-2"}},
+		{"limit", model.NodeFilter{Limit: 1}, []string{"gold-1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			nodes, err := e.svc.ListNodes(e.ctx, tc.f)
+			nodes, err := e.svc.ListNodes(e.ctx, NodeFilter{NodeFilter: tc.f})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -125,59 +125,26 @@ func nodeNotFound(ident string) error {
 // NodeFilter selects and pages the nodes ListNodes returns: the store's
 // filter, plus the marker named the way the API names it.
 type NodeFilter struct {
-	ResourceClass  *string
-	ProvisionState *string
-	Maintenance    *bool
-	Associated     *bool
-	Owner          *string
-	Lessee         *string
-	// Project keeps the nodes this project owns or leases.
-	Project      *string
-	Driver       *string
-	InstanceUUID *string
+	model.NodeFilter
 	// Marker, when set, continues after the node with this UUID or name,
 	// found in the list's own read (an unknown one is a 404); it replaces
-	// MarkerID, which continues after the node with that id.
-	Marker   string
-	MarkerID int64
-	Limit    int    // caps the page (0: none)
-	SortKey  string // a column name; default id
-	SortDesc bool
-}
-
-// storeFilter is f without the identifiers the service resolves.
-func (f NodeFilter) storeFilter() store.NodeFilter {
-	return store.NodeFilter{ResourceClass: f.ResourceClass, ProvisionState: f.ProvisionState, Maintenance: f.Maintenance,
-		Associated: f.Associated, Owner: f.Owner, Lessee: f.Lessee, Project: f.Project, Driver: f.Driver,
-		InstanceUUID: f.InstanceUUID, MarkerID: f.MarkerID, Limit: f.Limit, SortKey: f.SortKey, SortDesc: f.SortDesc}
+	// MarkerID.
+	Marker string
 }
 
 // AllocationFilter selects and pages the allocations ListAllocations
 // returns: the store's filter, plus the node and the marker named the way
 // the API names them.
 type AllocationFilter struct {
+	model.NodeAllocationFilter
 	// Node, when set, keeps the allocations of the node with this UUID or
 	// name, found in the list's own read (an unknown one is a 400, as in
-	// Ironic); it replaces NodeID, which keeps those of the node with that id.
-	Node          string
-	NodeID        *int64
-	ResourceClass *string
-	State         *string
-	Owner         *string
+	// Ironic); it replaces NodeID.
+	Node string
 	// Marker, when set, continues after the allocation with this UUID or
 	// name, found in the list's own read (an unknown one is a 404); it
 	// replaces MarkerID.
-	Marker   string
-	MarkerID int64
-	Limit    int
-	SortKey  string
-	SortDesc bool
-}
-
-// storeFilter is f without the identifiers the service resolves.
-func (f AllocationFilter) storeFilter() store.AllocationFilter {
-	return store.AllocationFilter{NodeID: f.NodeID, ResourceClass: f.ResourceClass, State: f.State, Owner: f.Owner,
-		MarkerID: f.MarkerID, Limit: f.Limit, SortKey: f.SortKey, SortDesc: f.SortDesc}
+	Marker string
 }
 
 // NodeSortable reports whether nodes may be sorted by key.

@@ -160,7 +160,7 @@ func (s *Service) suitableNodes(ctx context.Context, a model.NodeAllocation) ([]
 	err = s.store.Read(ctx, func(tx *store.Tx) error {
 		if a.Owner != nil && *a.Owner != "" {
 			rc := a.ResourceClass
-			nodes, err := tx.ListNodes(ctx, store.NodeFilter{ResourceClass: &rc, Project: a.Owner})
+			nodes, err := tx.ListNodes(ctx, model.NodeFilter{ResourceClass: &rc, Project: a.Owner})
 			if err != nil {
 				return fmt.Errorf("list the nodes project %s may use: %w", *a.Owner, err)
 			}
@@ -271,7 +271,7 @@ func (s *Service) diagnose(ctx context.Context, a model.NodeAllocation, taken in
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		rc := a.ResourceClass
-		nodes, err = tx.ListNodes(ctx, store.NodeFilter{ResourceClass: &rc})
+		nodes, err = tx.ListNodes(ctx, model.NodeFilter{ResourceClass: &rc})
 		return err
 	})
 	if err != nil {

@@ -159,25 +159,6 @@ func (t *Tx) NodeBy(ctx context.Context, column string, value any, lock bool) (n
 	return ns[0], true, nil
 }
 
-// NodeFilter selects nodes for ListNodes.
-type NodeFilter struct {
-	ResourceClass  *string
-	ProvisionState *string
-	Maintenance    *bool
-	Associated     *bool
-	Owner          *string
-	Lessee         *string
-	// Project keeps the nodes this project owns or leases.
-	Project      *string
-	Driver       *string
-	InstanceUUID *string
-	// Marker continues after the node with this id; Limit caps the page (0: none).
-	MarkerID int64
-	Limit    int
-	SortKey  string // a column name; default id
-	SortDesc bool
-}
-
 // nodeSortColumns are the columns nodes may be sorted by.
 var nodeSortColumns = map[string]bool{"id": true, "uuid": true, "name": true, "created_at": true, "updated_at": true,
 	"provision_state": true, "resource_class": true, "driver": true, "power_state": true, "maintenance": true,
@@ -187,7 +168,7 @@ var nodeSortColumns = map[string]bool{"id": true, "uuid": true, "name": true, "c
 func NodeSortable(key string) bool { return nodeSortColumns[key] }
 
 // ListNodes returns the nodes matching f.
-func (t *Tx) ListNodes(ctx context.Context, f NodeFilter) ([]model.Node, error) {
+func (t *Tx) ListNodes(ctx context.Context, f model.NodeFilter) ([]model.Node, error) {
 	var conds []string
 	var args []any
 	arg := func(v any) string {

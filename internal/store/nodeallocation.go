@@ -70,18 +70,6 @@ func (t *Tx) NodeAllocationBy(ctx context.Context, column string, value any, loc
 	return as[0], true, nil
 }
 
-// AllocationFilter selects allocations for ListNodeAllocations.
-type AllocationFilter struct {
-	NodeID        *int64
-	ResourceClass *string
-	State         *string
-	Owner         *string
-	MarkerID      int64
-	Limit         int
-	SortKey       string
-	SortDesc      bool
-}
-
 var allocSortColumns = map[string]bool{"id": true, "uuid": true, "name": true, "created_at": true, "updated_at": true,
 	"state": true, "resource_class": true, "node_id": true}
 
@@ -89,7 +77,7 @@ var allocSortColumns = map[string]bool{"id": true, "uuid": true, "name": true, "
 func AllocationSortable(key string) bool { return allocSortColumns[key] }
 
 // ListNodeAllocations returns the allocations matching f.
-func (t *Tx) ListNodeAllocations(ctx context.Context, f AllocationFilter) ([]model.NodeAllocation, error) {
+func (t *Tx) ListNodeAllocations(ctx context.Context, f model.NodeAllocationFilter) ([]model.NodeAllocation, error) {
 	var conds []string
 	var args []any
 	arg := func(v any) string {

@@ -179,7 +179,7 @@ func (h *handlers) listAllocations(w http.ResponseWriter, r *http.Request) error
 	}
 	// The service finds the node (an unknown one is a 400), checks it and
 	// then finds the marker, in its one read.
-	f := baremetal.AllocationFilter{Marker: pg.marker, Limit: pg.limit, SortKey: pg.sortKey, SortDesc: pg.desc}
+	f := baremetal.AllocationFilter{Marker: pg.marker, NodeAllocationFilter: model.NodeAllocationFilter{Limit: pg.limit, SortKey: pg.sortKey, SortDesc: pg.desc}}
 	var checks []baremetal.Check
 	if p.Has("node") {
 		ident := p.Get("node")

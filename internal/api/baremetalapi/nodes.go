@@ -243,7 +243,7 @@ func (h *handlers) nodeList(w http.ResponseWriter, r *http.Request, detail bool)
 	if err != nil {
 		return err
 	}
-	f := baremetal.NodeFilter{Limit: pg.limit, SortKey: pg.sortKey, SortDesc: pg.desc}
+	f := baremetal.NodeFilter{NodeFilter: model.NodeFilter{Limit: pg.limit, SortKey: pg.sortKey, SortDesc: pg.desc}}
 	if f.Associated, err = boolParam(p, "associated"); err != nil {
 		return err
 	}

@@ -566,14 +566,14 @@ func testNodeProjectFilter(t *testing.T, s *store.Store) {
 		return nil
 	})
 	cases := []struct {
-		f    store.NodeFilter
+		f    model.NodeFilter
 		want []string
 	}{
-		{store.NodeFilter{Project: str("p1")}, []string{"owned", "leased", "leased-only"}},
-		{store.NodeFilter{Project: str("p2")}, []string{"leased", "other"}},
-		{store.NodeFilter{Project: str("p3")}, nil},
-		{store.NodeFilter{Project: str("p1"), Owner: str("p2")}, []string{"leased"}},
-		{store.NodeFilter{Project: str("p1"), Limit: 1, SortKey: "name"}, []string{"leased"}},
+		{model.NodeFilter{Project: str("p1")}, []string{"owned", "leased", "leased-only"}},
+		{model.NodeFilter{Project: str("p2")}, []string{"leased", "other"}},
+		{model.NodeFilter{Project: str("p3")}, nil},
+		{model.NodeFilter{Project: str("p1"), Owner: str("p2")}, []string{"leased"}},
+		{model.NodeFilter{Project: str("p1"), Limit: 1, SortKey: "name"}, []string{"leased"}},
 	}
 	for _, c := range cases {
 		var got []string
