@@ -550,26 +550,38 @@ func claimWaiting(ctx context.Context, tx *store.Tx, req ClaimRequest, reqs []Co
 	return read, chosen, nil
 }
 
-// claimSingle is the way of a single claim: it takes the candidates in
-// order, passing over those a concurrent transaction is writing (their
-// providers are locked without waiting: SKIP LOCKED on PostgreSQL, while
-// SQLite has one writer), and plans the consumer on each it could lock
-// until one fits. So claims in the same order (pack, spread) do not queue
-// behind the one writing the first tree. When none fits, the *noFitError
-// lists the candidates passed over, for another transaction, after this
-// one released its locks, that waits for the first of them (waitFirst)
-// while holding no provider, then goes on without waiting.
-//
-// Provider locks are taken here before lockClaims locks the consumer,
-// against the usual order; as they never wait, a deadlock needs another
-// transaction that writes this very consumer while waiting for one of
-// these providers, and PostgreSQL breaks it (the store retries the loser).
+// claimSingle is the way of a single claim: it locks the consumer (and
+// what it holds), then takes the candidates in order, passing over those a
+// concurrent transaction is writing (their providers are locked without
+// waiting: SKIP LOCKED on PostgreSQL, while SQLite has one writer), and
+// plans the consumer on each it could lock until one fits. So claims in
+// the same order (pack, spread) do not queue behind the one writing the
+// first tree. When none fits, the *noFitError lists the candidates passed
+// over, for another transaction, after this one released its locks, that
+// waits for the first of them (waitFirst), then goes on without waiting.
+// Locks are taken as every writer takes them: the consumer first, then
+// providers; the providers locked without waiting cannot close a cycle.
 func claimSingle(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations, cands []claimCandidate, waitFirst bool) (*claimRead, []claimCandidate, []int, error) {
-	var read *claimRead
+	// The request names the first candidate so that a new consumer is
+	// inserted (its lock) and the query's classes resolve.
+	reqs[0].Allocations = cands[0].allocs
+	read, heldOn, err := lockConsumers(ctx, tx, reqs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := read.lockProviders(ctx, tx, heldOn, nil); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := read.resolveClasses(ctx, tx, reqs); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := read.readInventories(ctx, tx); err != nil {
+		return nil, nil, nil, err
+	}
 	nf := &noFitError{tried: len(cands)}
 	for j := range cands {
 		uuids := uuidsOf(cands[j])
-		if j > 0 || !waitFirst { // else lockClaims waits for them
+		if j > 0 || !waitFirst { // else extend waits for them
 			free, err := tx.TryLockProviders(ctx, uuids)
 			if err != nil {
 				return nil, nil, nil, err
@@ -579,16 +591,8 @@ func claimSingle(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations, 
 				continue
 			}
 		}
-		var err error
 		reqs[0].Allocations = cands[j].allocs
-		if read == nil {
-			if read, err = lockClaims(ctx, tx, reqs, nil); err != nil {
-				return nil, nil, nil, err
-			}
-			if err := read.readInventories(ctx, tx); err != nil {
-				return nil, nil, nil, err
-			}
-		} else if err := read.extend(ctx, tx, uuids); err != nil {
+		if err := read.extend(ctx, tx, uuids); err != nil {
 			return nil, nil, nil, err
 		}
 		chosen, err := assignClaims(read, reqs, cands[j:j+1], [][]string{nil})
@@ -602,17 +606,17 @@ func claimSingle(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations, 
 	return nil, nil, nil, nf
 }
 
-// extend adds to what lockClaims read the providers named (which the
-// caller locked) and their inventories.
+// extend adds to what was read the providers named (locking them, which
+// waits only for those the caller has not locked) and their inventories.
 func (read *claimRead) extend(ctx context.Context, tx *store.Tx, uuids []string) error {
-	locked, err := tx.LockProviders(ctx, nil, uuids)
-	if err != nil {
+	if err := read.lockProviders(ctx, tx, nil, uuids); err != nil {
 		return err
 	}
-	ids := make([]int64, 0, len(locked))
-	for _, p := range locked {
-		read.providers[p.UUID] = p
-		ids = append(ids, p.ID)
+	ids := make([]int64, 0, len(uuids))
+	for _, u := range uuids {
+		if p, ok := read.providers[u]; ok {
+			ids = append(ids, p.ID)
+		}
 	}
 	invs, err := tx.InventoriesOf(ctx, ids)
 	if err != nil {

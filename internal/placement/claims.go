@@ -74,7 +74,30 @@ func writeAllocations(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocati
 // same consumer. If the plan then refuses the write, the transaction rolls
 // the insert back.
 func lockClaims(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations, alsoLock []string) (*claimRead, error) {
-	read := &claimRead{consumers: make([]consumerRead, len(reqs))}
+	read, heldOn, err := lockConsumers(ctx, tx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	named := append([]string(nil), alsoLock...)
+	for i := range reqs {
+		for _, pr := range reqs[i].Allocations {
+			named = append(named, pr.ProviderUUID)
+		}
+	}
+	if err := read.lockProviders(ctx, tx, heldOn, named); err != nil {
+		return nil, err
+	}
+	if err := read.resolveClasses(ctx, tx, reqs); err != nil {
+		return nil, err
+	}
+	return read, nil
+}
+
+// lockConsumers is lockClaims' first half: it locks every consumer in
+// reqs, in uuid order, and reads what they hold; heldOn lists the
+// providers of what they hold, for lockProviders.
+func lockConsumers(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations) (read *claimRead, heldOn []int64, err error) {
+	read = &claimRead{consumers: make([]consumerRead, len(reqs)), providers: map[string]model.Provider{}}
 	order := make([]int, len(reqs))
 	for i := range order {
 		order[i] = i
@@ -83,11 +106,10 @@ func lockClaims(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations, a
 	for _, i := range order {
 		c, err := lockConsumer(ctx, tx, &reqs[i])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		read.consumers[i] = c
 	}
-	var heldOn []int64
 	for i := range read.consumers {
 		c := &read.consumers[i]
 		if !c.existed {
@@ -95,35 +117,46 @@ func lockClaims(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations, a
 		}
 		held, err := tx.ConsumerAllocations(ctx, c.consumer.ID)
 		if err != nil {
-			return nil, fmt.Errorf("reading the allocations of consumer %s: %w", c.consumer.UUID, err)
+			return nil, nil, fmt.Errorf("reading the allocations of consumer %s: %w", c.consumer.UUID, err)
 		}
 		c.held = held
 		for _, a := range held {
 			heldOn = append(heldOn, a.ProviderID)
 		}
 	}
-	named := append([]string(nil), alsoLock...)
+	return read, heldOn, nil
+}
+
+// lockProviders is lockClaims' second half: it locks the providers named
+// by id or uuid, in id order, waiting for them, and adds them to what was
+// read. Every writer locks consumers first, then providers.
+func (read *claimRead) lockProviders(ctx context.Context, tx *store.Tx, ids []int64, uuids []string) error {
+	locked, err := tx.LockProviders(ctx, ids, uuids)
+	if err != nil {
+		return err
+	}
+	for _, p := range locked {
+		read.providers[p.UUID] = p
+	}
+	return nil
+}
+
+// resolveClasses maps the class names reqs ask for to their ids.
+func (read *claimRead) resolveClasses(ctx context.Context, tx *store.Tx, reqs []ConsumerAllocations) error {
 	var classes []string
 	for i := range reqs {
 		for _, pr := range reqs[i].Allocations {
-			named = append(named, pr.ProviderUUID)
 			for _, ca := range pr.Resources {
 				classes = append(classes, ca.Class)
 			}
 		}
 	}
-	locked, err := tx.LockProviders(ctx, heldOn, named)
+	ids, err := tx.ResourceClassIDs(ctx, classes)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("resolving resource classes: %w", err)
 	}
-	read.providers = make(map[string]model.Provider, len(locked))
-	for _, p := range locked {
-		read.providers[p.UUID] = p
-	}
-	if read.classIDs, err = tx.ResourceClassIDs(ctx, classes); err != nil {
-		return nil, fmt.Errorf("resolving resource classes: %w", err)
-	}
-	return read, nil
+	read.classIDs = ids
+	return nil
 }
 
 // lockConsumer locks the consumer a request names, inserting it when it is
