@@ -44,13 +44,34 @@ var allocationSchema = api.MustSchema(`{"type": "object", "properties": {
 	"additionalProperties": false}`)
 
 func (h *handlers) createAllocation(w http.ResponseWriter, r *http.Request) error {
-	m, err := readObject(r, allocationSchema, "allocation")
+	in, checks, err := h.allocationRequest(r)
 	if err != nil {
 		return err
 	}
-	owner, err := h.allocationOwner(r, m.str("owner"))
+	a, err := h.svc.CreateAllocation(r.Context(), in, checks...)
 	if err != nil {
 		return err
+	}
+	w.Header().Set("Location", h.base(r)+"/v1/allocations/"+a.UUID)
+	return api.WriteJSON(w, http.StatusCreated, h.allocationJSON(r, &a))
+}
+
+// allocationRequest reads the body of POST /v1/allocations (and of its
+// dry run) into what the service takes, under Ironic's version and owner
+// rules (allocationOwner), narrowing the candidate nodes to the caller's
+// project when it may not name others; checks are those of the node a
+// backfill names.
+func (h *handlers) allocationRequest(r *http.Request) (baremetal.AllocationCreate, []baremetal.Check, error) {
+	fail := func(err error) (baremetal.AllocationCreate, []baremetal.Check, error) {
+		return baremetal.AllocationCreate{}, nil, err
+	}
+	m, err := readObject(r, allocationSchema, "allocation")
+	if err != nil {
+		return fail(err)
+	}
+	owner, err := h.allocationOwner(r, m.str("owner"))
+	if err != nil {
+		return fail(err)
 	}
 	in := baremetal.AllocationCreate{Name: m.str("name"), ResourceClass: m.str("resource_class"), Traits: m.strings("traits"),
 		CandidateNodes: m.strings("candidate_nodes"), Owner: owner, Extra: m.object("extra")}
@@ -59,12 +80,12 @@ func (h *handlers) createAllocation(w http.ResponseWriter, r *http.Request) erro
 	}
 	if n := m.str("node"); n != nil {
 		if !at(r, 58) {
-			return model.BadRequest("Cannot set node when creating an allocation in this API version")
+			return fail(model.BadRequest("Cannot set node when creating an allocation in this API version"))
 		}
 		in.Node = *n
 	}
 	if _, given := m["owner"]; given && !at(r, 60) {
-		return notAcceptable()
+		return fail(notAcceptable())
 	}
 	var checks []baremetal.Check
 	if in.Node != "" {
@@ -75,12 +96,7 @@ func (h *handlers) createAllocation(w http.ResponseWriter, r *http.Request) erro
 	if c, ok := api.IdentityOf(r); ok && len(in.CandidateNodes) > 0 && !api.Allowed(r, ruleAllocationCreateRestricted, credTarget(c)) {
 		in.CandidateProject = c.ProjectID
 	}
-	a, err := h.svc.CreateAllocation(r.Context(), in, checks...)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", h.base(r)+"/v1/allocations/"+a.UUID)
-	return api.WriteJSON(w, http.StatusCreated, h.allocationJSON(r, &a))
+	return in, checks, nil
 }
 
 // allocationOwner applies Ironic's rules to creating an allocation whose

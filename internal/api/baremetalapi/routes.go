@@ -24,7 +24,7 @@ func (h *handlers) routes() []api.Route {
 		return rt
 	}
 	nodeAlloc := api.Since{Min: v(1, 52), Status: http.StatusNotFound}
-	return []api.Route{
+	return append([]api.Route{
 		{Method: http.MethodGet, Pattern: "/", Public: true, Handler: h.root},
 		{Method: http.MethodGet, Pattern: "/v1", Public: true, Handler: h.v1},
 
@@ -54,5 +54,5 @@ func (h *handlers) routes() []api.Route {
 		alloc(http.MethodGet, "/v1/allocations/{allocation}", ruleAllocationGet, h.getAllocation),
 		alloc(http.MethodPatch, "/v1/allocations/{allocation}", ruleAllocationUpdate, h.patchAllocation),
 		alloc(http.MethodDelete, "/v1/allocations/{allocation}", ruleAllocationDelete, h.deleteAllocation),
-	}
+	}, h.extensionRoutes()...)
 }

@@ -1,0 +1,69 @@
+package baremetalapi
+
+import (
+	"net/http"
+
+	"allot/internal/api"
+	"allot/internal/baremetal"
+	"allot/internal/model"
+)
+
+// POST /allot/v1/allocations/dry-run takes the body of POST
+// /v1/allocations and answers what that allocation would meet, creating
+// nothing: a verdict on every node the worker would consider (the
+// candidate nodes, or every node of the class) with every reason a node
+// does not fit, and the node (or the nodes, one chosen at random) the
+// worker would take first (baremetal.DryRun). The body is read and checked
+// by POST /v1/allocations's code (schema, version and owner rules) at the
+// microversion the request names, 1.52 or later, or the latest when it
+// names none; the policy is baremetal:allocation:create's. A node the
+// caller may not see (baremetal:node:get) gets no verdict.
+
+// dryRunRoutes is the route table of the dry-run extension.
+func (h *handlers) dryRunRoutes() []api.Route {
+	return []api.Route{
+		{Method: http.MethodPost, Pattern: ExtensionPrefix + "/allocations/dry-run", Policy: ruleAllocationCreate, Handler: h.dryRunAllocation},
+	}
+}
+
+// ironicVersionHeader is the header naming a request's microversion.
+const ironicVersionHeader = "X-OpenStack-Ironic-API-Version"
+
+// extensionVersion makes a request that names no microversion one at the
+// latest (an extension has no old clients to stay compatible with) and
+// returns the version the request is served at.
+func extensionVersion(w http.ResponseWriter, r *http.Request) model.Version {
+	if r.Header.Get(ironicVersionHeader) == "" {
+		api.StateOf(r).Version = MaxVersion
+		w.Header().Set(ironicVersionHeader, MaxVersion.String())
+	}
+	return api.VersionOf(r)
+}
+
+func (h *handlers) dryRunAllocation(w http.ResponseWriter, r *http.Request) error {
+	if v := extensionVersion(w, r); v.Less(model.V(1, 52)) {
+		return model.BadRequest("%s/allocations/dry-run needs %s 1.52 or later, or none (the latest): its body is that of POST /v1/allocations, which microversion %s does not serve.",
+			ExtensionPrefix, ironicVersionHeader, v)
+	}
+	in, _, err := h.allocationRequest(r)
+	if err != nil {
+		return err
+	}
+	// Nodes the caller may not see are left out of the answer.
+	hidden := model.NotFound("hidden")
+	d, err := h.svc.DryRunAllocation(r.Context(), in, nodeVisible(r, hidden)...)
+	if err != nil {
+		return err
+	}
+	return api.WriteJSON(w, http.StatusOK, dryRunJSON(d))
+}
+
+// dryRunJSON is the answer's document: {"nodes": [{"uuid", "name",
+// "fits", "reasons"}], "would_pick": [uuid, ...]}.
+func dryRunJSON(d baremetal.DryRun) map[string]any {
+	nodes := make([]any, 0, len(d.Nodes))
+	for _, n := range d.Nodes {
+		nodes = append(nodes, map[string]any{"uuid": n.UUID, "name": orNone(n.Name), "fits": n.Fits, "reasons": n.Reasons})
+	}
+	return map[string]any{"nodes": nodes, "would_pick": d.WouldPick}
+}
