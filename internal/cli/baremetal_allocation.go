@@ -45,8 +45,9 @@ func newBMAllocationCreateCommand(o *clientOptions) *cobra.Command {
 	var ac client.AllocationCreate
 	var extra []string
 	var wait waitFlag
+	var dryRun bool
 	cmd := &cobra.Command{
-		Use:   "create --resource-class RC [--trait T]... [--candidate-node N]... [--wait [SECONDS]]",
+		Use:   "create --resource-class RC [--trait T]... [--candidate-node N]... [--wait [SECONDS] | --dry-run]",
 		Short: "Create an allocation (claim a node)",
 		Long: `Create an allocation (POST /v1/allocations) for a node of --resource-class
 having every --trait, among the --candidate-node ones if given (UUIDs or
@@ -58,11 +59,19 @@ instead: it records an allocation for a node deployed without one (1.58);
 Without --wait the allocation is shown as created (state allocating). With
 --wait it is polled until active and then shown; if it ends in state error,
 its last_error is printed and the exit status is 1; after SECONDS (if given)
-the wait gives up with exit status 1 (the allocation stays).`,
+the wait gives up with exit status 1 (the allocation stays).
+
+--dry-run creates nothing (allot's POST /allot/v1/allocations/dry-run, not
+part of Ironic): it shows every node the allocation would be considered on
+(the --candidate-node ones, or every node of the class you may see), whether
+it fits and every reason it does not, then the node the server would pick
+(or the nodes it would choose among at random). -f json shows the answer as
+the server sent it.`,
 		Example: `  allot baremetal allocation create --resource-class baremetal-gold --wait 60
   allot baremetal allocation create --resource-class baremetal-gpu --trait CUSTOM_GPU --name job-17 --extra team=ml --wait
   allot baremetal allocation create --resource-class baremetal-gold --candidate-node node-1 --candidate-node node-2
-  allot baremetal allocation create --node deployed-node-3 --name legacy-3`,
+  allot baremetal allocation create --node deployed-node-3 --name legacy-3
+  allot baremetal allocation create --resource-class baremetal-gpu --trait CUSTOM_GPU --dry-run`,
 		Args: wait.args(0, argsExactly()),
 		RunE: o.runBaremetal(func(ctx context.Context, b *client.Baremetal, _ *cobra.Command, args []string) (*view, error) {
 			wait.take(args, 0)
@@ -72,6 +81,12 @@ the wait gives up with exit status 1 (the allocation stays).`,
 			var err error
 			if ac.Extra, err = keyValues("extra", extra); err != nil {
 				return nil, err
+			}
+			if dryRun {
+				if wait.set || ac.Node != "" {
+					return nil, errUsage("--dry-run creates nothing, so it takes neither --wait nor --node (a backfill chooses no node)")
+				}
+				return dryRunAllocation(ctx, b, ac)
 			}
 			a, err := b.CreateAllocation(ctx, ac)
 			if err != nil {
@@ -94,8 +109,38 @@ the wait gives up with exit status 1 (the allocation stays).`,
 	f.StringArrayVar(&extra, "extra", nil, "a `KEY=VALUE` of free metadata (repeatable)")
 	f.StringVar(&ac.Owner, "owner", "", "the owner's `PROJECT` ID: only nodes it owns or leases (1.60)")
 	f.StringVar(&ac.Node, "node", "", "backfill: record the allocation of this deployed `NODE` (1.58)")
+	f.BoolVar(&dryRun, "dry-run", false, "create nothing: show each node's verdict and the node the server would pick (allot only)")
 	wait.register(f, "the allocation is active")
 	return cmd
+}
+
+// dryRunAllocation runs "allocation create --dry-run": a table of the
+// nodes considered (node, name, fits, reasons) and one of the node the
+// server would pick (the document itself with -f json or -f yaml).
+func dryRunAllocation(ctx context.Context, b *client.Baremetal, ac client.AllocationCreate) (*view, error) {
+	d, err := b.DryRunAllocation(ctx, ac)
+	if err != nil {
+		return nil, fmt.Errorf("dry run of allocation: %w", err)
+	}
+	raw, err := decodeDocument(d.Raw)
+	if err != nil {
+		return nil, err
+	}
+	nodes := grid{title: "nodes considered", columns: []string{"node", "name", "fits", "reasons"}}
+	names := map[string]string{}
+	for _, n := range d.Nodes {
+		nodes.rows = append(nodes.rows, []any{n.UUID, n.Name, n.Fits, lines(n.Reasons)})
+		names[n.UUID] = n.Name
+	}
+	title := "would pick"
+	if len(d.WouldPick) > 1 {
+		title = "would pick one of (at random)"
+	}
+	pick := grid{title: title, columns: []string{"node", "name"}}
+	for _, u := range d.WouldPick {
+		pick.rows = append(pick.rows, []any{u, names[u]})
+	}
+	return &view{tables: []grid{nodes, pick}, raw: raw}, nil
 }
 
 func newBMAllocationListCommand(o *clientOptions) *cobra.Command {
