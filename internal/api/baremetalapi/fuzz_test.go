@@ -61,6 +61,7 @@ var fuzzEndpoints = []struct{ method, path string }{
 	{"PUT", "/v1/nodes/fuzz-node/traits"},
 	{"POST", "/v1/allocations"},
 	{"PATCH", "/v1/allocations/" + fuzzAlloc},
+	{"POST", "/allot/v1/allocations/dry-run"},
 }
 
 // FuzzBaremetalBodies sends arbitrary bodies to every Bare Metal endpoint
