@@ -81,15 +81,8 @@ func (s *Service) CreateAllocation(ctx context.Context, in AllocationCreate, che
 	var out model.NodeAllocation
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
 		if guarded {
-			n, err := lookupNode(ctx, tx, in.Node, true, backfillNodeNotFound)
-			if err != nil {
+			if _, err := lockCheckedNode(ctx, tx, in.Node, backfillNodeNotFound, checks, invalid); err != nil {
 				return err
-			}
-			if err := checkNode(checks, &n); err != nil {
-				return err
-			}
-			if invalid != nil {
-				return invalid
 			}
 		}
 		cands, err := resolveCandidates(ctx, tx, in.CandidateNodes, in.CandidateProject)

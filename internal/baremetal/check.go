@@ -1,6 +1,11 @@
 package baremetal
 
-import "allot/internal/model"
+import (
+	"context"
+
+	"allot/internal/model"
+	"allot/internal/store"
+)
 
 // Check is a caller's access rule for the objects one operation touches.
 // The API builds it from its policy (which rule, which target, whether a
@@ -73,4 +78,20 @@ func checkAllocation(checks []Check, a *model.NodeAllocation) error {
 		}
 	}
 	return nil
+}
+
+// lockCheckedNode is how a write that takes checks starts: it finds and
+// locks the node (notFound words a missing one), runs the node checks on
+// it, and only then answers invalid, the write's own argument error (nil
+// when its arguments are valid), so that a caller the checks refuse learns
+// nothing from it.
+func lockCheckedNode(ctx context.Context, tx *store.Tx, ident string, notFound func(string) error, checks []Check, invalid error) (model.Node, error) {
+	n, err := lookupNode(ctx, tx, ident, true, notFound)
+	if err != nil {
+		return n, err
+	}
+	if err := checkNode(checks, &n); err != nil {
+		return n, err
+	}
+	return n, invalid
 }

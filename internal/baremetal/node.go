@@ -187,15 +187,9 @@ func (s *Service) PatchNode(ctx context.Context, ident string, ops []PatchOp, ra
 	}
 	var out model.Node
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
-		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
+		n, err := lockCheckedNode(ctx, tx, ident, nodeNotFound, checks, invalid)
 		if err != nil {
 			return err
-		}
-		if err := checkNode(checks, &n); err != nil {
-			return err
-		}
-		if invalid != nil {
-			return invalid
 		}
 		docBytes, _ := json.Marshal(nodeDoc(&n))
 		patch, err := jsonpatch.DecodePatch(raw)
@@ -429,15 +423,9 @@ func (s *Service) SetNodeTraits(ctx context.Context, ident, op string, traits []
 		return invalid
 	}
 	return s.store.Write(ctx, func(tx *store.Tx) error {
-		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
+		n, err := lockCheckedNode(ctx, tx, ident, nodeNotFound, checks, invalid)
 		if err != nil {
 			return err
-		}
-		if err := checkNode(checks, &n); err != nil {
-			return err
-		}
-		if invalid != nil {
-			return invalid
 		}
 		have := map[string]bool{}
 		for _, t := range n.Traits {

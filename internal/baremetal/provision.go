@@ -42,15 +42,9 @@ func (s *Service) SetProvisionState(ctx context.Context, ident, verb string, che
 		}
 	}
 	return s.store.Write(ctx, func(tx *store.Tx) error {
-		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
+		n, err := lockCheckedNode(ctx, tx, ident, nodeNotFound, checks, invalid)
 		if err != nil {
 			return err
-		}
-		if err := checkNode(checks, &n); err != nil {
-			return err
-		}
-		if invalid != nil {
-			return invalid
 		}
 		tr, ok := table[n.ProvisionState]
 		if !ok {
@@ -94,15 +88,9 @@ func (s *Service) SetPowerState(ctx context.Context, ident, target string, check
 		}
 	}
 	return s.store.Write(ctx, func(tx *store.Tx) error {
-		n, err := lookupNode(ctx, tx, ident, true, nodeNotFound)
+		n, err := lockCheckedNode(ctx, tx, ident, nodeNotFound, checks, invalid)
 		if err != nil {
 			return err
-		}
-		if err := checkNode(checks, &n); err != nil {
-			return err
-		}
-		if invalid != nil {
-			return invalid
 		}
 		n.PowerState = &state
 		n.TargetPowerState = nil
