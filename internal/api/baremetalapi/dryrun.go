@@ -2,6 +2,7 @@ package baremetalapi
 
 import (
 	"net/http"
+	"strings"
 
 	"allot/internal/api"
 	"allot/internal/baremetal"
@@ -26,16 +27,34 @@ func (h *handlers) dryRunRoutes() []api.Route {
 	}
 }
 
-// ironicVersionHeader is the header naming a request's microversion.
+// ironicVersionHeader is Ironic's header naming a request's microversion.
 const ironicVersionHeader = "X-OpenStack-Ironic-API-Version"
 
-// extensionVersion makes a request that names no microversion one at the
-// latest (an extension has no old clients to stay compatible with) and
-// returns the version the request is served at.
+// versionNamed reports whether r names a Bare Metal microversion, in
+// Ironic's header or in "OpenStack-API-Version: baremetal X.Y".
+func versionNamed(r *http.Request) bool {
+	if r.Header.Get(ironicVersionHeader) != "" {
+		return true
+	}
+	for _, v := range r.Header.Values("OpenStack-API-Version") {
+		for _, item := range strings.Split(v, ",") {
+			if f := strings.Fields(item); len(f) > 0 && strings.EqualFold(f[0], "baremetal") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// extensionVersion serves a request that names no microversion at the
+// latest (an extension has no old clients to stay compatible with), saying
+// so in the answer's version headers, and returns the version the request
+// is served at.
 func extensionVersion(w http.ResponseWriter, r *http.Request) model.Version {
-	if r.Header.Get(ironicVersionHeader) == "" {
+	if !versionNamed(r) {
 		api.StateOf(r).Version = MaxVersion
 		w.Header().Set(ironicVersionHeader, MaxVersion.String())
+		w.Header().Set("OpenStack-API-Version", "baremetal "+MaxVersion.String())
 	}
 	return api.VersionOf(r)
 }

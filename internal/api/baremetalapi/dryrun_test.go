@@ -1,6 +1,7 @@
 package baremetalapi_test
 
 import (
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -50,7 +51,11 @@ func TestDryRun(t *testing.T) {
 			nodes: []any{}, pick: []any{},
 		}} {
 			t.Run(tc.name, func(t *testing.T) {
-				got := b.Must(200, "POST", dryRunPath, tc.version, tc.body).JSON()
+				r := b.Must(200, "POST", dryRunPath, tc.version, tc.body)
+				if want := map[string]string{"": "1.79"}[tc.version]; want != "" && r.Header.Get("X-OpenStack-Ironic-API-Version") != want {
+					t.Errorf("answered at version %q, want %s", r.Header.Get("X-OpenStack-Ironic-API-Version"), want)
+				}
+				got := r.JSON()
 				if !reflect.DeepEqual(got["nodes"], tc.nodes) {
 					t.Errorf("nodes:\n got %v\nwant %v", got["nodes"], tc.nodes)
 				}
@@ -93,6 +98,11 @@ func TestDryRunErrors(t *testing.T) {
 					t.Errorf("%d %q, want %d containing %q (%s)", r.Status, r.Fault(), tc.status, tc.want, r.Body)
 				}
 			})
+		}
+		// The version may be named in OpenStack-API-Version too.
+		h := http.Header{"Openstack-Api-Version": {"baremetal 1.51"}}
+		if r := b.DoAs(h, "POST", dryRunPath, "", map[string]any{"resource_class": "gold"}); r.Status != 400 || !strings.Contains(r.Fault(), "1.52 or later") {
+			t.Errorf("OpenStack-API-Version: baremetal 1.51: %d %s, want 400", r.Status, r.Body)
 		}
 	})
 }
