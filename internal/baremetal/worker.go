@@ -247,7 +247,8 @@ func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAlloca
 	return done, false, err
 }
 
-// fail records why an allocation could not be processed.
+// fail records why an allocation could not be processed: last_error, and
+// the verdict on each node considered (recordFailure).
 func (s *Service) fail(ctx context.Context, worker string, a model.NodeAllocation, reason string) error {
 	return s.store.Write(ctx, func(tx *store.Tx) error {
 		cur, ok, err := tx.NodeAllocationBy(ctx, "id", a.ID, true)
@@ -256,7 +257,10 @@ func (s *Service) fail(ctx context.Context, worker string, a model.NodeAllocatio
 		}
 		msg := fmt.Sprintf("Failed to process allocation %s: %s.", cur.UUID, reason)
 		cur.State, cur.LastError, cur.Worker, cur.LeaseUntil = model.AllocError, &msg, "", time.Time{}
-		return tx.UpdateNodeAllocation(ctx, cur)
+		if err := tx.UpdateNodeAllocation(ctx, cur); err != nil {
+			return err
+		}
+		return recordFailure(ctx, tx, &cur)
 	})
 }
 
