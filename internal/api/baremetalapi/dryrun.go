@@ -80,9 +80,15 @@ func (h *handlers) dryRunAllocation(w http.ResponseWriter, r *http.Request) erro
 // dryRunJSON is the answer's document: {"nodes": [{"uuid", "name",
 // "fits", "reasons"}], "would_pick": [uuid, ...]}.
 func dryRunJSON(d baremetal.DryRun) map[string]any {
-	nodes := make([]any, 0, len(d.Nodes))
-	for _, n := range d.Nodes {
+	return map[string]any{"nodes": verdictsJSON(d.Nodes), "would_pick": d.WouldPick}
+}
+
+// verdictsJSON shows node verdicts as a list of {"uuid", "name", "fits",
+// "reasons"}.
+func verdictsJSON(vs []baremetal.NodeVerdict) []any {
+	nodes := make([]any, 0, len(vs))
+	for _, n := range vs {
 		nodes = append(nodes, map[string]any{"uuid": n.UUID, "name": orNone(n.Name), "fits": n.Fits, "reasons": n.Reasons})
 	}
-	return map[string]any{"nodes": nodes, "would_pick": d.WouldPick}
+	return nodes
 }

@@ -16,5 +16,6 @@ const ExtensionPrefix = "/allot/v1"
 func (h *handlers) extensionRoutes() []api.Route {
 	var routes []api.Route
 	routes = append(routes, h.dryRunRoutes()...)
+	routes = append(routes, h.failureRoutes()...)
 	return routes
 }
