@@ -1,10 +1,7 @@
 package engine
 
 import (
-	"cmp"
 	"fmt"
-	"math/bits"
-	"slices"
 	"strings"
 	"time"
 
@@ -198,6 +195,7 @@ func (e *Engine) explain(q query.Candidates, opts SearchOptions, inspect func(*r
 		}
 	}
 	s.rec = newRecorder(e, len(s.groups))
+	s.rec.s = s
 	res := s.run()
 	ex := s.rec.explain(s, res)
 	if inspect != nil {
@@ -222,12 +220,96 @@ type recorder struct {
 	tmp          []stage
 	touched      []*provider
 	emptyVerdict stage
+	// miss[g][root.idx] scores the tree for the unsuffixed group g, as
+	// missUnsuffixed would (nil for granular groups), recorded by the
+	// search (treeAt) for every tree it examines.
+	miss [][]missCount
+	// s is the search recorded (tests inspect it).
+	s *search
+}
+
+// missCount is a missScore without the words: unmet requirements and
+// shortfall.
+type missCount struct {
+	n     int
+	short int64
+}
+
+func (m missCount) less(o missCount) bool {
+	return m.n < o.n || m.n == o.n && m.short < o.short
+}
+
+// treeMiss records the score of the tree of a for the unsuffixed group gi.
+func (r *recorder) treeMiss(gi int, a *provider, m missCount) {
+	if r.miss[gi] == nil {
+		r.miss[gi] = make([]missCount, len(r.tree))
+	}
+	r.miss[gi][a.idx] = m
+}
+
+// classMiss counts what p (with inventory in of the class, nil: none)
+// misses to supply n of a class in the unsuffixed group: what
+// missClass(words=false) counts, without looking the inventory up again.
+func classMiss(g *resolvedGroup, p *provider, in *inv, n int64, anchorOK, hasAggs bool) missCount {
+	var m missCount
+	if st := amountStage(in, n); st != stPassed {
+		m = missCount{n: 1, short: n}
+		if st == stCapacity {
+			m.short = n - max(in.Capacity()-in.Used, 0)
+		}
+	}
+	if hasAggs {
+		if !anchorOK {
+			for _, set := range g.aggs.allOf {
+				ok := false
+				for _, id := range set {
+					if p.inAgg(id) {
+						ok = true
+						break
+					}
+				}
+				if !ok {
+					m.n++
+				}
+			}
+		}
+		for _, f := range g.aggs.forbidden {
+			if p.inAgg(f) {
+				m.n++
+			}
+		}
+	}
+	for _, f := range g.traits.forbidden {
+		if p.hasTrait(f) {
+			m.n++
+		}
+	}
+	return m
+}
+
+// unmetTraitSets counts the required trait sets none of used has a trait
+// of.
+func unmetTraitSets(g *resolvedGroup, used []*provider) int {
+	n := 0
+	for _, set := range g.traits.allOf {
+		ok := false
+		for _, p := range used {
+			if hasAnyTrait(p, set) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			n++
+		}
+	}
+	return n
 }
 
 func newRecorder(e *Engine, groups int) *recorder {
 	n := len(e.ordered)
 	r := &recorder{e: e, status: make([][]stage, groups), tree: make([]treeStage, n),
-		unmet: make([]uint64, n), yield: make([]uint8, n), tmp: make([]stage, n)}
+		unmet: make([]uint64, n), yield: make([]uint8, n), tmp: make([]stage, n), miss: make([][]missCount, groups)}
 	for i := range r.status {
 		r.status[i] = make([]stage, n)
 	}
@@ -518,47 +600,40 @@ func (m missScore) less(o missScore) bool {
 	return m.n < o.n || m.n == o.n && m.short < o.short
 }
 
-// Each tree has a lower bound of its count known without scoring it (one
-// per unmet group, else one), so trees are scored in the order of their
-// bound and the scoring stops once no tree left can beat the K-th best.
+// Trees are taken in id order and the K best kept in order; the search
+// has already scored every tree for the unsuffixed group (recorder.miss),
+// so a tree's lower bound (that score plus one per unmet granular group)
+// is known without a pass over the tree, and only the trees whose bound
+// can beat the K-th best are scored further.
 func (s *search) nearestMisses(r *recorder) []Miss {
-	type bounded struct {
-		root  *provider
-		bound int
-	}
 	type scored struct {
 		root  *provider
-		score missScore
+		score missCount
 	}
-	var all []bounded
+	var bestBuf [NearestMisses]scored
+	best := bestBuf[:0] // the K best so far, closest first
+	better := func(a missCount, aID int64, b scored) bool {
+		return a.less(b.score) || !b.score.less(a) && aID < b.root.ID
+	}
 	for _, root := range s.e.roots {
 		switch r.tree[root.idx] {
 		case tsCandidates, tsStopped, tsNone:
 			continue
 		}
-		b := 1
-		if r.tree[root.idx] == tsGroupUnmet {
-			b = bits.OnesCount64(r.unmet[root.idx])
+		if len(best) == NearestMisses && !better(s.missBound(r, root), root.ID, best[len(best)-1]) {
+			continue
 		}
-		all = append(all, bounded{root: root, bound: b})
-	}
-	slices.SortStableFunc(all, func(a, b bounded) int { return cmp.Compare(a.bound, b.bound) })
-	var best []scored // the K best so far, closest first
-	for _, x := range all {
-		if len(best) == NearestMisses {
-			kth := best[len(best)-1].score
-			if x.bound > kth.n || x.bound == kth.n && kth.short == 0 {
-				break
-			}
-		}
-		x := scored{root: x.root, score: s.missOf(r, x.root, false)}
+		x := scored{root: root, score: s.missCount(r, root)}
 		i := len(best)
-		for i > 0 && (x.score.less(best[i-1].score) || !best[i-1].score.less(x.score) && x.root.ID < best[i-1].root.ID) {
+		for i > 0 && better(x.score, x.root.ID, best[i-1]) {
 			i--
 		}
 		if i < NearestMisses {
-			best = slices.Insert(best, i, x)
-			best = best[:min(len(best), NearestMisses)]
+			if len(best) < NearestMisses {
+				best = best[:len(best)+1]
+			}
+			copy(best[i+1:], best[i:len(best)-1])
+			best[i] = x
 		}
 	}
 	out := []Miss{}
@@ -568,6 +643,63 @@ func (s *search) nearestMisses(r *recorder) []Miss {
 			Stage: treeStageNames[r.tree[x.root.idx]], Unmet: sc.words, Shortfall: sc.short})
 	}
 	return out
+}
+
+// missBound is a lower bound of missCount: for a tree where groups are
+// unmet, the unsuffixed group's recorded score plus one per unmet granular
+// group; otherwise the score itself (cheap: no pass over the tree).
+func (s *search) missBound(r *recorder, root *provider) missCount {
+	if r.tree[root.idx] != tsGroupUnmet {
+		return s.missCount(r, root)
+	}
+	var m missCount
+	for gi := range s.groups {
+		if r.unmet[root.idx]&(1<<min(gi, 63)) == 0 {
+			continue
+		}
+		if r.miss[gi] != nil && !s.groups[gi].granular {
+			m.n += r.miss[gi][root.idx].n
+			m.short += r.miss[gi][root.idx].short
+		} else {
+			m.n++
+		}
+	}
+	return m
+}
+
+// missCount scores one tree that gave no candidate, as missOf does
+// without words, taking the unsuffixed group's score from the recorder.
+func (s *search) missCount(r *recorder, root *provider) missCount {
+	if r.tree[root.idx] != tsGroupUnmet {
+		m := s.missOf(r, root, false)
+		return missCount{n: m.n, short: m.short}
+	}
+	var m missCount
+	var tree, shared []*provider
+	for gi := range s.groups {
+		if r.unmet[root.idx]&(1<<min(gi, 63)) == 0 {
+			continue
+		}
+		g := &s.groups[gi]
+		if r.miss[gi] != nil && !g.granular {
+			m.n += r.miss[gi][root.idx].n
+			m.short += r.miss[gi][root.idx].short
+			continue
+		}
+		if tree == nil {
+			s.treeBuf = appendTree(s.treeBuf[:0], root)
+			tree, shared = s.treeBuf, s.e.sharedWith[root]
+		}
+		var gm missScore
+		if g.granular {
+			gm = s.missGranular(gi, g, root, tree, shared, false)
+		} else {
+			gm = s.missUnsuffixed(gi, g, root, tree, shared, false)
+		}
+		m.n += gm.n
+		m.short += gm.short
+	}
+	return m
 }
 
 // missOf scores one tree that gave no candidate.

@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -205,5 +208,74 @@ func TestExplainNearestMissesOrder(t *testing.T) {
 	// takes 2 at most (both short 8, then in id order).
 	if fmt.Sprint(got) != "[host1 6 host2 8 host3 8]" {
 		t.Errorf("nearest misses %v", got)
+	}
+}
+
+// TestNearestMissesScoredInSearch checks the nearest misses, whose
+// unsuffixed-group scores are recorded by the search and whose trees are
+// pruned by a lower bound, against scoring every tree that gave no
+// candidate from scratch (missOf) and keeping the K best by score, then id.
+func TestNearestMissesScoredInSearch(t *testing.T) {
+	n := uint64(1500)
+	if testing.Short() {
+		n = 200
+	}
+	for seed := uint64(1); seed <= n; seed++ {
+		r := rand.New(rand.NewPCG(seed, seed*7919+1))
+		cloud := randomCloud(r)
+		q := randomQuery(r, cloud)
+		e := newEngineWith(cloud)
+		var rec *recorder
+		res, ex, err := e.explain(q, SearchOptions{}, func(r *recorder) { rec = r })
+		if err != nil {
+			continue
+		}
+		res.Release()
+		s := rec.s
+		type scored struct {
+			root  *provider
+			score missScore
+		}
+		var all []scored
+		for _, root := range e.roots {
+			switch rec.tree[root.idx] {
+			case tsCandidates, tsStopped, tsNone:
+				continue
+			}
+			sc := s.missOf(rec, root, false)
+			if rec.tree[root.idx] == tsGroupUnmet {
+				// The recorded score of the unsuffixed group agrees.
+				for gi := range s.groups {
+					if s.groups[gi].granular || rec.unmet[root.idx]&(1<<min(gi, 63)) == 0 {
+						continue
+					}
+					s.treeBuf = appendTree(s.treeBuf[:0], root)
+					want := s.missUnsuffixed(gi, &s.groups[gi], root, s.treeBuf, e.sharedWith[root], false)
+					if got := rec.miss[gi][root.idx]; got.n != want.n || got.short != want.short {
+						t.Fatalf("seed %d: tree %s group %d: recorded miss %+v, scored %d/%d", seed, root.Name, gi, got, want.n, want.short)
+					}
+				}
+			}
+			all = append(all, scored{root, sc})
+		}
+		slices.SortStableFunc(all, func(a, b scored) int {
+			if a.score.less(b.score) {
+				return -1
+			}
+			if b.score.less(a.score) {
+				return 1
+			}
+			return cmp.Compare(a.root.ID, b.root.ID)
+		})
+		all = all[:min(len(all), NearestMisses)]
+		if len(all) != len(ex.NearestMisses) {
+			t.Fatalf("seed %d: %d nearest misses, want %d", seed, len(ex.NearestMisses), len(all))
+		}
+		for i, m := range ex.NearestMisses {
+			if m.Root.UUID != all[i].root.UUID || m.Shortfall != all[i].score.short || len(m.Unmet) != all[i].score.n {
+				t.Fatalf("seed %d: nearest miss %d is %s (%d unmet, shortfall %d), want %s (%d, %d)", seed, i,
+					m.Root.Name, len(m.Unmet), m.Shortfall, all[i].root.Name, all[i].score.n, all[i].score.short)
+			}
+		}
 	}
 }

@@ -376,6 +376,7 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 	if g.noInTree || g.inTree != nil && a != g.inTree {
 		if rec != nil {
 			rec.judgeAll(gi, tree, stInTree)
+			rec.treeMiss(gi, a, missCount{n: 1})
 		}
 		return nil
 	}
@@ -388,6 +389,7 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 		if len(g.amounts) > 0 && g.aggs.forbiddenHit(a) {
 			if rec != nil {
 				rec.judgeAll(gi, tree, stMemberOf)
+				rec.treeMiss(gi, a, missCount{n: 1})
 			}
 			return nil
 		}
@@ -396,20 +398,34 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 	if rec != nil {
 		rec.startTree()
 	}
+	// Explaining: per class, the provider that comes closest to supplying
+	// it (its unmet requirements counted as the nearest misses count them,
+	// from the inventory looked up here), so that a tree the group fails
+	// is scored without a second pass over it.
+	var miss missCount
+	var closest [8]*provider
+	used := closest[:0]
 	lists := s.pairLists[:0]
 	missing := stPassed // explaining: the verdict on a class no provider supplies
 	for ci, am := range g.amounts {
 		list := s.pairBufs(ci)
 		best := stUnseen // explaining: the furthest stage a provider reached for this class
+		var bestMiss missCount
+		var bestP *provider
 		add := func(p *provider, st stage) {
 			var in *inv
-			if st == stPassed {
+			if st == stPassed || rec != nil {
 				in = p.inventory(am.class)
+			}
+			if st == stPassed {
 				st = pairStage(g, p, in, am.n, hasAggs, anchorInAggs)
 			}
 			if rec != nil {
 				rec.pending(p, st)
 				best = max(best, st)
+				if x := classMiss(g, p, in, am.n, anchorInAggs, hasAggs); bestP == nil || x.less(bestMiss) {
+					bestMiss, bestP = x, p
+				}
 			}
 			if st != stPassed {
 				return
@@ -442,13 +458,28 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 				missing = best
 			}
 		}
+		if rec != nil && bestP != nil {
+			if amountStage(bestP.inventory(am.class), am.n) == stClass {
+				miss.n++
+				miss.short += am.n
+			} else {
+				miss.n += bestMiss.n
+				miss.short += bestMiss.short
+				used = append(used, bestP)
+			}
+		}
 		s.setPairBuf(ci, list)
 		lists = append(lists, list)
 	}
 	s.pairLists = lists
-	if rec != nil && len(g.amounts) == 0 {
-		// A resourceless unsuffixed group: judged on the tree as a whole.
-		rec.pendingAll(tree)
+	if rec != nil {
+		if len(g.amounts) == 0 {
+			// A resourceless unsuffixed group: judged on the tree as a whole.
+			rec.pendingAll(tree)
+			used = tree
+		}
+		miss.n += unmetTraitSets(g, used)
+		rec.treeMiss(gi, a, miss)
 	}
 	if missing != stPassed {
 		// Some class has no provider: every provider that could supply
