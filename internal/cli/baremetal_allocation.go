@@ -183,15 +183,28 @@ every field, --fields the ones named. Filters combine (AND).`,
 
 func newBMAllocationShowCommand(o *clientOptions) *cobra.Command {
 	var fields []string
+	var failure bool
 	cmd := &cobra.Command{
-		Use:   "show ALLOCATION",
+		Use:   "show ALLOCATION [--failure]",
 		Short: "Show an allocation",
 		Long: `Show an allocation, given by UUID or name: every field, sorted by name
-(links left out). --fields fetches only the fields named.`,
+(links left out). --fields fetches only the fields named.
+
+--failure shows instead why an allocation in state error failed, node by node
+(allot's GET /allot/v1/allocations/{allocation}/failure, not part of Ironic):
+each node it was considered on, with every reason it did not fit when the
+server gave up, as "allocation create --dry-run" shows them.`,
 		Example: `  allot baremetal allocation show job-17
-  allot baremetal allocation show job-17 -c node_uuid -f value`,
+  allot baremetal allocation show job-17 -c node_uuid -f value
+  allot baremetal allocation show job-17 --failure`,
 		Args: argsExactly("ALLOCATION"),
 		RunE: o.runBaremetal(func(ctx context.Context, b *client.Baremetal, _ *cobra.Command, args []string) (*view, error) {
+			if failure {
+				if len(fields) > 0 {
+					return nil, errUsage("--failure shows the nodes' verdicts, not the allocation's fields: leave --fields out")
+				}
+				return allocationFailure(ctx, b, args[0])
+			}
 			a, err := b.GetAllocation(ctx, args[0], fields...)
 			if err != nil {
 				return nil, fmt.Errorf("allocation %s: %w", args[0], err)
@@ -200,7 +213,31 @@ func newBMAllocationShowCommand(o *clientOptions) *cobra.Command {
 		}),
 	}
 	cmd.Flags().StringSliceVar(&fields, "fields", nil, "fetch and show only these `FIELD`s (comma-separated or repeated)")
+	cmd.Flags().BoolVar(&failure, "failure", false, "show why the allocation failed, node by node (allot only)")
 	return cmd
+}
+
+// allocationFailure runs "allocation show --failure": a table of the
+// nodes considered (node, name, reasons), titled with how many there were
+// (the document itself with -f json or -f yaml).
+func allocationFailure(ctx context.Context, b *client.Baremetal, ident string) (*view, error) {
+	f, err := b.GetAllocationFailure(ctx, ident)
+	if err != nil {
+		return nil, fmt.Errorf("failure of allocation %s: %w", ident, err)
+	}
+	raw, err := decodeDocument(f.Raw)
+	if err != nil {
+		return nil, err
+	}
+	title := fmt.Sprintf("%d nodes considered", f.Considered)
+	if len(f.Nodes) < f.Considered {
+		title += fmt.Sprintf(" (%d shown)", len(f.Nodes))
+	}
+	nodes := grid{title: title, columns: []string{"node", "name", "reasons"}}
+	for _, n := range f.Nodes {
+		nodes.rows = append(nodes.rows, []any{n.UUID, n.Name, lines(n.Reasons)})
+	}
+	return &view{tables: []grid{nodes}, raw: raw}, nil
 }
 
 // allocationNameField and allocationExtraField are what "allocation set"

@@ -62,3 +62,36 @@ func TestBaremetalAllocationDryRun(t *testing.T) {
 		t.Errorf("dry runs left allocations behind: %q %s", r.stdout, r.stderr)
 	}
 }
+
+// TestBaremetalAllocationFailure runs "allocation show --failure" on a
+// failed allocation, an active one and with --fields.
+func TestBaremetalAllocationFailure(t *testing.T) {
+	srv := testserver.StartBaremetal(t, testserver.OpenStore(t, "sqlite"))
+	prepareNode(t, srv.URL, "n1")
+	for _, a := range []string{"--name bad --trait CUSTOM_GPU --wait 10", "--name good --wait 10"} {
+		runCLI(t, srv.URL, args("baremetal allocation create --resource-class gold "+a)...)
+	}
+	for _, c := range []struct {
+		name, args string
+		code       int
+		stdout     []string
+		stderr     string
+	}{
+		{"failed", "baremetal allocation show bad --failure", ExitOK, []string{"1 nodes considered", "n1", "lacking traits CUSTOM_GPU"}, ""},
+		{"json", "baremetal allocation show bad --failure -f json", ExitOK, []string{`"considered": 1`, `"reasons": [`}, ""},
+		{"active", "baremetal allocation show good --failure", ExitAPIError, nil, "has not failed (its state is active)"},
+		{"with --fields", "baremetal allocation show bad --failure --fields uuid", ExitUsage, nil, "leave --fields out"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := runCLI(t, srv.URL, args(c.args)...)
+			if r.code != c.code || !strings.Contains(r.stderr, c.stderr) {
+				t.Fatalf("exit %d (want %d), stderr %q (want %q)\nstdout: %s", r.code, c.code, r.stderr, c.stderr, r.stdout)
+			}
+			for _, want := range c.stdout {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+				}
+			}
+		})
+	}
+}

@@ -48,3 +48,29 @@ func (b *Baremetal) DryRunAllocation(ctx context.Context, ac AllocationCreate) (
 	out.Raw = resp.Body
 	return &out, nil
 }
+
+// AllocationFailure is the answer of GET
+// /allot/v1/allocations/{allocation}/failure: why an allocation in state
+// error failed, a verdict per node considered (at most 100; Considered
+// counts them all).
+type AllocationFailure struct {
+	Nodes      []NodeVerdict `json:"nodes"`
+	Considered int           `json:"considered"`
+	// Raw is the response document.
+	Raw json.RawMessage `json:"-"`
+}
+
+// GetAllocationFailure returns why an allocation (UUID or name) in state
+// error failed (allot only: other Bare Metal servers answer 404).
+func (b *Baremetal) GetAllocationFailure(ctx context.Context, ident string) (*AllocationFailure, error) {
+	resp, err := b.c.Do(ctx, http.MethodGet, "/allot/v1/allocations/"+pathEscape(ident)+"/failure", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out AllocationFailure
+	if err := resp.Decode(&out); err != nil {
+		return nil, err
+	}
+	out.Raw = resp.Body
+	return &out, nil
+}
