@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"allot/internal/query"
@@ -199,8 +200,11 @@ func (e *Engine) explain(q query.Candidates, opts SearchOptions, inspect func(*r
 	res := s.run()
 	ex := s.rec.explain(s, res)
 	if inspect != nil {
-		inspect(s.rec)
+		inspect(s.rec) // the test keeps it: not pooled
+	} else {
+		s.rec.release()
 	}
+	s.rec = nil
 	return res, ex, nil
 }
 
@@ -241,8 +245,8 @@ func (m missCount) less(o missCount) bool {
 
 // treeMiss records the score of the tree of a for the unsuffixed group gi.
 func (r *recorder) treeMiss(gi int, a *provider, m missCount) {
-	if r.miss[gi] == nil {
-		r.miss[gi] = make([]missCount, len(r.tree))
+	if len(r.miss[gi]) == 0 {
+		r.miss[gi] = resize(r.miss[gi], len(r.tree))
 	}
 	r.miss[gi][a.idx] = m
 }
@@ -250,9 +254,10 @@ func (r *recorder) treeMiss(gi int, a *provider, m missCount) {
 // classMiss counts what p (with inventory in of the class, nil: none)
 // misses to supply n of a class in the unsuffixed group: what
 // missClass(words=false) counts, without looking the inventory up again.
-func classMiss(g *resolvedGroup, p *provider, in *inv, n int64, anchorOK, hasAggs bool) missCount {
+// st is amountStage(in, n).
+func classMiss(g *resolvedGroup, p *provider, in *inv, n int64, st stage, anchorOK, hasAggs bool) missCount {
 	var m missCount
-	if st := amountStage(in, n); st != stPassed {
+	if st != stPassed {
 		m = missCount{n: 1, short: n}
 		if st == stCapacity {
 			m.short = n - max(in.Capacity()-in.Used, 0)
@@ -306,14 +311,46 @@ func unmetTraitSets(g *resolvedGroup, used []*provider) int {
 	return n
 }
 
+// recorderPool keeps recorders between explained searches: a recorder
+// holds a few slices the size of the cloud per group, which would
+// otherwise be allocated (and collected) for every query.
+var recorderPool sync.Pool
+
+// newRecorder returns a cleared recorder for a search of groups groups on
+// e, from the pool when one is there.
 func newRecorder(e *Engine, groups int) *recorder {
 	n := len(e.ordered)
-	r := &recorder{e: e, status: make([][]stage, groups), tree: make([]treeStage, n),
-		unmet: make([]uint64, n), yield: make([]uint8, n), tmp: make([]stage, n), miss: make([][]missCount, groups)}
+	r, _ := recorderPool.Get().(*recorder)
+	if r == nil {
+		r = &recorder{}
+	}
+	*r = recorder{e: e, status: resize(r.status, groups), tree: resize(r.tree, n),
+		unmet: resize(r.unmet, n), yield: resize(r.yield, n), tmp: resize(r.tmp, n),
+		touched: r.touched[:0], miss: resize(r.miss, groups)}
 	for i := range r.status {
-		r.status[i] = make([]stage, n)
+		r.status[i] = resize(r.status[i], n)
+	}
+	for i := range r.miss {
+		r.miss[i] = r.miss[i][:0] // sized and cleared by treeMiss if used
 	}
 	return r
+}
+
+// release returns r to the pool (nothing may use it after).
+func (r *recorder) release() {
+	r.e, r.s = nil, nil
+	recorderPool.Put(r)
+}
+
+// resize returns a zeroed slice of n elements, reusing buf's storage when
+// it is large enough.
+func resize[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf
 }
 
 // judge records the verdict st on p for group gi: the first removal
@@ -461,7 +498,9 @@ func (r *recorder) explain(s *search, res *Result) *Explanation {
 	}
 	inCand := make([][]bool, len(s.groups))
 	for gi := range inCand {
-		inCand[gi] = make([]bool, len(e.ordered))
+		if len(res.Requests) > 0 { // else none: nil
+			inCand[gi] = make([]bool, len(e.ordered))
+		}
 	}
 	for _, req := range res.Requests {
 		for _, m := range req.Mappings {
@@ -484,7 +523,7 @@ func (r *recorder) explain(s *search, res *Result) *Explanation {
 		for _, p := range e.ordered {
 			st := r.status[gi][p.idx]
 			switch {
-			case inCand[gi][p.idx]:
+			case inCand[gi] != nil && inCand[gi][p.idx]:
 				ge.InCandidates++
 				ge.Passed++
 			case st == stUnseen:
@@ -657,7 +696,7 @@ func (s *search) missBound(r *recorder, root *provider) missCount {
 		if r.unmet[root.idx]&(1<<min(gi, 63)) == 0 {
 			continue
 		}
-		if r.miss[gi] != nil && !s.groups[gi].granular {
+		if len(r.miss[gi]) > 0 && !s.groups[gi].granular {
 			m.n += r.miss[gi][root.idx].n
 			m.short += r.miss[gi][root.idx].short
 		} else {
@@ -681,7 +720,7 @@ func (s *search) missCount(r *recorder, root *provider) missCount {
 			continue
 		}
 		g := &s.groups[gi]
-		if r.miss[gi] != nil && !g.granular {
+		if len(r.miss[gi]) > 0 && !g.granular {
 			m.n += r.miss[gi][root.idx].n
 			m.short += r.miss[gi][root.idx].short
 			continue

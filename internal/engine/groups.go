@@ -417,13 +417,22 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 			if st == stPassed || rec != nil {
 				in = p.inventory(am.class)
 			}
-			if st == stPassed {
+			judged := st == stPassed
+			if judged {
 				st = pairStage(g, p, in, am.n, hasAggs, anchorInAggs)
 			}
 			if rec != nil {
 				rec.pending(p, st)
 				best = max(best, st)
-				if x := classMiss(g, p, in, am.n, anchorInAggs, hasAggs); bestP == nil || x.less(bestMiss) {
+				// The amount's own stage: st when pairStage stopped at it.
+				ast := st
+				switch {
+				case !judged:
+					ast = amountStage(in, am.n)
+				case st > stCapacity:
+					ast = stPassed
+				}
+				if x := classMiss(g, p, in, am.n, ast, anchorInAggs, hasAggs); bestP == nil || x.less(bestMiss) {
 					bestMiss, bestP = x, p
 				}
 			}
