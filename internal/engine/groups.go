@@ -412,6 +412,7 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 		best := stUnseen // explaining: the furthest stage a provider reached for this class
 		var bestMiss missCount
 		var bestP *provider
+		var bestAst stage // the amount's own stage on bestP
 		add := func(p *provider, st stage) {
 			var in *inv
 			if st == stPassed || rec != nil {
@@ -433,7 +434,7 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 					ast = stPassed
 				}
 				if x := classMiss(g, p, in, am.n, ast, anchorInAggs, hasAggs); bestP == nil || x.less(bestMiss) {
-					bestMiss, bestP = x, p
+					bestMiss, bestP, bestAst = x, p, ast
 				}
 			}
 			if st != stPassed {
@@ -468,7 +469,7 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 			}
 		}
 		if rec != nil && bestP != nil {
-			if amountStage(bestP.inventory(am.class), am.n) == stClass {
+			if bestAst == stClass {
 				miss.n++
 				miss.short += am.n
 			} else {
