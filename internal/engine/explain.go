@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -781,10 +782,118 @@ func (s *search) missOf(r *recorder, root *provider, words bool) missScore {
 			}
 			m.add(gm)
 		}
+	case tsIsolate, tsCapacity, tsSameSubtree:
+		if !words {
+			m.n++
+			break
+		}
+		w := treeStageWords[t]
+		if d := s.treeLevelMiss(root, t); d != "" {
+			w += ": " + d
+		}
+		m.miss(words, "%s", w)
 	default:
 		m.miss(words, "%s", treeStageWords[t])
 	}
 	return m
+}
+
+// treeLevelMiss words, for a tree that tree stage t removed, the first
+// combination of its groups' partial solutions t rejects, naming the
+// groups, providers and class concerned ("" if none is found). It runs
+// after the search, for the few nearest misses only: the tree's partial
+// solutions are computed again without the recorder.
+func (s *search) treeLevelMiss(root *provider, t treeStage) string {
+	rec, stats := s.rec, s.stats
+	s.rec = nil
+	lists, ok := s.anchorPartials(root)
+	s.rec, s.stats = rec, stats
+	if !ok {
+		return ""
+	}
+	prefix := make([]*partial, 0, len(lists))
+	words, steps := "", 0
+	var walk func(d int) bool
+	walk = func(d int) bool {
+		if d == len(lists) {
+			return false
+		}
+		for _, pt := range lists[d] {
+			if steps++; steps > 10000 {
+				return true // enough: keep the generic words
+			}
+			switch s.prefixStage(prefix, pt, d) {
+			case tsNone:
+				prefix = append(prefix, pt)
+				if walk(d + 1) {
+					return true
+				}
+				prefix = prefix[:d]
+			case t:
+				words = s.prefixWords(prefix, pt, d, t)
+				return true
+			}
+		}
+		return false
+	}
+	walk(0)
+	return words
+}
+
+// prefixWords says why tree stage t rejects adding pt at depth d to
+// prefix (prefixStage's checks, in words).
+func (s *search) prefixWords(prefix []*partial, pt *partial, d int, t treeStage) string {
+	g := &s.groups[d]
+	switch t {
+	case tsIsolate:
+		mine := pt.provs[0]
+		for i, other := range prefix {
+			if s.groups[i].granular && other.provs[0] == mine {
+				return fmt.Sprintf("%s and %s both on %s", groupLabel(&s.groups[i]), groupLabel(g), mine.Name)
+			}
+		}
+	case tsCapacity:
+		for _, a := range pt.allocs {
+			sum := a.amount
+			for _, other := range prefix {
+				for _, b := range other.allocs {
+					if b.in == a.in {
+						sum += b.amount
+					}
+				}
+			}
+			if sum == a.amount || a.in.CanAllocateCombined(sum) {
+				continue
+			}
+			class := s.e.classNames[a.in.class]
+			if sum > a.in.MaxUnit {
+				return fmt.Sprintf("%s: the groups together need %d on %s, above its max_unit %d", class, sum, a.p.Name, a.in.MaxUnit)
+			}
+			free := max(a.in.Capacity()-a.in.Used, 0)
+			return fmt.Sprintf("%s: the groups together need %d, %d free on %s", class, sum, free, a.p.Name)
+		}
+	case tsSameSubtree:
+		for _, si := range s.subAt[d] {
+			if s.sameSubtree(s.subs[si], prefix, pt, d) {
+				continue
+			}
+			var labels, names []string
+			for _, gi := range s.subs[si] {
+				part := pt
+				if gi != d {
+					part = prefix[gi]
+				}
+				labels = append(labels, groupLabel(&s.groups[gi]))
+				for _, p := range part.provs {
+					if !slices.Contains(names, p.Name) {
+						names = append(names, p.Name)
+					}
+				}
+			}
+			return fmt.Sprintf("%s are on %s, none of them above the others", strings.Join(labels, ", "), strings.Join(names, ", "))
+		}
+	}
+	return ""
 }
 
 // treeStageWords say what a tree-level stage means for one tree.
