@@ -231,6 +231,73 @@ type recorder struct {
 	miss [][]missCount
 	// s is the search recorded (tests inspect it).
 	s *search
+	// The unsuffixed group under one tree, for the nearest misses: per
+	// class, the furthest stage a provider reached (best) and the provider
+	// that comes closest to supplying it (closest, its count and its
+	// amount's own stage); over the classes, the sum (treeScore) and the
+	// closest providers that have the class (used).
+	best        stage
+	closest     *provider
+	closestMiss missCount
+	closestAst  stage
+	treeScore   missCount
+	used        []*provider
+}
+
+// startClass begins one class of the unsuffixed group under a tree.
+func (r *recorder) startClass() {
+	r.best, r.closest = stUnseen, nil
+}
+
+// pair records the verdict st of treeAt on p for one class (amount am) of
+// the unsuffixed group, and scores p for the nearest misses from its
+// inventory in (looked up here unless judged: pairStage ran on it).
+func (r *recorder) pair(g *resolvedGroup, p *provider, in *inv, judged bool, st stage, am amount, hasAggs, anchorInAggs bool) {
+	r.pending(p, st)
+	r.best = max(r.best, st)
+	// The amount's own stage: st when pairStage stopped at it.
+	ast := st
+	switch {
+	case !judged:
+		in = p.inventory(am.class)
+		ast = amountStage(in, am.n)
+	case st > stCapacity:
+		ast = stPassed
+	}
+	if x := classMiss(g, p, in, am.n, ast, anchorInAggs, hasAggs); r.closest == nil || x.less(r.closestMiss) {
+		r.closestMiss, r.closest, r.closestAst = x, p, ast
+	}
+}
+
+// endClass adds the closest provider of one class to the tree's score
+// (missUnsuffixed's rule: a class no provider of the tree has counts once,
+// for its whole amount).
+func (r *recorder) endClass(am amount) {
+	switch {
+	case r.closest == nil:
+	case r.closestAst == stClass:
+		r.treeScore.n++
+		r.treeScore.short += am.n
+	default:
+		r.treeScore.n += r.closestMiss.n
+		r.treeScore.short += r.closestMiss.short
+		r.used = append(r.used, r.closest)
+	}
+}
+
+// endGroup records the score of the unsuffixed group gi under the tree of
+// a (tree: its providers): the classes' closest providers plus the
+// required trait sets none of them has (the tree's providers when the
+// group asks for no resources).
+func (r *recorder) endGroup(gi int, g *resolvedGroup, a *provider, tree []*provider) {
+	used := r.used
+	if len(g.amounts) == 0 {
+		used = tree
+	}
+	m := r.treeScore
+	m.n += unmetTraitSets(g, used)
+	r.treeMiss(gi, a, m)
+	r.treeScore, r.used = missCount{}, r.used[:0]
 }
 
 // missCount is a missScore without the words: unmet requirements and

@@ -398,44 +398,22 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 	if rec != nil {
 		rec.startTree()
 	}
-	// Explaining: per class, the provider that comes closest to supplying
-	// it (its unmet requirements counted as the nearest misses count them,
-	// from the inventory looked up here), so that a tree the group fails
-	// is scored without a second pass over it.
-	var miss missCount
-	var closest [8]*provider
-	used := closest[:0]
 	lists := s.pairLists[:0]
 	missing := stPassed // explaining: the verdict on a class no provider supplies
 	for ci, am := range g.amounts {
 		list := s.pairBufs(ci)
-		best := stUnseen // explaining: the furthest stage a provider reached for this class
-		var bestMiss missCount
-		var bestP *provider
-		var bestAst stage // the amount's own stage on bestP
+		if rec != nil {
+			rec.startClass()
+		}
 		add := func(p *provider, st stage) {
 			var in *inv
-			if st == stPassed || rec != nil {
-				in = p.inventory(am.class)
-			}
 			judged := st == stPassed
 			if judged {
+				in = p.inventory(am.class)
 				st = pairStage(g, p, in, am.n, hasAggs, anchorInAggs)
 			}
 			if rec != nil {
-				rec.pending(p, st)
-				best = max(best, st)
-				// The amount's own stage: st when pairStage stopped at it.
-				ast := st
-				switch {
-				case !judged:
-					ast = amountStage(in, am.n)
-				case st > stCapacity:
-					ast = stPassed
-				}
-				if x := classMiss(g, p, in, am.n, ast, anchorInAggs, hasAggs); bestP == nil || x.less(bestMiss) {
-					bestMiss, bestP, bestAst = x, p, ast
-				}
+				rec.pair(g, p, in, judged, st, am, hasAggs, anchorInAggs)
 			}
 			if st != stPassed {
 				return
@@ -465,18 +443,11 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 				return nil
 			}
 			if missing == stPassed {
-				missing = best
+				missing = rec.best
 			}
 		}
-		if rec != nil && bestP != nil {
-			if bestAst == stClass {
-				miss.n++
-				miss.short += am.n
-			} else {
-				miss.n += bestMiss.n
-				miss.short += bestMiss.short
-				used = append(used, bestP)
-			}
+		if rec != nil {
+			rec.endClass(am)
 		}
 		s.setPairBuf(ci, list)
 		lists = append(lists, list)
@@ -486,10 +457,8 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 		if len(g.amounts) == 0 {
 			// A resourceless unsuffixed group: judged on the tree as a whole.
 			rec.pendingAll(tree)
-			used = tree
 		}
-		miss.n += unmetTraitSets(g, used)
-		rec.treeMiss(gi, a, miss)
+		rec.endGroup(gi, g, a, tree)
 	}
 	if missing != stPassed {
 		// Some class has no provider: every provider that could supply
