@@ -588,17 +588,20 @@ func (r *recorder) explain(s *search, res *Result) *Explanation {
 		ge := GroupExplanation{Suffix: g.suffix, Providers: len(e.ordered)}
 		stages := newCounter(len(stageNames))
 		tstages := newCounter(len(treeStageNames))
-		for _, p := range e.ordered {
-			st := r.status[gi][p.idx]
+		// By index (p.idx == i): most providers are counted without
+		// reading the provider itself.
+		in := inCand[gi]
+		for i, st := range r.status[gi] {
 			switch {
-			case inCand[gi] != nil && inCand[gi][p.idx]:
+			case in != nil && in[i]:
 				ge.InCandidates++
 				ge.Passed++
 			case st == stUnseen:
 				ge.NotExamined++
 			case st != stPassed:
-				stages.add(int(st), p)
+				stages.add(int(st), e.ordered[i])
 			default:
+				p := e.ordered[i]
 				ge.Passed++
 				t := r.tree[p.root.idx]
 				if t == tsCandidates {
