@@ -328,7 +328,7 @@ func classMiss(g *resolvedGroup, p *provider, in *inv, n int64, st stage, anchor
 	if st != stPassed {
 		m = missCount{n: 1, short: n}
 		if st == stCapacity {
-			m.short = n - max(in.Capacity()-in.Used, 0)
+			m.short = n - in.Free()
 		}
 	}
 	if hasAggs {
@@ -939,7 +939,7 @@ func (s *search) prefixWords(prefix []*partial, pt *partial, d int, t treeStage)
 			if sum > a.in.MaxUnit {
 				return fmt.Sprintf("%s: the groups together need %d on %s, above its max_unit %d", class, sum, a.p.Name, a.in.MaxUnit)
 			}
-			free := max(a.in.Capacity()-a.in.Used, 0)
+			free := a.in.Free()
 			return fmt.Sprintf("%s: the groups together need %d, %d free on %s", class, sum, free, a.p.Name)
 		}
 	case tsSameSubtree:
@@ -1096,7 +1096,7 @@ func (s *search) missAmount(p *provider, am amount, words bool) missScore {
 	m := missScore{n: 1, short: am.n}
 	var free int64
 	if st == stCapacity {
-		free = max(in.Capacity()-in.Used, 0)
+		free = in.Free()
 		m.short = am.n - free
 	}
 	if !words {

@@ -41,6 +41,10 @@ func (inv Inventory) Capacity() int64 {
 // usage of usage units. Every other check of capacity goes through it.
 func (inv Inventory) admits(usage int64) bool { return usage <= inv.Capacity() }
 
+// Free is the capacity not yet used, never below zero (an over-committed
+// inventory has none).
+func (inv Inventory) Free() int64 { return max(inv.Capacity()-inv.Used, 0) }
+
 // FitsUnit reports whether one allocation of amount respects min_unit,
 // max_unit and step_size.
 func (inv Inventory) FitsUnit(amount int64) bool {
