@@ -924,14 +924,7 @@ func (s *search) prefixWords(prefix []*partial, pt *partial, d int, t treeStage)
 		}
 	case tsCapacity:
 		for _, a := range pt.allocs {
-			sum := a.amount
-			for _, other := range prefix {
-				for _, b := range other.allocs {
-					if b.in == a.in {
-						sum += b.amount
-					}
-				}
-			}
+			sum := consolidated(prefix, a)
 			if sum == a.amount || a.in.CanAllocateCombined(sum) {
 				continue
 			}

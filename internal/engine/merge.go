@@ -87,14 +87,7 @@ func (s *search) prefixStage(prefix []*partial, pt *partial, d int) treeStage {
 	}
 	// Capacity of the consolidated amounts, usage included.
 	for _, a := range pt.allocs {
-		sum := a.amount
-		for _, other := range prefix {
-			for _, b := range other.allocs {
-				if b.in == a.in {
-					sum += b.amount
-				}
-			}
-		}
+		sum := consolidated(prefix, a)
 		if sum != a.amount && !a.in.CanAllocateCombined(sum) {
 			return tsCapacity
 		}
@@ -156,4 +149,18 @@ func isAncestorOrSelf(a, p *provider) bool {
 		}
 	}
 	return false
+}
+
+// consolidated is what a combination takes of a's inventory: a's amount
+// plus what the partials of prefix take of the same inventory.
+func consolidated(prefix []*partial, a palloc) int64 {
+	sum := a.amount
+	for _, other := range prefix {
+		for _, b := range other.allocs {
+			if b.in == a.in {
+				sum += b.amount
+			}
+		}
+	}
+	return sum
 }
