@@ -158,7 +158,15 @@ func errUnknownTraitsCandidates(names []string) error {
 }
 
 // Candidates answers GET /allocation_candidates over the index.
-func (e *Engine) Candidates(q query.Candidates, opts SearchOptions) (*Result, error) {
+func (e *Engine) Candidates(q query.Candidates, opts SearchOptions) (res *Result, err error) {
+	err = e.withSearch(q, opts, func(s *search) { res = s.run() })
+	return res, err
+}
+
+// withSearch runs fn on a resolved search of q under the index's read
+// lock, with recycled working memory; a query naming unknown classes or
+// traits is the error, and fn does not run.
+func (e *Engine) withSearch(q query.Candidates, opts SearchOptions, fn func(*search)) error {
 	e.prepare()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -169,9 +177,10 @@ func (e *Engine) Candidates(q query.Candidates, opts SearchOptions) (*Result, er
 	}()
 	s := &search{e: e, q: q, opts: opts, start: time.Now(), scratch: sc}
 	if err := s.resolve(); err != nil {
-		return nil, err
+		return err
 	}
-	return s.run(), nil
+	fn(s)
+	return nil
 }
 
 // scratch is the memory a search uses internally, recycled between

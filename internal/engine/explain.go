@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"allot/internal/query"
 )
@@ -175,38 +174,28 @@ func (e *Engine) Explain(q query.Candidates, opts SearchOptions) (*Result, *Expl
 }
 
 // explain is Explain; inspect, when set (tests), sees the recorder.
-func (e *Engine) explain(q query.Candidates, opts SearchOptions, inspect func(*recorder)) (*Result, *Explanation, error) {
-	e.prepare()
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	sc := scratchPool.Get().(*scratch)
-	defer func() {
-		sc.reset()
-		scratchPool.Put(sc)
-	}()
-	s := &search{e: e, q: q, opts: opts, start: time.Now(), scratch: sc}
-	if err := s.resolve(); err != nil {
-		return nil, nil, err
-	}
-	// Unknown in_tree and aggregates make the plain search give up early;
-	// explained, the stages remove everything instead.
-	s.empty = false
-	for gi, g := range q.Groups {
-		if g.InTree != "" && s.groups[gi].inTree == nil {
-			s.groups[gi].noInTree = true
+func (e *Engine) explain(q query.Candidates, opts SearchOptions, inspect func(*recorder)) (res *Result, ex *Explanation, err error) {
+	err = e.withSearch(q, opts, func(s *search) {
+		// Unknown in_tree and aggregates make the plain search give up
+		// early; explained, the stages remove everything instead.
+		s.empty = false
+		for gi, g := range q.Groups {
+			if g.InTree != "" && s.groups[gi].inTree == nil {
+				s.groups[gi].noInTree = true
+			}
 		}
-	}
-	s.rec = newRecorder(e, len(s.groups))
-	s.rec.s = s
-	res := s.run()
-	ex := s.rec.explain(s, res)
-	if inspect != nil {
-		inspect(s.rec) // the test keeps it: not pooled
-	} else {
-		s.rec.release()
-	}
-	s.rec = nil
-	return res, ex, nil
+		s.rec = newRecorder(e, len(s.groups))
+		s.rec.s = s
+		res = s.run()
+		ex = s.rec.explain(s, res)
+		if inspect != nil {
+			inspect(s.rec) // the test keeps it: not pooled
+		} else {
+			s.rec.release()
+		}
+		s.rec = nil
+	})
+	return res, ex, err
 }
 
 // recorder collects the verdicts of an explained search.
