@@ -465,15 +465,27 @@ func listCandidates(ctx context.Context, p *client.Placement, q client.Candidate
 	if err != nil {
 		return nil, err
 	}
-	var names map[string]string
-	if out.format != formatJSON && out.format != formatYAML || len(out.columns) > 0 {
-		if names, err = providerNames(ctx, p); err != nil {
-			return nil, fmt.Errorf("resolve provider names: %w", err)
-		}
+	names, err := tableProviderNames(ctx, p, out)
+	if err != nil {
+		return nil, err
 	}
 	v := candidatesView(c, names)
 	v.raw = raw
 	return v, nil
+}
+
+// tableProviderNames maps provider uuids to names when the output is a
+// table (or picks columns); json and yaml print the API's document as
+// sent, and need none.
+func tableProviderNames(ctx context.Context, p *client.Placement, out outputOptions) (map[string]string, error) {
+	if (out.format == formatJSON || out.format == formatYAML) && len(out.columns) == 0 {
+		return nil, nil
+	}
+	names, err := providerNames(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("resolve provider names: %w", err)
+	}
+	return names, nil
 }
 
 // unsuffixedLabel names the unsuffixed group in mappings ("" in the API);

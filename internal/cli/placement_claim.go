@@ -124,11 +124,9 @@ func claim(ctx context.Context, p *client.Placement, req client.ClaimRequest, ou
 	if err != nil {
 		return nil, err
 	}
-	var names map[string]string
-	if out.format != formatJSON && out.format != formatYAML || len(out.columns) > 0 {
-		if names, err = providerNames(ctx, p); err != nil {
-			return nil, fmt.Errorf("resolve provider names: %w", err)
-		}
+	names, err := tableProviderNames(ctx, p, out)
+	if err != nil {
+		return nil, err
 	}
 	g := grid{columns: []string{"consumer", "provider", "resources", "consumer_generation"}}
 	for _, c := range res.Claims {
