@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-
-	"allot/internal/testpg"
 )
 
 // TestReplicasGangClaims runs one PostgreSQL and three "allot serve"
@@ -26,32 +23,7 @@ import (
 // consumers on distinct roots, a refused gang holds nothing, and a gang
 // whose answer never came holds all its consumers or none (issue 16).
 func TestReplicasGangClaims(t *testing.T) {
-	if testing.Short() {
-		t.Skip("multi-replica scenario skipped in -short mode")
-	}
-	if os.Getenv("ALLOT_SKIP_POSTGRES") == "1" {
-		t.Skip("SKIPPING the multi-replica PostgreSQL scenario: ALLOT_SKIP_POSTGRES=1")
-	}
-	cluster, err := testpg.StartCluster()
-	if err != nil {
-		t.Fatalf("start PostgreSQL: %v", err)
-	}
-	t.Cleanup(cluster.Stop)
-	dsn, err := cluster.CreateDatabase("allot")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := buildAllot(t)
-	var replicas []*replica
-	var wg sync.WaitGroup
-	for i := range 3 {
-		replicas = append(replicas, newReplica(t, bin, dsn, i))
-	}
-	for _, r := range replicas { // start together: migrations run once, under the advisory lock
-		wg.Add(1)
-		go func() { defer wg.Done(); r.start(t) }()
-	}
-	wg.Wait()
+	_, _, replicas := startReplicas(t, 3)
 	if t.Failed() {
 		t.FailNow()
 	}

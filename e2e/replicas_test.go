@@ -23,16 +23,12 @@ import (
 	"allot/internal/testpg"
 )
 
-// TestReplicas runs one PostgreSQL and three "allot serve" processes and
-// drives claims and bare-metal allocations through all three at once. In
-// the middle of the load one replica is killed with SIGKILL and later
-// PostgreSQL is restarted. Afterwards: no provider is over capacity, usage
-// is exactly the acknowledged claims, every node is held by at most one
-// allocation, no allocation is stuck allocating (the dead replica's are
-// finished by the others), the replicas recovered from the database restart
-// by themselves, and a write on any replica is seen by the next candidates
-// query on every other.
-func TestReplicas(t *testing.T) {
+// startReplicas starts a throwaway PostgreSQL and n "allot serve"
+// replicas on one database of it, together (migrations run once, under
+// the advisory lock). It skips in -short mode and with
+// ALLOT_SKIP_POSTGRES=1.
+func startReplicas(t *testing.T, n int) (cluster *testpg.Cluster, dsn string, replicas []*replica) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("multi-replica scenario skipped in -short mode")
 	}
@@ -44,21 +40,34 @@ func TestReplicas(t *testing.T) {
 		t.Fatalf("start PostgreSQL: %v", err)
 	}
 	t.Cleanup(cluster.Stop)
-	dsn, err := cluster.CreateDatabase("allot")
+	dsn, err = cluster.CreateDatabase("allot")
 	if err != nil {
 		t.Fatal(err)
 	}
 	bin := buildAllot(t)
-	var replicas []*replica
-	var wg sync.WaitGroup
-	for i := range 3 {
+	for i := range n {
 		replicas = append(replicas, newReplica(t, bin, dsn, i))
 	}
-	for _, r := range replicas { // start together: migrations run once, under the advisory lock
+	var wg sync.WaitGroup
+	for _, r := range replicas {
 		wg.Add(1)
 		go func() { defer wg.Done(); r.start(t) }()
 	}
 	wg.Wait()
+	return cluster, dsn, replicas
+}
+
+// TestReplicas runs one PostgreSQL and three "allot serve" processes and
+// drives claims and bare-metal allocations through all three at once. In
+// the middle of the load one replica is killed with SIGKILL and later
+// PostgreSQL is restarted. Afterwards: no provider is over capacity, usage
+// is exactly the acknowledged claims, every node is held by at most one
+// allocation, no allocation is stuck allocating (the dead replica's are
+// finished by the others), the replicas recovered from the database restart
+// by themselves, and a write on any replica is seen by the next candidates
+// query on every other.
+func TestReplicas(t *testing.T) {
+	cluster, dsn, replicas := startReplicas(t, 3)
 
 	w := newWorld(t, replicas)
 	w.setup(30, 20, 40)
