@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"encoding/json"
+
+	"allot/internal/model"
 )
 
 // ExplainPath is allot's explain extension (not part of OpenStack
@@ -11,54 +13,15 @@ const ExplainPath = "/allot/v1/allocation_candidates/explain"
 
 // Explanation is the answer of GET /allot/v1/allocation_candidates/explain:
 // what the search for an allocation-candidates query removed, stage by
-// stage (docs/api.md).
+// stage (docs/api.md), in the server's own types.
 type Explanation struct {
-	Providers           int                `json:"providers"`
-	Trees               int                `json:"trees"`
-	Candidates          int                `json:"candidates"`
-	Generated           int                `json:"generated"`
-	Limited             bool               `json:"limited"`
-	Capped              bool               `json:"capped"`
-	OutOfTime           bool               `json:"out_of_time"`
-	TreesWithCandidates int                `json:"trees_with_candidates"`
-	TreeStages          []StageCount       `json:"tree_stages"`
-	Groups              []GroupExplanation `json:"groups"`
-	NearestMisses       []Miss             `json:"nearest_misses"`
+	model.Explanation
 	// Raw is the response document.
 	Raw json.RawMessage `json:"-"`
 }
 
-// GroupExplanation accounts for every provider in one request group.
-type GroupExplanation struct {
-	Suffix       string       `json:"suffix"`
-	Providers    int          `json:"providers"`
-	InCandidates int          `json:"in_candidates"`
-	Passed       int          `json:"passed"`
-	Stages       []StageCount `json:"stages"`
-	TreeStages   []StageCount `json:"tree_stages"`
-	NotExamined  int          `json:"not_examined"`
-}
-
-// StageCount is what one stage removed, with a few example providers.
-type StageCount struct {
-	Stage    string        `json:"stage"`
-	Removed  int           `json:"removed"`
-	Examples []ProviderRef `json:"examples"`
-}
-
-// ProviderRef names a provider.
-type ProviderRef struct {
-	UUID string `json:"uuid"`
-	Name string `json:"name"`
-}
-
-// Miss is a tree that came close, with the requirements it misses.
-type Miss struct {
-	Root      ProviderRef `json:"root"`
-	Stage     string      `json:"stage"`
-	Unmet     []string    `json:"unmet"`
-	Shortfall int64       `json:"shortfall"`
-}
+// ProviderRef names a provider in an explanation.
+type ProviderRef = model.ProviderRef
 
 // ExplainCandidates explains an allocation-candidates query.
 func (p *Placement) ExplainCandidates(ctx context.Context, q CandidateQuery) (*Explanation, error) {
