@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"net/http"
+
+	"allot/internal/model"
 )
 
 // ClaimPath is allot's atomic claim extension (not part of OpenStack
@@ -35,21 +37,9 @@ type ClaimRequest struct {
 	IdempotencyKey string
 }
 
-// ClaimedConsumer is what one consumer of a claim received.
-type ClaimedConsumer struct {
-	ConsumerUUID       string `json:"consumer_uuid"`
-	ConsumerGeneration int64  `json:"consumer_generation"`
-	ProjectID          string `json:"project_id"`
-	UserID             string `json:"user_id"`
-	ConsumerType       string `json:"consumer_type,omitempty"`
-	// Allocations maps provider UUID -> resource class -> amount.
-	Allocations map[string]struct {
-		Resources map[string]int64 `json:"resources"`
-	} `json:"allocations"`
-	// Mappings maps request group suffix -> provider UUIDs.
-	Mappings          map[string][]string `json:"mappings"`
-	RootProviderUUIDs []string            `json:"root_provider_uuids"`
-}
+// ClaimedConsumer is what one consumer of a claim received, in the
+// server's own type.
+type ClaimedConsumer = model.ClaimedConsumer
 
 // ClaimResult is the answer of a claim.
 type ClaimResult struct {
