@@ -28,7 +28,7 @@ var nodeLongFields = []string{"allocation_uuid", "automated_clean", "bios_interf
 func nodeRecord(n client.Node) *view { return rawRecord(n.Raw) }
 
 func newNodeCommand(o *clientOptions) *cobra.Command {
-	return groupCommand(&cobra.Command{
+	cmd := groupCommand(&cobra.Command{
 		Use:     "node",
 		Aliases: []string{"nodes"},
 		Short:   "Bare-metal nodes: enroll, provision and power states, maintenance, traits",
@@ -59,6 +59,8 @@ create --node" (backfill).`),
 		newNodeMaintenanceCommand(o),
 		newNodeTraitCommand(o),
 	)
+	cmd.AddCommand(nodeSpellings(o)...)
+	return cmd
 }
 
 func newNodeCreateCommand(o *clientOptions) *cobra.Command {

@@ -97,6 +97,7 @@ func (o *clientOptions) placement(cmd *cobra.Command) (*client.Placement, error)
 	if err != nil {
 		return nil, usageError{err}
 	}
+	p.FindNodeProviders(func() (*client.Baremetal, error) { return o.baremetal(cmd) })
 	return p, nil
 }
 
@@ -156,6 +157,8 @@ func runClient[C any](o *clientOptions, connect func(*cobra.Command) (C, error),
 
 // newPlacementCommand builds "allot placement" and its subcommands.
 func newPlacementCommand(o *clientOptions) *cobra.Command {
+	allocation := newAllocationCommand(o)
+	allocation.AddCommand(allocationSpellings(o)...)
 	cmd := groupCommand(&cobra.Command{
 		Use:   "placement",
 		Short: "Client of the OpenStack Placement API (allot's or OpenStack's)",
@@ -183,10 +186,11 @@ or could not be reached, 2 the command line was wrong.`,
 		newResourceProviderCommand(o),
 		newResourceClassCommand(o),
 		newTraitCommand(o),
-		newAllocationCommand(o),
+		allocation,
 		newUsageCommand(o),
 		newReshapeCommand(o),
 	)
+	cmd.AddCommand(placementSpellings(o)...)
 	o.registerPlacement(cmd.PersistentFlags())
 	return cmd
 }

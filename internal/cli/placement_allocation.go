@@ -61,7 +61,7 @@ func newAllocationShowCommand(o *clientOptions) *cobra.Command {
 consumer's project, user, type (1.38) and generation (1.28). A consumer
 without allocations shows no rows.`,
 		Example: `  allot placement allocation show 9d2a7f1c-5b3e-4c8a-b0d4-2e6f8a1c3b57`,
-		Args:    argsExactly("CONSUMER"),
+		Args:    argsUUID("CONSUMER"),
 		RunE: o.runPlacement(func(ctx context.Context, p *client.Placement, args []string) (*view, error) {
 			ca, err := p.GetAllocations(ctx, args[0])
 			if err != nil {
@@ -166,7 +166,7 @@ consumer in between, the command fails with a conflict: run it again.`,
 		Example: `  allot placement allocation set 9d2a7f1c-5b3e-4c8a-b0d4-2e6f8a1c3b57 \
     --allocation rp=compute-1,VCPU=2,MEMORY_MB=1024 --allocation rp=shared-disk,DISK_GB=20 \
     --project-id demo --user-id alice --consumer-type INSTANCE`,
-		Args: argsExactly("CONSUMER"),
+		Args: argsUUID("CONSUMER"),
 		RunE: o.runPlacement(func(ctx context.Context, p *client.Placement, args []string) (*view, error) {
 			if len(allocations) == 0 {
 				return nil, errUsage("give at least one --allocation rp=PROVIDER,RESOURCE_CLASS=AMOUNT")
@@ -217,7 +217,7 @@ Needs microversion 1.12; from 1.28 the write is checked against the
 consumer's generation.`,
 		Example: `  allot placement allocation unset 9d2a7f1c-5b3e-4c8a-b0d4-2e6f8a1c3b57 --provider compute-1
   allot placement allocation unset 9d2a7f1c-5b3e-4c8a-b0d4-2e6f8a1c3b57 --resource-class VGPU`,
-		Args: argsExactly("CONSUMER"),
+		Args: argsUUID("CONSUMER"),
 		RunE: o.runPlacement(func(ctx context.Context, p *client.Placement, args []string) (*view, error) {
 			v, err := p.Version(ctx)
 			if err != nil {
@@ -289,7 +289,7 @@ func newAllocationDeleteCommand(o *clientOptions) *cobra.Command {
 		Long: `Delete all of a consumer's allocations (unconditionally: "allocation unset"
 checks the consumer's generation).`,
 		Example: `  allot placement allocation delete 9d2a7f1c-5b3e-4c8a-b0d4-2e6f8a1c3b57`,
-		Args:    argsExactly("CONSUMER"),
+		Args:    argsUUID("CONSUMER"),
 		RunE: o.runPlacement(func(ctx context.Context, p *client.Placement, args []string) (*view, error) {
 			if err := p.DeleteAllocations(ctx, args[0]); err != nil {
 				return nil, fmt.Errorf("delete the allocations of consumer %s: %w", args[0], err)

@@ -21,6 +21,26 @@ type Placement struct {
 
 	mu      sync.Mutex
 	version model.Version // resolved "latest", once known
+
+	// nodes, when set, gives the Bare Metal API FindProvider asks for a
+	// node of a name no provider has (see FindNodeProviders).
+	nodes func() (*Baremetal, error)
+}
+
+// FindNodeProviders lets FindProvider find a bare-metal node's resource
+// provider by the node's name. In allot (as with Ironic and Nova) a node is
+// the provider with the node's UUID, named by that UUID, so its name is
+// not a provider's name; with this, a name no provider has is looked up as
+// a node on the Bare Metal API that connect returns (called at most once,
+// when first needed; an unreachable API leaves the name not found).
+func (p *Placement) FindNodeProviders(connect func() (*Baremetal, error)) {
+	var once sync.Once
+	var b *Baremetal
+	var err error
+	p.nodes = func() (*Baremetal, error) {
+		once.Do(func() { b, err = connect() })
+		return b, err
+	}
 }
 
 // NewPlacement returns a Placement client for the endpoint at baseURL.

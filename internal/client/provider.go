@@ -173,10 +173,34 @@ func (p *Placement) FindProvider(ctx context.Context, ref string) (Provider, err
 	if err != nil {
 		return Provider{}, err
 	}
-	if len(rps) == 0 {
-		return Provider{}, &NotFoundError{What: "resource provider", Name: ref}
+	if len(rps) > 0 {
+		return rps[0], nil
 	}
-	return rps[0], nil
+	if uuid, ok := p.nodeUUID(ctx, ref); ok {
+		rp, err := p.GetProvider(ctx, uuid)
+		if err != nil {
+			return Provider{}, fmt.Errorf("the resource provider of bare-metal node %s (%s): %w", ref, uuid, err)
+		}
+		return rp, nil
+	}
+	return Provider{}, &NotFoundError{What: "resource provider", Name: ref}
+}
+
+// nodeUUID returns the UUID of the bare-metal node named name, when the
+// client may look nodes up (FindNodeProviders) and one has that name.
+func (p *Placement) nodeUUID(ctx context.Context, name string) (string, bool) {
+	if p.nodes == nil {
+		return "", false
+	}
+	b, err := p.nodes()
+	if err != nil {
+		return "", false
+	}
+	n, err := b.GetNode(ctx, name, "uuid")
+	if err != nil || n.UUID == "" {
+		return "", false
+	}
+	return n.UUID, true
 }
 
 // NotFoundError says that a name given to the client matched nothing.
