@@ -335,11 +335,15 @@ func (s *Service) dispatch(routes []*Route) http.Handler {
 			if gate == nil { // above every route's Max
 				return Gate(model.KindNotFound, "%s", notFound)
 			}
+			// The API's own words, then which version serves the route and
+			// the header that asks for it.
+			hint := model.HintMicroversion(r.Method+" "+gate.Pattern, gate.Since.Min, s.Versions.Max, s.Versions.Header(gate.Since.Min))
+			kind := model.KindNotFound
 			if gate.Since.Status == http.StatusMethodNotAllowed {
 				w.Header().Set("Allow", allowHeader)
-				return Gate(model.KindMethodNotAllowed, "%s", gate.Since.Message)
+				kind = model.KindMethodNotAllowed
 			}
-			return Gate(model.KindNotFound, "%s", gate.Since.Message)
+			return GateError{model.Errorf(kind, "%s", gate.Since.Message).WithHint(hint)}
 		}
 		StateOf(r).Route = chosen
 		if err := CheckRequestStrings(r, chosen.Pattern); err != nil {
@@ -455,7 +459,7 @@ func (s *Service) errorInfo(r *http.Request, err error) ErrorInfo {
 	if status >= 500 {
 		s.Logger.Error("request failed", "request_id", st.RequestID, "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	return ErrorInfo{Status: status, Title: http.StatusText(status), Detail: model.Clip(e.Message, MaxDetail), Code: e.Code, RequestID: st.RequestID, Gate: isGate}
+	return ErrorInfo{Status: status, Title: http.StatusText(status), Detail: model.Clip(e.Detail(), MaxDetail), Code: e.Code, RequestID: st.RequestID, Gate: isGate}
 }
 
 // recorder remembers the status for logging.

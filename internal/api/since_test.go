@@ -12,7 +12,8 @@ import (
 )
 
 // TestSinceGates: a request below a route's Since gets the gate's status
-// and message verbatim (405 with the path's Allow header), a version both
+// and message verbatim (405 with the path's Allow header), followed by the
+// version that serves the route and the header that asks for it, a version both
 // routes of a method cover picks the right one, and the route table is
 // refused when a gate answers neither 404 nor 405.
 func TestSinceGates(t *testing.T) {
@@ -41,21 +42,26 @@ func TestSinceGates(t *testing.T) {
 	}
 	srv := httptest.NewServer(svc.Handler())
 	defer srv.Close()
+	// needs is the hint after the API's words below a gate: the route, the
+	// version that serves it and the header to send.
+	needs := func(route, min string) string {
+		return " " + route + " needs API microversion " + min + " or later (this server serves up to 1.9): send the header \"OpenStack-API-Version: test " + min + "\"."
+	}
 	cases := []struct {
 		name, method, path, version string
 		status                      int
 		detail, allow, route        string
 	}{
 		{"no gate", "GET", "/a", "1.0", 200, "", "", "get a"},
-		{"405 gate below", "DELETE", "/a", "1.4", 405, "The method DELETE is not allowed for this resource.", "DELETE, GET", ""},
+		{"405 gate below", "DELETE", "/a", "1.4", 405, "The method DELETE is not allowed for this resource." + needs("DELETE /a", "1.5"), "DELETE, GET", ""},
 		{"405 gate at min", "DELETE", "/a", "1.5", 200, "", "", "delete a"},
-		{"404 gate below", "GET", "/b", "1.1", 404, "The resource could not be found.", "", ""},
+		{"404 gate below", "GET", "/b", "1.1", 404, "The resource could not be found." + needs("GET /b", "1.2"), "", ""},
 		{"inside min and max", "GET", "/b", "1.6", 200, "", "", "old b"},
 		{"above max", "GET", "/b", "1.7", 404, "The resource could not be found.", "", ""},
 		{"second route of the pattern", "PUT", "/b", "1.7", 200, "", "", "new b"},
-		{"second route below", "PUT", "/b", "1.6", 404, "The resource could not be found.", "", ""},
-		{"empty message", "GET", "/b/1", "1.2", 404, "", "", ""},
-		{"own message on a 405", "POST", "/c", "1.3", 405, "The API version does not allow c", "POST", ""},
+		{"second route below", "PUT", "/b", "1.6", 404, "The resource could not be found." + needs("PUT /b", "1.7"), "", ""},
+		{"empty message", "GET", "/b/1", "1.2", 404, strings.TrimSpace(needs("GET /b/{x}", "1.3")), "", ""},
+		{"own message on a 405", "POST", "/c", "1.3", 405, "The API version does not allow c." + needs("POST /c", "1.4"), "POST", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

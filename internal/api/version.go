@@ -26,6 +26,16 @@ type Versions struct {
 	Reject func(raw string, malformed bool) (status int, text string)
 }
 
+// Header is the request header a client sends to ask for version v: the
+// API's own legacy header when it has one (what its clients send), else
+// "OpenStack-API-Version: <service> X.Y".
+func (vs Versions) Header(v model.Version) string {
+	if vs.LegacyHeader != "" {
+		return vs.LegacyHeader + ": " + v.String()
+	}
+	return "OpenStack-API-Version: " + vs.Service + " " + v.String()
+}
+
 // versionError is a negotiation failure: 400 for a malformed version, 406
 // for one out of range.
 type versionError struct {

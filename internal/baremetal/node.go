@@ -366,6 +366,16 @@ func (s *Service) checkInstanceChange(ctx context.Context, tx *store.Tx, before,
 	return dropNodeAllocation(ctx, tx, after)
 }
 
+// hintDeleteAssociated says how to delete a node that an instance (or an
+// allocation) holds.
+func hintDeleteAssociated(n model.Node) string {
+	first := "undeploy it or remove its instance_uuid first"
+	if n.AllocationID != 0 {
+		first = "delete its allocation first (allot baremetal allocation delete " + deref(n.InstanceUUID) + ", or DELETE /v1/nodes/" + n.UUID + "/allocation)"
+	}
+	return "To delete the node, " + first + ", or set maintenance mode (allot baremetal node maintenance set " + n.UUID + ") to delete it with its allocation."
+}
+
 // deleteAllowedStates are the provision states a node may be deleted in
 // without maintenance.
 var deleteAllowedStates = map[string]bool{"enroll": true, "manageable": true, "available": true, "adopt failed": true,
@@ -383,7 +393,7 @@ func (s *Service) DeleteNode(ctx context.Context, ident string, checks ...Check)
 			return err
 		}
 		if n.InstanceUUID != nil && !n.Maintenance {
-			return model.Conflict("Node %s is associated with instance %s.", n.UUID, *n.InstanceUUID)
+			return model.Conflict("Node %s is associated with instance %s.", n.UUID, *n.InstanceUUID).WithHint(hintDeleteAssociated(n))
 		}
 		if !deleteAllowedStates[n.ProvisionState] && !n.Maintenance {
 			return model.Conflict("Can not delete node %s while it is in provision state %q: move it to manageable or available, or set maintenance mode, first.", n.UUID, n.ProvisionState)
@@ -404,9 +414,14 @@ func validTrait(t string) bool {
 	return model.IsStandardTrait(t) || model.IsValidCustomTrait(t)
 }
 
-// badTrait words an invalid trait as Ironic's schema check does.
+// badTrait words an invalid trait (of a node or an allocation request) in
+// one sentence, with the trait it was probably meant to be.
 func badTrait(t string) error {
-	return model.BadRequest("Invalid trait %q: a trait must be a standard trait or match ^CUSTOM_[A-Z0-9_]+$ (at most 255 characters).", model.Clip(t, 200))
+	err := model.BadRequest("Invalid trait %q: a trait must be a standard trait or match ^CUSTOM_[A-Z0-9_]+$ (at most 255 characters).", model.Clip(t, 200))
+	if up := strings.ToUpper(t); up != t && validTrait(up) {
+		return err.WithHint("Traits are upper case: did you mean " + up + "?")
+	}
+	return err.WithHint(model.SuggestNames([]string{t}, model.StandardTraits()))
 }
 
 // SetNodeTraits replaces, adds or removes node traits: op is "set", "add",

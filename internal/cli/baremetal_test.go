@@ -91,7 +91,7 @@ func TestBaremetalEnvironment(t *testing.T) {
 		t.Fatalf("ALLOT_BAREMETAL_URL ignored: exit %d: %s", r.code, r.stderr)
 	}
 	t.Setenv("OS_BAREMETAL_API_VERSION", "1.51")
-	if r := run("baremetal", "allocation", "list"); r.code != ExitAPIError || !strings.Contains(r.stderr, "does not allow allocations (HTTP 404)") {
+	if r := run("baremetal", "allocation", "list"); r.code != ExitAPIError || !strings.Contains(r.stderr, "does not allow allocations.") || !strings.Contains(r.stderr, `"X-OpenStack-Ironic-API-Version: 1.52". (HTTP 404)`) {
 		t.Fatalf("OS_BAREMETAL_API_VERSION ignored: exit %d: %s", r.code, r.stderr)
 	}
 	if r := run("baremetal", "allocation", "list", "--os-baremetal-api-version", "1.52"); r.code != 0 {

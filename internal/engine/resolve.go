@@ -110,7 +110,7 @@ func (e *Engine) resolveTraits(x query.TraitExpr, unknown func(names []string) e
 		}
 	}
 	if len(missing) > 0 {
-		return out, unknown(missing)
+		return out, model.AddHint(unknown(missing), model.SuggestNames(missing, mapKeys(e.knownTrait)))
 	}
 	for _, set := range x.AllOf {
 		ids := make([]traitID, 0, len(set))
@@ -160,12 +160,21 @@ func (e *Engine) resolveAmounts(as []query.Amount, unknown func(name string) err
 	out := make([]amount, 0, len(as))
 	for _, a := range as {
 		if !e.knownClass[a.Class] {
-			return nil, unknown(a.Class)
+			return nil, model.AddHint(unknown(a.Class), model.SuggestNames([]string{a.Class}, mapKeys(e.knownClass)))
 		}
 		out = append(out, amount{class: e.classByName[a.Class], n: a.Amount})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].class < out[j].class })
 	return out, nil
+}
+
+// mapKeys returns the names a set holds, for suggestions.
+func mapKeys(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	return out
 }
 
 // sortedNames joins names sorted, for messages.

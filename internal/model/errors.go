@@ -73,18 +73,23 @@ type Error struct {
 	Kind    Kind
 	Code    string
 	Message string
-	Err     error
+	// Hint is what a person needs beyond the API's own wording (which
+	// clients and tests may depend on): what to do next, the names meant,
+	// the numbers behind a refusal (see hint.go). Detail puts it after the
+	// message.
+	Hint string
+	Err  error
 }
 
 // Error implements error.
 func (e *Error) Error() string {
-	if e.Err != nil && e.Message == "" {
+	if e.Err != nil && e.Message == "" && e.Hint == "" {
 		return e.Err.Error()
 	}
 	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
+		return e.Detail() + ": " + e.Err.Error()
 	}
-	return e.Message
+	return e.Detail()
 }
 
 // Unwrap returns the cause.

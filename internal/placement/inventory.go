@@ -92,7 +92,7 @@ func (s *Service) CreateInventory(ctx context.Context, id string, inv model.Inve
 			return err
 		}
 		if !ok {
-			return createErr(model.BadRequest("No such resource class %s.", inv.ResourceClass))
+			return createErr(withClassHint(ctx, tx, model.BadRequest("No such resource class %s.", inv.ResourceClass), inv.ResourceClass))
 		}
 		if err := tx.InsertInventory(ctx, p.ID, rc.ID, inv); err != nil {
 			return prefixed(err, "Update conflict: ")
@@ -118,7 +118,7 @@ func (s *Service) SetInventories(ctx context.Context, id string, generation int6
 			return err
 		}
 		if p.Generation != generation {
-			return model.Conflict("resource provider generation conflict").WithCode(model.CodeConcurrentUpdate)
+			return model.Conflict("resource provider generation conflict").WithCode(model.CodeConcurrentUpdate).WithHint(model.HintRetryProvider)
 		}
 		if err := setInventories(ctx, tx, &p, invs, rule); err != nil {
 			return err
@@ -151,7 +151,7 @@ func setInventories(ctx context.Context, tx *store.Tx, p *model.Provider, invs [
 	}
 	for _, n := range names {
 		if _, ok := ids[n]; !ok {
-			return model.BadRequest("Unknown resource class in inventory for resource provider %s: No such resource class %s.", p.UUID, n)
+			return withClassHint(ctx, tx, model.BadRequest("Unknown resource class in inventory for resource provider %s: No such resource class %s.", p.UUID, n), n)
 		}
 	}
 	current, err := tx.Inventories(ctx, p.ID)
@@ -208,7 +208,7 @@ func setInventories(ctx context.Context, tx *store.Tx, p *model.Provider, invs [
 // inventoryInUse is the 409 for removing allocated inventory.
 func inventoryInUse(providerUUID string, classes []string) error {
 	return model.Conflict("update conflict: Inventory for '%s' on resource provider '%s' in use.",
-		strings.Join(classes, ", "), providerUUID).WithCode(model.CodeInventoryInUse)
+		strings.Join(classes, ", "), providerUUID).WithCode(model.CodeInventoryInUse).WithHint(model.HintInventoryInUse)
 }
 
 // UpdateInventory changes one existing inventory of a provider. invalid,
@@ -223,14 +223,14 @@ func (s *Service) UpdateInventory(ctx context.Context, id string, generation int
 			return err
 		}
 		if p.Generation != generation {
-			return model.Conflict("resource provider generation conflict").WithCode(model.CodeConcurrentUpdate)
+			return model.Conflict("resource provider generation conflict").WithCode(model.CodeConcurrentUpdate).WithHint(model.HintRetryProvider)
 		}
 		rc, ok, err := tx.ResourceClass(ctx, inv.ResourceClass)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return model.NotFound("No such resource class %s.", inv.ResourceClass)
+			return withClassHint(ctx, tx, model.NotFound("No such resource class %s.", inv.ResourceClass), inv.ResourceClass)
 		}
 		if err := checkCapacity(rule, p.UUID, inv); err != nil {
 			return prefixed(err, "Unable to update inventory for resource provider "+p.UUID+": ")
@@ -272,7 +272,7 @@ func (s *Service) DeleteInventory(ctx context.Context, id, class string) error {
 			return err
 		}
 		if !ok {
-			return model.NotFound("No inventory of class %s found for delete: No such resource class %s.", class, class)
+			return withClassHint(ctx, tx, model.NotFound("No inventory of class %s found for delete: No such resource class %s.", class, class), class)
 		}
 		inUse, err := tx.AllocatedClasses(ctx, p.ID, []int64{rc.ID})
 		if err != nil {
@@ -280,7 +280,7 @@ func (s *Service) DeleteInventory(ctx context.Context, id, class string) error {
 		}
 		if len(inUse) > 0 {
 			return model.Conflict("Unable to delete inventory of class %s: Inventory for '%s' on resource provider '%s' in use.",
-				class, class, p.UUID).WithCode(model.CodeConcurrentUpdate)
+				class, class, p.UUID).WithCode(model.CodeConcurrentUpdate).WithHint(model.HintInventoryInUse)
 		}
 		n, err := tx.DeleteInventories(ctx, p.ID, []int64{rc.ID})
 		if err != nil {
@@ -304,7 +304,7 @@ func (s *Service) DeleteInventories(ctx context.Context, id string) error {
 		}
 		err = setInventories(ctx, tx, &p, nil, ReservedUpToTotal)
 		if e, ok := model.AsError(err); ok && e.Code == model.CodeInventoryInUse {
-			return &model.Error{Kind: e.Kind, Code: e.Code, Message: strings.TrimPrefix(e.Message, "update conflict: ")}
+			return &model.Error{Kind: e.Kind, Code: e.Code, Message: strings.TrimPrefix(e.Message, "update conflict: "), Hint: e.Hint}
 		}
 		return err
 	})

@@ -133,7 +133,7 @@ func (o planOptions) unable(consumer, msg string) error {
 }
 
 // unableToAllocate is the 409 of a write that breaks an inventory's rules.
-func unableToAllocate(format string, args ...any) error {
+func unableToAllocate(format string, args ...any) *model.Error {
 	return model.Conflict("Unable to allocate inventory: %s", fmt.Sprintf(format, args...))
 }
 
@@ -221,11 +221,13 @@ func planClaims(read *claimRead, reqs []ConsumerAllocations, opts planOptions) (
 					return plan, unableToAllocate("Inventory for '%s' on resource provider '%s' invalid.", ca.Class, p.UUID)
 				}
 				if !inv.FitsUnit(ca.Amount) {
-					return plan, unableToAllocate("Unable to create allocation for '%s' on resource provider '%s'. The requested amount would violate inventory constraints.", ca.Class, p.UUID)
+					return plan, unableToAllocate("Unable to create allocation for '%s' on resource provider '%s'. The requested amount would violate inventory constraints.", ca.Class, p.UUID).
+						WithHint(model.HintUnitConstraints(ca.Class, model.ProviderLabel(p.UUID, p.Name), ca.Amount, inv.Inventory))
 				}
 				after := current(k) + ca.Amount
 				if !inv.AcceptsUsage(before(k), after) {
-					return plan, unableToAllocate("Unable to create allocation for '%s' on resource provider '%s'. The requested amount would exceed the capacity.", ca.Class, p.UUID)
+					return plan, unableToAllocate("Unable to create allocation for '%s' on resource provider '%s'. The requested amount would exceed the capacity.", ca.Class, p.UUID).
+						WithHint(model.HintCapacity(ca.Class, model.ProviderLabel(p.UUID, p.Name), ca.Amount, current(k), inv.Inventory))
 				}
 				usage[k] = after
 				plan.inserts = append(plan.inserts, allocationRow{ProviderID: p.ID, ConsumerID: consumerID, ClassID: k.ClassID, Used: ca.Amount})
@@ -285,12 +287,12 @@ func checkConsumerGeneration(req *ConsumerAllocations, c model.Consumer, exists 
 			if req.ConsumerGeneration != nil {
 				got = fmt.Sprint(*req.ConsumerGeneration)
 			}
-			return model.Conflict("consumer generation conflict - expected %d but got %s", c.Generation, got).WithCode(model.CodeConcurrentUpdate)
+			return model.Conflict("consumer generation conflict - expected %d but got %s", c.Generation, got).WithCode(model.CodeConcurrentUpdate).WithHint(model.HintRetryConsumer)
 		}
 		return nil
 	}
 	if req.ConsumerGeneration != nil {
-		return model.Conflict("consumer generation conflict - expected null but got %d", *req.ConsumerGeneration).WithCode(model.CodeConcurrentUpdate)
+		return model.Conflict("consumer generation conflict - expected null but got %d", *req.ConsumerGeneration).WithCode(model.CodeConcurrentUpdate).WithHint(model.HintRetryConsumer)
 	}
 	return nil
 }

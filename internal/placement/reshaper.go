@@ -40,7 +40,7 @@ func (s *Service) Reshape(ctx context.Context, invs []ReshapeInventory, allocs [
 			}
 			if p.Generation != ri.Generation {
 				return model.Conflict("resource provider generation conflict for provider %s: actual: %d, given: %d",
-					ri.ProviderUUID, p.Generation, ri.Generation).WithCode(model.CodeConcurrentUpdate)
+					ri.ProviderUUID, p.Generation, ri.Generation).WithCode(model.CodeConcurrentUpdate).WithHint(model.HintRetryProvider)
 			}
 			providers[i] = p
 		}

@@ -28,7 +28,7 @@ func (s *Service) GetResourceClass(ctx context.Context, name string) (model.Reso
 			return err
 		}
 		if !ok {
-			return model.NotFound("No such resource class %s.", name)
+			return withClassHint(ctx, tx, model.NotFound("No such resource class %s.", name), name)
 		}
 		out = rc
 		return nil
@@ -113,7 +113,7 @@ func customClass(ctx context.Context, tx *store.Tx, name, standardRefusal string
 	case err != nil:
 		return rc, fmt.Errorf("read resource class %s: %w", name, err)
 	case !ok:
-		return rc, model.NotFound("No such resource class %s.", name)
+		return rc, withClassHint(ctx, tx, model.NotFound("No such resource class %s.", name), name)
 	case rc.ID < model.CustomResourceClassMinID:
 		return rc, model.BadRequest(standardRefusal, name)
 	}

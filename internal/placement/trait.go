@@ -29,7 +29,7 @@ func (s *Service) GetTrait(ctx context.Context, name string) (model.Trait, error
 			return err
 		}
 		if !ok {
-			return model.NotFound("No such trait(s): %s.", name)
+			return withTraitHint(ctx, tx, model.NotFound("No such trait(s): %s.", name), name)
 		}
 		out = t
 		return nil
@@ -54,7 +54,7 @@ func (s *Service) DeleteTrait(ctx context.Context, name string) error {
 			return err
 		}
 		if !ok {
-			return model.NotFound("No such trait(s): %s.", name)
+			return withTraitHint(ctx, tx, model.NotFound("No such trait(s): %s.", name), name)
 		}
 		if !strings.HasPrefix(name, model.CustomPrefix) {
 			return model.BadRequest("Cannot delete standard trait %s.", name)
@@ -129,7 +129,7 @@ func setProviderTraits(ctx context.Context, tx *store.Tx, p *model.Provider, nam
 		}
 		if len(missing) > 0 {
 			sort.Strings(missing)
-			return model.BadRequest("No such trait %s", strings.Join(missing, ", "))
+			return withTraitHint(ctx, tx, model.BadRequest("No such trait %s", strings.Join(missing, ", ")), missing...)
 		}
 	}
 	changed, err := tx.SetProviderTraits(ctx, p.ID, ids)

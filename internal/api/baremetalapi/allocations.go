@@ -39,7 +39,7 @@ var allocationSchema = api.MustSchema(`{"type": "object", "properties": {
 	"node": {"type": ["string", "null"]},
 	"owner": {"type": ["string", "null"]},
 	"resource_class": {"type": ["string", "null"], "maxLength": 80},
-	"traits": {"type": ["array", "null"], "items": {"type": "string", "pattern": "^(CUSTOM_[A-Z0-9_]+|[A-Z][A-Z0-9_]*)$", "maxLength": 255}},
+	"traits": {"type": ["array", "null"], "items": {"type": "string", "maxLength": 255}},
 	"uuid": {"type": ["string", "null"]}},
 	"additionalProperties": false}`)
 

@@ -64,7 +64,7 @@ func New(svc *baremetal.Service, opts Options) *api.Service {
 	return &api.Service{
 		Name: "baremetal",
 		Versions: api.Versions{
-			Service: "baremetal", LegacyHeader: "X-Openstack-Ironic-Api-Version",
+			Service: "baremetal", LegacyHeader: "X-OpenStack-Ironic-API-Version",
 			Min: MinVersion, Max: MaxVersion, Default: MinVersion,
 			Echo: func(hd http.Header, v model.Version) {
 				hd.Set("X-Openstack-Ironic-Api-Version", v.String())

@@ -241,7 +241,7 @@ func TestNodeAllocationEffects(t *testing.T) {
 		}
 
 		// Deleting an allocated node: 409, unless in maintenance (then the allocation goes too).
-		if r := b.Do("DELETE", "/v1/nodes/"+n, v, nil); r.Status != 409 || r.Fault() != fmt.Sprintf("Node %s is associated with instance %s.", n, a) {
+		if r := b.Do("DELETE", "/v1/nodes/"+n, v, nil); r.Status != 409 || !strings.HasPrefix(r.Fault(), fmt.Sprintf("Node %s is associated with instance %s. To delete the node, delete its allocation first", n, a)) {
 			t.Errorf("delete allocated node: %d %s", r.Status, r.Fault())
 		}
 		b.Must(202, "PUT", "/v1/nodes/"+n+"/maintenance", v, map[string]any{"reason": "retire"})
