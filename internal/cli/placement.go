@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"allot/internal/client"
+	"allot/internal/model"
 )
 
 // Defaults of the client commands' global flags.
@@ -207,8 +208,10 @@ func groupCommand(cmd *cobra.Command, subs ...*cobra.Command) *cobra.Command {
 		if c.SuggestionsMinimumDistance <= 0 {
 			c.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor does not apply
 		}
-		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
-			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		// cobra finds the names (a typo away, or that the word begins);
+		// the wording is the APIs' (model.DidYouMean).
+		if s := model.DidYouMean(c.SuggestionsFor(args[0])); s != "" {
+			msg += ". " + s
 		}
 		return usageError{fmt.Errorf("%s (see '%s --help')", msg, c.CommandPath())}
 	}

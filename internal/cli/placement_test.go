@@ -386,7 +386,7 @@ func TestClientFlagsScope(t *testing.T) {
 		{args("baremetal --help"), ExitOK, []string{"--baremetal-url", "--os-baremetal-api-version", "--token", "--format"}, []string{"--placement-url"}},
 		{args("baremetal node list --help"), ExitOK, []string{"--baremetal-url", "--format"}, []string{"--placement-url"}},
 		{args("frobnicate"), ExitUsage, []string{`unknown command "frobnicate" for "allot"`}, nil},
-		{args("servee"), ExitUsage, []string{`did you mean serve?`}, nil},
+		{args("servee"), ExitUsage, []string{`for "allot". Did you mean serve?`}, nil},
 		{args("--format json serve"), ExitUsage, []string{"unknown flag: --format"}, nil},
 		{args("serve --placement-url http://x"), ExitUsage, []string{"unknown flag: --placement-url"}, nil},
 		{args("baremetal node list --placement-url http://x"), ExitUsage, []string{"unknown flag: --placement-url"}, nil},
