@@ -56,7 +56,13 @@ func OpenReadOnly(ctx context.Context, dsn string, opts Options) (*Store, error)
 		db.SetMaxOpenConns(2)
 		s.d, s.writer, s.reader, s.path = sqliteDialect{}, db, db, path
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		db, err := sql.Open("pgx", dsn)
+		// Every transaction of these sessions is read-only: PostgreSQL
+		// itself refuses a write.
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		db, err := sql.Open("pgx", dsn+sep+"default_transaction_read_only=on")
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
