@@ -146,10 +146,13 @@ func runDBCheck(cmd *cobra.Command, dsn, format string, fix bool) error {
 	logger := dbLogger(cmd)
 	var st *store.Store
 	var err error
-	if fix {
+	// --fix refuses what check refuses (a missing file, which Open would
+	// create empty; a store of another schema) before it opens the store
+	// for writing, as allot serve does (on SQLite: its lock).
+	st, err = store.OpenReadOnly(ctx, dsn, store.Options{Logger: logger})
+	if err == nil && fix {
+		st.Close()
 		st, err = store.Open(ctx, dsn, store.Options{Logger: logger, MaxOpenConns: 2})
-	} else {
-		st, err = store.OpenReadOnly(ctx, dsn, store.Options{Logger: logger})
 	}
 	if err != nil {
 		return storeError(err, "allot db check --fix")

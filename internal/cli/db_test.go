@@ -110,6 +110,7 @@ func TestDBUsageErrors(t *testing.T) {
 		{[]string{"db", "check", "extra", "--db", dsn}, "takes no arguments"},
 		{[]string{"db", "check", "--db", "mysql://x"}, "unsupported database"},
 		{[]string{"db", "check", "--db", "sqlite:" + filepath.Join(dir, "none.db")}, "no allot store at"},
+		{[]string{"db", "check", "--fix", "--db", "sqlite:" + filepath.Join(dir, "none.db")}, "no allot store at"},
 		{[]string{"db", "backup", "--db", dsn}, "FILE"},
 		{[]string{"db", "backup", filepath.Join(dir, "pg.db"), "--db", "postgres://u@h/db"}, "pg_dump"},
 		{[]string{"db", "restore", filepath.Join(dir, "none.db"), "--db", dsn}, "no backup at"},
@@ -122,5 +123,8 @@ func TestDBUsageErrors(t *testing.T) {
 		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("allot %s: exit %d, stderr %q; want exit %d saying %q", strings.Join(tc.args, " "), r.code, r.stderr, ExitUsage, tc.want)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
+		t.Error("allot db check --fix created the missing store")
 	}
 }
