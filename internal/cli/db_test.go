@@ -112,6 +112,8 @@ func TestDBUsageErrors(t *testing.T) {
 		{[]string{"db", "check", "--db", "sqlite:" + filepath.Join(dir, "none.db")}, "no allot store at"},
 		{[]string{"db", "check", "--fix", "--db", "sqlite:" + filepath.Join(dir, "none.db")}, "no allot store at"},
 		{[]string{"db", "backup", "--db", dsn}, "FILE"},
+		{[]string{"db", "backup", filepath.Join(dir, "no", "such", "dir.db"), "--db", dsn}, "is not a directory"},
+		{[]string{"db", "check", "--db", "sqlite:"}, "names no file"},
 		{[]string{"db", "backup", filepath.Join(dir, "pg.db"), "--db", "postgres://u@h/db"}, "pg_dump"},
 		{[]string{"db", "restore", filepath.Join(dir, "none.db"), "--db", dsn}, "no backup at"},
 		{[]string{"db", "restore", notAStore, "--db", dsn}, "not an intact SQLite database"},

@@ -24,8 +24,11 @@ func sqlitePath(dsn string) (string, error) {
 		return "", nil
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
-	if path == "" || path == ":memory:" || strings.Contains(path, "mode=memory") {
+	if path == "" {
 		return "", model.BadRequest("the database %q names no file: use sqlite:PATH, e.g. sqlite:allot.db", dsn)
+	}
+	if path == ":memory:" || strings.Contains(path, "mode=memory") {
+		return "", model.BadRequest("an in-memory SQLite database cannot be shared by a connection pool: use a file, e.g. sqlite:allot.db")
 	}
 	return path, nil
 }
@@ -152,6 +155,9 @@ func (s *Store) Backup(ctx context.Context, dest string) error {
 	}
 	if _, err := os.Lstat(dest); err == nil {
 		return model.BadRequest("%s already exists: name a new file (a backup never overwrites one)", dest)
+	}
+	if fi, err := os.Stat(filepath.Dir(dest)); err != nil || !fi.IsDir() {
+		return model.BadRequest("%s is not a directory: name a file in an existing directory", filepath.Dir(dest))
 	}
 	// VACUUM INTO is refused on a query_only connection: use one of its
 	// own, which reads the source and writes only dest.
