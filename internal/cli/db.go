@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"allot/internal/audit"
+	"allot/internal/config"
 	"allot/internal/model"
 	"allot/internal/store"
 )
@@ -36,16 +37,56 @@ func newDBCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "db",
 		Short: "Check, repair, back up and restore the store (on the database, not through the APIs)",
-		Long: `Check, repair, back up and restore the store named by --db (ALLOT_DB; default
-sqlite:allot.db), as allot serve names it. check and backup only read: they
+		Long: `Check, repair, back up and restore the store named by --db (ALLOT_DB), else by
+the --config-file (ALLOT_CONFIG_FILE; [placement_database] connection or
+[allot] db), else sqlite:allot.db: as allot serve names it. check and backup only read: they
 run beside a serving allot serve, on SQLite and PostgreSQL alike.`,
 	}
 	return groupCommand(cmd, newDBCheckCommand(), newDBBackupCommand(), newDBRestoreCommand())
 }
 
-// dbFlag adds --db with allot serve's default and environment variable.
+// dbFlag adds --db and --config-file, which name the store as they name
+// allot serve's; dsn resolves them when the command runs.
 func dbFlag(cmd *cobra.Command, dsn *string) {
-	cmd.Flags().StringVar(dsn, "db", envOr("ALLOT_DB", "sqlite:allot.db"), "the store: sqlite:PATH or postgres://USER@HOST/DB [ALLOT_DB]")
+	cmd.Flags().StringVar(dsn, "db", "sqlite:allot.db", "the store: sqlite:PATH or postgres://USER@HOST/DB [ALLOT_DB]")
+	cmd.Flags().String("config-file", "", "allot serve's configuration file, read for the store ([placement_database] connection or [allot] db) [ALLOT_CONFIG_FILE]")
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		v, err := resolveDB(c)
+		if err != nil {
+			return err
+		}
+		*dsn = v
+		return run(c, args)
+	}
+}
+
+// resolveDB names the store as allot serve does, strongest first: --db,
+// ALLOT_DB, the configuration file (--config-file or ALLOT_CONFIG_FILE),
+// the default sqlite:allot.db.
+func resolveDB(cmd *cobra.Command) (string, error) {
+	f := cmd.Flags()
+	db := f.Lookup("db")
+	if db.Changed {
+		return db.Value.String(), nil
+	}
+	if v, ok := os.LookupEnv(envName("db")); ok {
+		return v, nil
+	}
+	path, _ := os.LookupEnv(envName("config-file"))
+	if cf := f.Lookup("config-file"); cf.Changed {
+		path = cf.Value.String()
+	}
+	if path != "" {
+		file, err := config.Load(path, config.Options{Settings: []string{"db"}})
+		if err != nil {
+			return "", usageError{err}
+		}
+		if s, ok := file.Lookup("db"); ok {
+			return s.Value, nil
+		}
+	}
+	return db.DefValue, nil
 }
 
 // dbLogger logs the store's and the repairs' messages to stderr.

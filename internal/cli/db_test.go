@@ -130,3 +130,63 @@ func TestDBUsageErrors(t *testing.T) {
 		t.Error("allot db check --fix created the missing store")
 	}
 }
+
+// TestDBNamesTheStoreAsServeDoes: --db, then ALLOT_DB, then the
+// configuration file (--config-file or ALLOT_CONFIG_FILE), then
+// sqlite:allot.db.
+func TestDBNamesTheStoreAsServeDoes(t *testing.T) {
+	for _, name := range []string{"ALLOT_DB", "ALLOT_CONFIG_FILE"} {
+		t.Setenv(name, "") // restored when the test ends
+		os.Unsetenv(name)
+	}
+	dir := t.TempDir()
+	stores := map[string]string{}
+	for _, name := range []string{"flag", "env", "conf", "allot"} {
+		path := filepath.Join(dir, name+".db")
+		s, err := store.Open(t.Context(), "sqlite:"+path, store.Options{Logger: testserver.Quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		stores[name] = path
+	}
+	conf := filepath.Join(dir, "placement.conf")
+	if err := os.WriteFile(conf, []byte("[placement_database]\nconnection = sqlite:///"+stores["conf"]+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	backup := func(t *testing.T, args ...string) string {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "b.db")
+		r := runCLI(t, "", append([]string{"db", "backup", out}, args...)...)
+		if r.code != ExitOK {
+			t.Fatalf("backup: %+v", r)
+		}
+		return r.stdout
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"default", nil, nil, "sqlite:allot.db"},
+		{"config file flag", nil, []string{"--config-file", conf}, "sqlite:" + stores["conf"]},
+		{"config file env", map[string]string{"ALLOT_CONFIG_FILE": conf}, nil, "sqlite:" + stores["conf"]},
+		{"env over config file", map[string]string{"ALLOT_DB": "sqlite:" + stores["env"]}, []string{"--config-file", conf}, "sqlite:" + stores["env"]},
+		{"flag over env", map[string]string{"ALLOT_DB": "sqlite:" + stores["env"]}, []string{"--db", "sqlite:" + stores["flag"]}, "sqlite:" + stores["flag"]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			if out := backup(t, tc.args...); !strings.HasPrefix(out, "backed up "+tc.want+" ") {
+				t.Errorf("backed up %q, want the store %s", out, tc.want)
+			}
+		})
+	}
+	r := runCLI(t, "", "db", "check", "--config-file", filepath.Join(dir, "missing.conf"))
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "cannot read the configuration file") {
+		t.Errorf("a missing configuration file: %+v, want exit %d", r, ExitUsage)
+	}
+}
