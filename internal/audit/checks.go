@@ -342,10 +342,25 @@ func (s *snapshot) nodeAllocations() []Finding {
 			continue
 		}
 		a, ok := allocByID[n.AllocationID]
+		if !ok {
+			uuid, id := n.UUID, n.AllocationID
+			out = append(out, Finding{
+				Kind: KindNodeAllocation, Severity: Violation, Objects: []Object{nodeObject(n)},
+				Problem: fmt.Sprintf("the node records allocation id %d, which does not exist; the node is withheld from every other allocation", id),
+				Action:  "allot db check --fix clears it from the node, as deleting the allocation would have",
+				Fixable: true,
+				repair: func(ctx context.Context, tx *store.Tx) (string, error) {
+					ok, err := baremetal.ForgetMissingAllocation(ctx, tx, uuid)
+					if err != nil || !ok {
+						return "", err
+					}
+					return fmt.Sprintf("missing allocation id %d cleared from the node, its provider rewritten", id), nil
+				},
+			})
+			continue
+		}
 		var problem string
 		switch {
-		case !ok:
-			problem = fmt.Sprintf("the node records allocation id %d, which does not exist", n.AllocationID)
 		case a.State != model.AllocActive:
 			problem = fmt.Sprintf("the node records allocation %s, which is in state %s, not active", a.UUID, a.State)
 		case a.NodeID != n.ID:

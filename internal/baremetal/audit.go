@@ -65,3 +65,24 @@ func ReleaseOrphanClaim(ctx context.Context, tx *store.Tx, consumerUUID string) 
 	}
 	return true, placement.ReleaseConsumerTx(ctx, tx, consumerUUID)
 }
+
+// ForgetMissingAllocation clears the allocation that node nodeUUID (locked)
+// records when that allocation does not exist, as deleting it through the
+// node would, and rewrites the node's provider; ok is false, and nothing is
+// written, when the node records none or one that exists.
+func ForgetMissingAllocation(ctx context.Context, tx *store.Tx, nodeUUID string) (ok bool, err error) {
+	n, found, err := tx.NodeBy(ctx, "uuid", nodeUUID, true)
+	if err != nil || !found || n.AllocationID == 0 {
+		return false, err
+	}
+	if _, exists, err := tx.NodeAllocationBy(ctx, "id", n.AllocationID, true); err != nil || exists {
+		return false, err
+	}
+	if err := dropNodeAllocation(ctx, tx, &n); err != nil {
+		return false, err
+	}
+	if err := tx.UpdateNode(ctx, n); err != nil {
+		return false, err
+	}
+	return true, syncProvider(ctx, tx, &n)
+}

@@ -131,7 +131,8 @@ the objects (UUIDs and names), what is wrong in numbers, and what to do.
   node-allocation               an active bare-metal allocation that does not hold
                                 its node or its claim, or a node recording an
                                 allocation that is not its own and active (--fix
-                                rewrites a missing claim)
+                                rewrites a missing claim, clears a missing
+                                allocation from its node)
   orphan-claim                  a bare-metal claim without an active allocation
                                 (--fix releases it)
 
