@@ -16,7 +16,7 @@ import (
 // handlers never reach the store; the engine and the query parser do no I/O.
 var allowed = map[string][]string{
 	"cmd/allot":                 {"internal/cli"},
-	"internal/cli":              {"internal/api", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi", "internal/loadgen", "internal/auth", "internal/policy", "internal/config"},
+	"internal/cli":              {"internal/api", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi", "internal/loadgen", "internal/auth", "internal/policy", "internal/config", "internal/audit"},
 	"internal/client":           {"internal/model"},
 	"internal/loadgen":          {"internal/client", "internal/model"},
 	"internal/api":              {"internal/model", "internal/policy"},
@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"internal/api/baremetalapi": {"internal/api", "internal/policy", "internal/model", "internal/baremetal", "internal/query"},
 	"internal/placement":        {"internal/engine", "internal/model", "internal/query", "internal/store"},
 	"internal/baremetal":        {"internal/engine", "internal/model", "internal/placement", "internal/query", "internal/store"},
+	"internal/audit":            {"internal/baremetal", "internal/model", "internal/placement", "internal/store"},
 	"internal/engine":           {"internal/model", "internal/query"},
 	"internal/query":            {"internal/model"},
 	"internal/store":            {"internal/model"},

@@ -37,6 +37,10 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ue) {
 		return ExitUsage
 	}
+	var xe exitError
+	if errors.As(err, &xe) {
+		return xe.code
+	}
 	return ExitAPIError
 }
 
@@ -52,7 +56,8 @@ embedded SQLite store or on PostgreSQL, and is a command-line client for both.
   allot serve                       run both APIs (127.0.0.1:8778 and 127.0.0.1:6385)
   allot serve --db postgres://...   run a replica on PostgreSQL
   allot placement --help            the Placement client commands
-  allot baremetal --help            the Bare Metal client commands`,
+  allot baremetal --help            the Bare Metal client commands
+  allot db --help                   check, repair, back up and restore the store`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -67,6 +72,7 @@ embedded SQLite store or on PostgreSQL, and is a command-line client for both.
 	root.AddCommand(newPlacementCommand(clientOpts))
 	root.AddCommand(newBaremetalCommand(clientOpts))
 	root.AddCommand(newPolicyCommand())
+	root.AddCommand(newDBCommand())
 	// An unknown command ("allot foo") is a usage error, as in the groups.
 	return groupCommand(root)
 }

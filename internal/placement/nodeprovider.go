@@ -3,6 +3,8 @@ package placement
 import (
 	"context"
 	"math"
+	"slices"
+	"strings"
 
 	"allot/internal/model"
 	"allot/internal/store"
@@ -42,19 +44,7 @@ func SyncNodeProvider(ctx context.Context, tx *store.Tx, np NodeProvider) error 
 	if err != nil {
 		return err
 	}
-	want := map[string]model.Inventory{}
-	if np.Class != "" {
-		inv := model.Inventory{ResourceClass: np.Class, Total: 1, MinUnit: 1, MaxUnit: 1, StepSize: 1, AllocationRatio: 1}
-		if np.Reserved {
-			inv.Reserved = 1
-		}
-		want[np.Class] = inv
-	}
-	for _, inv := range current {
-		if _, kept := want[inv.ResourceClass]; !kept && inv.Used > 0 {
-			want[inv.ResourceClass] = inv // still claimed: keep until released
-		}
-	}
+	want := nodeInventories(np, current)
 	if !sameInventories(current, want) {
 		// The class exists when the inventory already has it: only a
 		// changed inventory may need to create it.
@@ -83,6 +73,44 @@ func SyncNodeProvider(ctx context.Context, tx *store.Tx, np NodeProvider) error 
 		}
 	}
 	return setProviderTraits(ctx, tx, &p, np.Traits)
+}
+
+// nodeInventories is the inventory the provider of a node must have, given
+// the inventories it has now (current): one unit of the node's class,
+// reserved while the node cannot be allocated, and any other class that a
+// claim still holds (kept until it is released).
+func nodeInventories(np NodeProvider, current []model.Inventory) map[string]model.Inventory {
+	want := map[string]model.Inventory{}
+	if np.Class != "" {
+		inv := model.Inventory{ResourceClass: np.Class, Total: 1, MinUnit: 1, MaxUnit: 1, StepSize: 1, AllocationRatio: 1}
+		if np.Reserved {
+			inv.Reserved = 1
+		}
+		want[np.Class] = inv
+	}
+	for _, inv := range current {
+		if _, kept := want[inv.ResourceClass]; !kept && inv.Used > 0 {
+			want[inv.ResourceClass] = inv // still claimed: keep until released
+		}
+	}
+	return want
+}
+
+// NodeProviderAgrees reports whether a node's provider, with inventories
+// current and traits, is what SyncNodeProvider would leave it as for np;
+// when it is not, want is the inventory it should have. The audit (allot
+// db check) asks it, so that the rule stays in one place.
+func NodeProviderAgrees(np NodeProvider, current []model.Inventory, traits []string) (ok bool, want []model.Inventory) {
+	w := nodeInventories(np, current)
+	for _, inv := range w {
+		want = append(want, inv)
+	}
+	slices.SortFunc(want, func(a, b model.Inventory) int { return strings.Compare(a.ResourceClass, b.ResourceClass) })
+	have := slices.Clone(traits)
+	wantTraits := slices.Clone(np.Traits)
+	slices.Sort(have)
+	slices.Sort(wantTraits)
+	return sameInventories(current, w) && slices.Equal(slices.Compact(have), slices.Compact(wantTraits)), want
 }
 
 func sameInventories(current []model.Inventory, want map[string]model.Inventory) bool {

@@ -81,13 +81,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s := &Store{dsn: dsn, log: opts.Logger, retries: opts.MaxRetries}
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
-		path := strings.TrimPrefix(dsn, "sqlite:")
-		path = strings.TrimPrefix(path, "//")
-		if path == "" {
-			return nil, model.BadRequest("the database %q names no file: use sqlite:PATH, e.g. sqlite:allot.db", dsn)
-		}
-		if path == ":memory:" || strings.Contains(path, "mode=memory") {
-			return nil, model.BadRequest("an in-memory SQLite database cannot be shared by a connection pool: use a file, e.g. sqlite:allot.db")
+		path, err := sqlitePath(dsn)
+		if err != nil {
+			return nil, err
 		}
 		sync := strings.ToLower(strings.TrimSpace(opts.SQLiteSynchronous))
 		switch sync {

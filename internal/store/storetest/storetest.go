@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentRevisionsAreGapFree", testConcurrentRevisions},
 		{"CustomResourceClasses", testCustomClasses},
 		{"NodeProjectFilter", testNodeProjectFilter},
+		{"Audit", testAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
