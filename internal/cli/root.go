@@ -67,6 +67,7 @@ embedded SQLite store or on PostgreSQL, and is a command-line client for both.
 	root.AddCommand(newPlacementCommand(clientOpts))
 	root.AddCommand(newBaremetalCommand(clientOpts))
 	root.AddCommand(newPolicyCommand())
+	root.AddCommand(newImportCommand(clientOpts))
 	// An unknown command ("allot foo") is a usage error, as in the groups.
 	return groupCommand(root)
 }
