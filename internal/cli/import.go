@@ -35,8 +35,9 @@ type progressPrinter struct {
 	terminal bool
 
 	mu    sync.Mutex
-	last  time.Time
-	shown bool // a terminal line is on screen and needs a newline
+	step  string    // the step last shown
+	last  time.Time // when it was shown
+	shown bool      // a terminal line is on screen and needs a newline
 }
 
 // newProgressPrinter returns a printer for w.
@@ -56,10 +57,10 @@ func (p *progressPrinter) report(pr importer.Progress) {
 		}
 		return
 	}
-	if !end && time.Since(p.last) < 100*time.Millisecond {
+	if !end && pr.Step == p.step && time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
-	p.last = time.Now()
+	p.step, p.last = pr.Step, time.Now()
 	pct := 100
 	if pr.Total > 0 {
 		pct = pr.Done * 100 / pr.Total

@@ -54,7 +54,7 @@ skipped, differs, or a service failed (rerun to continue), 2 the command
 line was wrong.`,
 		Example: `  allot import placement --from http://placement.example:8778 --from-token "$SOURCE_TOKEN" --verify
   allot import placement --from http://127.0.0.1:18778 --from-token admin --placement-url http://127.0.0.1:8778 --verify-only`,
-		Args: cobra.NoArgs,
+		Args: argsExactly(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runImportPlacement(cmd, o, f)
 		},
