@@ -99,3 +99,19 @@ func TestProgressPrinterTerminal(t *testing.T) {
 		t.Errorf("terminal progress %q, want %q", b.String(), want)
 	}
 }
+
+func TestImportPlacementEnvironment(t *testing.T) {
+	from, to := startPlacement(t), startPlacement(t)
+	t.Setenv("ALLOT_IMPORT_FROM", from.URL)
+	t.Setenv("ALLOT_PLACEMENT_URL", to.URL)
+	t.Setenv("ALLOT_IMPORT_FROM_TOKEN", "nobody")
+	// noauth2 takes any token as a user's; a user may not list providers.
+	r := runCLI(t, "", "import", "placement", "--verify-only")
+	if r.code != ExitAPIError || !strings.Contains(r.stderr, "source: list resource classes") || !strings.Contains(r.stderr, "HTTP 403") {
+		t.Errorf("a source token without admin rights: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runCLI(t, "", "import", "placement", "--verify-only", "--from-token", "admin")
+	if r.code != ExitOK || r.stdout != "verify: 0 differences\n" {
+		t.Errorf("from the environment: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -191,3 +191,34 @@ func TestImportOverCapacity(t *testing.T) {
 		}
 	}
 }
+
+// TestImportSwappedName: the target holds a source provider's name on
+// another source provider's UUID (a rename in the source after an earlier
+// import): --force renames that one, and the next run creates the other.
+func TestImportSwappedName(t *testing.T) {
+	from, to := startSQLite(t), startSQLite(t)
+	c := newCloud(t, from.URL)
+	ctx := context.Background()
+	p := placementAt(t, to.URL, "1.39")
+	must[client.Provider](t)(p.CreateProvider(ctx, client.NewProvider{Name: "cn1", UUID: c.cn2}))
+	src, dst := connect(t, from.URL, to.URL)
+
+	r := run(t, src, dst, importer.Options{Workers: 2, Force: true})
+	wantProblems(t, r, map[string]string{
+		"(cn1)":            "which the source names \"cn2\"; import again once it is renamed",
+		"(cn1-numa0)":      "was not imported",
+		"(cn1-numa0-fpga)": "was not imported",
+		c.c1:               "not imported",
+		c.c3:               "not imported",
+	})
+	if got := must[client.Provider](t)(p.GetProvider(ctx, c.cn2)); got.Name != "cn2" {
+		t.Errorf("--force left %s named %q, want cn2", c.cn2, got.Name)
+	}
+	r = run(t, src, dst, importer.Options{Workers: 2})
+	if len(r.Problems) != 0 {
+		t.Fatalf("second run: %v", r.Problems)
+	}
+	if diffs := differences(t, src, dst); len(diffs) != 0 {
+		t.Fatalf("differences: %v", diffs)
+	}
+}

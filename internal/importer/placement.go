@@ -261,6 +261,9 @@ func (im *importer) provider(ctx context.Context, s *Provider, byName map[string
 	switch {
 	case t == nil:
 		if other, ok := byName[s.Name]; ok {
+			if renamed, ok := im.from.Providers[other]; ok && renamed.Name != s.Name {
+				return skip("the target has another provider named %q (%s), which the source names %q; import again once it is renamed (--force renames it)", s.Name, other, renamed.Name)
+			}
 			return skip("the target has another provider named %q (%s); rename or delete it, then import again", s.Name, other)
 		}
 		rp, err := im.dst.Client.CreateProvider(ctx, client.NewProvider{Name: s.Name, UUID: s.UUID, ParentProviderUUID: s.Parent})
