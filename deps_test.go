@@ -16,9 +16,10 @@ import (
 // handlers never reach the store; the engine and the query parser do no I/O.
 var allowed = map[string][]string{
 	"cmd/allot":                 {"internal/cli"},
-	"internal/cli":              {"internal/api", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi", "internal/loadgen", "internal/auth", "internal/policy", "internal/config", "internal/audit"},
+	"internal/cli":              {"internal/api", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi", "internal/loadgen", "internal/auth", "internal/policy", "internal/config", "internal/audit", "internal/importer"},
 	"internal/client":           {"internal/model"},
 	"internal/loadgen":          {"internal/client", "internal/model"},
+	"internal/importer":         {"internal/client", "internal/model"},
 	"internal/api":              {"internal/model", "internal/policy"},
 	"internal/auth":             {"internal/model", "internal/policy"},
 	"internal/policy":           {},
@@ -44,6 +45,7 @@ var forbiddenStd = map[string][]string{
 	"internal/engine":    {"database/sql", "net/http", "os", "io/ioutil"},
 	"internal/query":     {"database/sql", "net/http", "os"},
 	"internal/model":     {"database/sql", "net/http", "os"},
+	"internal/importer":  {"database/sql", "os"},
 	"internal/placement": {"net/http", "database/sql"},
 	"internal/api":       {"database/sql"},
 	"internal/policy":    {"database/sql", "net/http"},

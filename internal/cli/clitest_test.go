@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // clientEnv lists the environment variables the client commands read; the
 // tests start without them.
 var clientEnv = []string{"ALLOT_PLACEMENT_URL", "ALLOT_BAREMETAL_URL", "OS_TOKEN",
-	"OS_PLACEMENT_API_VERSION", "OS_BAREMETAL_API_VERSION", "COLUMNS"}
+	"OS_PLACEMENT_API_VERSION", "OS_BAREMETAL_API_VERSION", "COLUMNS", "ALLOT_IMPORT_FROM", "ALLOT_IMPORT_FROM_TOKEN"}
 
 func TestMain(m *testing.M) {
 	for _, name := range clientEnv {

@@ -73,6 +73,7 @@ embedded SQLite store or on PostgreSQL, and is a command-line client for both.
 	root.AddCommand(newBaremetalCommand(clientOpts))
 	root.AddCommand(newPolicyCommand())
 	root.AddCommand(newDBCommand())
+	root.AddCommand(newImportCommand(clientOpts))
 	// An unknown command ("allot foo") is a usage error, as in the groups.
 	return groupCommand(root)
 }
