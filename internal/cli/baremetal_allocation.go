@@ -121,7 +121,7 @@ the server sent it.`,
 func withFailureHint(err error, uuid string) error {
 	var failed *client.StateFailedError
 	if errors.As(err, &failed) && failed.State == client.AllocationError {
-		return fmt.Errorf("%w; why, node by node: allot baremetal allocation show %s --failure", err, uuid)
+		return fmt.Errorf("%w\nwhy, node by node: allot baremetal allocation show %s --failure", err, uuid)
 	}
 	return err
 }

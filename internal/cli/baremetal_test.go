@@ -55,7 +55,7 @@ func TestBaremetalWait(t *testing.T) {
 		{"failed, --wait alone", srv.URL, args(create + "--name a3 --trait CUSTOM_X --wait"), ExitAPIError, "",
 			"no available nodes match the resource class gold", true},
 		{"failed, with the way to see why", srv.URL, args(create + "--name a7 --wait 10"), ExitAPIError, "",
-			"; why, node by node: allot baremetal allocation show ", true},
+			"\nwhy, node by node: allot baremetal allocation show ", true},
 		{"timeout", idle.URL, args(create + "--name a4 --wait 1"), ExitAPIError, "",
 			`did not become active within 1s (its state is still "allocating")`, true},
 		{"timeout, --wait=N", idle.URL, args(create + "--name a5 --wait=1"), ExitAPIError, "", "within 1s", true},
@@ -96,8 +96,8 @@ func TestBaremetalWaitFailureHint(t *testing.T) {
 		t.Fatalf("second allocation: exit %d, want %d: %s", r.code, ExitAPIError, r.stderr)
 	}
 	uuid := strings.TrimSpace(runCLI(t, srv.URL, args("baremetal allocation show late -c uuid -f value")...).stdout)
-	want := "; why, node by node: allot baremetal allocation show " + uuid + " --failure\n"
-	_, hint, ok := strings.Cut(r.stderr, "; why, node by node: allot ")
+	want := "\nwhy, node by node: allot baremetal allocation show " + uuid + " --failure\n"
+	_, hint, ok := strings.Cut(r.stderr, "\nwhy, node by node: allot ")
 	if uuid == "" || !ok || !strings.HasSuffix(r.stderr, want) {
 		t.Fatalf("stderr %q does not end with %q", r.stderr, want)
 	}
