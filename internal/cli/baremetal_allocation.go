@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -58,7 +59,8 @@ instead: it records an allocation for a node deployed without one (1.58);
 
 Without --wait the allocation is shown as created (state allocating). With
 --wait it is polled until active and then shown; if it ends in state error,
-its last_error is printed and the exit status is 1; after SECONDS (if given)
+its last_error is printed with the command that shows why node by node
+("allocation show UUID --failure") and the exit status is 1; after SECONDS (if given)
 the wait gives up with exit status 1 (the allocation stays).
 
 --dry-run creates nothing (allot's POST /allot/v1/allocations/dry-run, not
@@ -94,7 +96,7 @@ the server sent it.`,
 			}
 			if wait.set {
 				if a, err = b.WaitForAllocation(ctx, a.UUID, wait.timeout()); err != nil {
-					return nil, err
+					return nil, withFailureHint(err, a.UUID)
 				}
 			}
 			return allocationRecord(a), nil
@@ -112,6 +114,16 @@ the server sent it.`,
 	f.BoolVar(&dryRun, "dry-run", false, "create nothing: show each node's verdict and the node the server would pick (allot only)")
 	wait.register(f, "the allocation is active")
 	return cmd
+}
+
+// withFailureHint adds to the error of a wait that ended with the
+// allocation in state error where to read why, node by node.
+func withFailureHint(err error, uuid string) error {
+	var failed *client.StateFailedError
+	if errors.As(err, &failed) && failed.State == client.AllocationError {
+		return fmt.Errorf("%w\nwhy, node by node: allot baremetal allocation show %s --failure", err, uuid)
+	}
+	return err
 }
 
 // dryRunAllocation runs "allocation create --dry-run": a table of the

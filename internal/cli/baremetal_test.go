@@ -54,6 +54,8 @@ func TestBaremetalWait(t *testing.T) {
 			"failed (state error): Failed to process allocation", true},
 		{"failed, --wait alone", srv.URL, args(create + "--name a3 --trait CUSTOM_X --wait"), ExitAPIError, "",
 			"no available nodes match the resource class gold", true},
+		{"failed, with the way to see why", srv.URL, args(create + "--name a7 --wait 10"), ExitAPIError, "",
+			"\nwhy, node by node: allot baremetal allocation show ", true},
 		{"timeout", idle.URL, args(create + "--name a4 --wait 1"), ExitAPIError, "",
 			`did not become active within 1s (its state is still "allocating")`, true},
 		{"timeout, --wait=N", idle.URL, args(create + "--name a5 --wait=1"), ExitAPIError, "", "within 1s", true},
@@ -74,6 +76,38 @@ func TestBaremetalWait(t *testing.T) {
 				t.Errorf("stdout %q (want %q), stderr %q (want %q)", r.stdout, c.stdout, r.stderr, c.stderr)
 			}
 		})
+	}
+}
+
+// TestBaremetalWaitFailureHint checks that "allocation create --wait"
+// ending in state error names the command that shows why, and that the
+// command works as written: it lists the node the allocation was
+// considered on, with its reason. A timeout names no such command.
+func TestBaremetalWaitFailureHint(t *testing.T) {
+	srv := testserver.StartBaremetal(t, testserver.OpenStore(t, "sqlite"))
+	idle := testserver.StartBaremetalWith(t, testserver.OpenStore(t, "sqlite"), baremetal.Options{Workers: -1})
+	prepareNode(t, srv.URL, "n1")
+	create := "baremetal allocation create --resource-class gold --wait 10 "
+	if r := runCLI(t, srv.URL, args(create+"--name taken -c node_uuid -f value")...); r.code != ExitOK {
+		t.Fatalf("first allocation: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, srv.URL, args(create+"--name late")...)
+	if r.code != ExitAPIError {
+		t.Fatalf("second allocation: exit %d, want %d: %s", r.code, ExitAPIError, r.stderr)
+	}
+	uuid := strings.TrimSpace(runCLI(t, srv.URL, args("baremetal allocation show late -c uuid -f value")...).stdout)
+	want := "\nwhy, node by node: allot baremetal allocation show " + uuid + " --failure\n"
+	_, hint, ok := strings.Cut(r.stderr, "\nwhy, node by node: allot ")
+	if uuid == "" || !ok || !strings.HasSuffix(r.stderr, want) {
+		t.Fatalf("stderr %q does not end with %q", r.stderr, want)
+	}
+	shown := runCLI(t, srv.URL, args(hint)...)
+	if shown.code != ExitOK || !strings.Contains(shown.stdout, "1 nodes considered") || !strings.Contains(shown.stdout, "n1") {
+		t.Fatalf("allot %s: exit %d\nstdout: %s\nstderr: %s", strings.TrimSpace(hint), shown.code, shown.stdout, shown.stderr)
+	}
+	timeout := runCLI(t, idle.URL, args("baremetal allocation create --resource-class gold --wait 1")...)
+	if timeout.code != ExitAPIError || strings.Contains(timeout.stderr, "--failure") {
+		t.Fatalf("timeout: exit %d: %s", timeout.code, timeout.stderr)
 	}
 }
 

@@ -79,27 +79,16 @@ type Summary struct {
 	RootUUID   string
 	Resources  []SummaryResource
 	Traits     []string
-	// Memo lets a renderer keep what it derived from this summary until
-	// the provider changes (it is fresh after every change).
-	Memo *Memo
+	// Version identifies the summary's content: it is fresh after every
+	// change of the provider and unique in the process (never reused, not
+	// even by another Engine), so a renderer may key what it derived from
+	// the summary by it. Zero means unversioned (keep nothing).
+	Version uint64
 }
 
-// Memo holds a few renderings of a provider summary, keyed by the caller
-// (e.g. per response format). It is safe for concurrent use.
-type Memo struct {
-	slots [4]atomic.Pointer[[]byte]
-}
-
-// Get returns the value stored under key (0..3), or nil.
-func (m *Memo) Get(key int) []byte {
-	if p := m.slots[key].Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-// Put stores b under key (0..3); b must not be modified afterwards.
-func (m *Memo) Put(key int, b []byte) { m.slots[key].Store(&b) }
+// summaryVersions numbers provider contents for Summary.Version, across
+// every Engine of the process.
+var summaryVersions atomic.Uint64
 
 // SummaryResource is a provider's capacity and usage of one class.
 type SummaryResource struct {

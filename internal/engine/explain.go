@@ -219,23 +219,33 @@ func (r *recorder) endClass(am amount) {
 // endGroup records the score of the unsuffixed group gi under the tree of
 // a (tree: its providers): the classes' closest providers plus the
 // required trait sets none of them has (the tree's providers when the
-// group asks for no resources).
-func (r *recorder) endGroup(gi int, g *resolvedGroup, a *provider, tree []*provider) {
-	used := r.used
-	if len(g.amounts) == 0 {
-		used = tree
-	}
+// group asks for no resources). With partial set the search stopped at a
+// class no provider supplies before judging them all: the score of the
+// classes judged is recorded as a lower bound (missCount.bound), which
+// the nearest misses complete only for the trees that can make the list.
+func (r *recorder) endGroup(gi int, g *resolvedGroup, a *provider, tree []*provider, partial bool) {
 	m := r.treeScore
-	m.n += unmetTraitSets(g, used)
+	if partial {
+		m.bound = true
+	} else {
+		used := r.used
+		if len(g.amounts) == 0 {
+			used = tree
+		}
+		m.n += unmetTraitSets(g, used)
+	}
 	r.treeMiss(gi, a, m)
 	r.treeScore, r.used = missCount{}, r.used[:0]
 }
 
 // missCount is a missScore without the words: unmet requirements and
-// shortfall.
+// shortfall. A recorded score with bound set is a lower bound of the
+// tree's (the classes after the first one no provider supplies are not
+// scored).
 type missCount struct {
 	n     int
 	short int64
+	bound bool
 }
 
 func (m missCount) less(o missCount) bool {
@@ -323,9 +333,9 @@ func newRecorder(e *Engine, groups int) *recorder {
 	if r == nil {
 		r = &recorder{}
 	}
-	*r = recorder{e: e, status: resize(r.status, groups), tree: resize(r.tree, n),
+	*r = recorder{e: e, status: rows(r.status, groups), tree: resize(r.tree, n),
 		unmet: resize(r.unmet, n), yield: resize(r.yield, n), tmp: resize(r.tmp, n),
-		touched: r.touched[:0], miss: resize(r.miss, groups)}
+		touched: r.touched[:0], miss: rows(r.miss, groups), used: r.used[:0]}
 	for i := range r.status {
 		r.status[i] = resize(r.status[i], n)
 	}
@@ -333,6 +343,18 @@ func newRecorder(e *Engine, groups int) *recorder {
 		r.miss[i] = r.miss[i][:0] // sized and cleared by treeMiss if used
 	}
 	return r
+}
+
+// rows returns n rows, reusing buf's rows (and their storage) when there
+// are enough: unlike resize it keeps what the rows hold, for the caller to
+// clear.
+func rows[T any](buf [][]T, n int) [][]T {
+	if cap(buf) < n {
+		grown := make([][]T, n)
+		copy(grown, buf)
+		return grown
+	}
+	return buf[:n]
 }
 
 // release returns r to the pool (nothing may use it after).
@@ -722,7 +744,7 @@ func (s *search) missCount(r *recorder, root *provider) missCount {
 			continue
 		}
 		g := &s.groups[gi]
-		if len(r.miss[gi]) > 0 && !g.granular {
+		if len(r.miss[gi]) > 0 && !g.granular && !r.miss[gi][root.idx].bound {
 			m.n += r.miss[gi][root.idx].n
 			m.short += r.miss[gi][root.idx].short
 			continue

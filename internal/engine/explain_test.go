@@ -116,6 +116,14 @@ func TestExplainStages(t *testing.T) {
 			{Resources: []query.Amount{{Class: "VCPU", Amount: 1}}, Required: query.TraitExpr{AllOf: [][]string{{"HW_NUMA_ROOT"}}}}}},
 			map[string]int{"in": 2, "required_traits": 2, "resource_class": 1},
 			map[string]int{"group_unmet": 2}, "the providers used lack trait HW_NUMA_ROOT"},
+		// VCPU is judged before MEMORY_MB, and a tree no provider of which
+		// supplies VCPU is not judged for MEMORY_MB: host2 (memory only)
+		// is removed at resource_class; host4 supplies VCPU, so it is
+		// removed where its tree's MEMORY_MB ran out (resource_class).
+		{"unsuffixed group stops at the first class missing", query.Candidates{NestedAware: true, Groups: []query.Group{
+			{Resources: []query.Amount{{Class: "MEMORY_MB", Amount: 512}, {Class: "VCPU", Amount: 16}}}}},
+			map[string]int{"in": 0, "min_max_step": 3, "resource_class": 2},
+			map[string]int{"group_unmet": 4}, "VCPU: 16 is not allowed on host1"},
 		{"isolate", query.Candidates{NestedAware: true, GroupPolicy: "isolate", Groups: []query.Group{
 			{Suffix: "1", Resources: vcpu(1), Required: query.TraitExpr{AllOf: [][]string{{"CUSTOM_C"}}}},
 			{Suffix: "2", Resources: vcpu(1), Required: query.TraitExpr{AllOf: [][]string{{"CUSTOM_C"}}}}}},
@@ -212,7 +220,8 @@ func TestExplainNearestMissesOrder(t *testing.T) {
 }
 
 // TestNearestMissesScoredInSearch checks the nearest misses, whose
-// unsuffixed-group scores are recorded by the search and whose trees are
+// unsuffixed-group scores are recorded by the search (whole, or a lower
+// bound when the search stopped at an empty class) and whose trees are
 // pruned by a lower bound, against scoring every tree that gave no
 // candidate from scratch (missOf) and keeping the K best by score, then id.
 func TestNearestMissesScoredInSearch(t *testing.T) {
@@ -220,6 +229,7 @@ func TestNearestMissesScoredInSearch(t *testing.T) {
 	if testing.Short() {
 		n = 200
 	}
+	bounds := 0 // recorded scores that are lower bounds
 	for seed := uint64(1); seed <= n; seed++ {
 		r := rand.New(rand.NewPCG(seed, seed*7919+1))
 		cloud := randomCloud(r)
@@ -251,7 +261,13 @@ func TestNearestMissesScoredInSearch(t *testing.T) {
 					}
 					s.treeBuf = appendTree(s.treeBuf[:0], root)
 					want := s.missUnsuffixed(gi, &s.groups[gi], root, s.treeBuf, e.sharedWith[root], false)
-					if got := rec.miss[gi][root.idx]; got.n != want.n || got.short != want.short {
+					// (A lower bound when the search stopped at a class
+					// no provider supplies before judging them all.)
+					got := rec.miss[gi][root.idx]
+					if got.bound {
+						bounds++
+					}
+					if !got.bound && (got.n != want.n || got.short != want.short) || got.bound && (got.n > want.n || got.short > want.short) {
 						t.Fatalf("seed %d: tree %s group %d: recorded miss %+v, scored %d/%d", seed, root.Name, gi, got, want.n, want.short)
 					}
 				}
@@ -277,5 +293,8 @@ func TestNearestMissesScoredInSearch(t *testing.T) {
 					m.Root.Name, len(m.Unmet), m.Shortfall, all[i].root.Name, all[i].score.n, all[i].score.short)
 			}
 		}
+	}
+	if bounds == 0 {
+		t.Error("no tree was scored by a lower bound: that path went untested")
 	}
 }

@@ -399,7 +399,6 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 		rec.startTree()
 	}
 	lists := s.pairLists[:0]
-	missing := stPassed // explaining: the verdict on a class no provider supplies
 	for ci, am := range g.amounts {
 		list := s.pairBufs(ci)
 		if rec != nil {
@@ -437,19 +436,23 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 				}
 			}
 		}
-		if len(list) == 0 {
-			if rec == nil {
-				s.pairLists = lists
-				return nil
-			}
-			if missing == stPassed {
-				missing = rec.best
-			}
-		}
+		s.setPairBuf(ci, list)
 		if rec != nil {
 			rec.endClass(am)
 		}
-		s.setPairBuf(ci, list)
+		if len(list) == 0 {
+			// No provider supplies this class: the tree is done with, and
+			// the later classes are not judged, as in the plain search.
+			s.pairLists = lists
+			if rec != nil {
+				// Every provider that supplied an earlier class is removed
+				// at this class's furthest stage. The tree's score covers
+				// the classes judged: a lower bound when some are left.
+				rec.endGroup(gi, g, a, tree, ci < len(g.amounts)-1)
+				rec.settle(gi, rec.best)
+			}
+			return nil
+		}
 		lists = append(lists, list)
 	}
 	s.pairLists = lists
@@ -458,13 +461,7 @@ func (s *search) treeAt(gi int, g *resolvedGroup, a *provider, tree, shared []*p
 			// A resourceless unsuffixed group: judged on the tree as a whole.
 			rec.pendingAll(tree)
 		}
-		rec.endGroup(gi, g, a, tree)
-	}
-	if missing != stPassed {
-		// Some class has no provider: every provider that could supply
-		// another class is removed at that class's furthest stage.
-		rec.settle(gi, missing)
-		return nil
+		rec.endGroup(gi, g, a, tree, false)
 	}
 	start := len(s.partBuf)
 	choice := s.choice[:0]

@@ -52,7 +52,7 @@ type provider struct {
 	// Immutable views for results (replaced, never mutated, on update).
 	summaryResources []SummaryResource
 	traitNames       []string
-	memo             *Memo
+	version          uint64 // Summary.Version
 }
 
 func (p *provider) inventory(c classID) *inv {
@@ -283,7 +283,7 @@ func (e *Engine) upsert(s *model.ProviderState) {
 	for i := range p.invs {
 		p.summaryResources[i] = SummaryResource{Class: e.classNames[p.invs[i].class], Capacity: p.invs[i].Capacity(), Used: p.invs[i].Used}
 	}
-	p.memo = new(Memo)
+	p.version = summaryVersions.Add(1)
 	p.traitNames = make([]string, len(p.traits))
 	for i, t := range p.traits {
 		p.traitNames[i] = e.traitNames[t]

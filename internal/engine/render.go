@@ -129,7 +129,7 @@ func (s *search) render(res *Result, combos [][]*partial) {
 	res.Summaries = sized(&ar.summaries, len(provs))
 	for i, p := range provs {
 		res.Summaries[i] = Summary{UUID: p.UUID, ParentUUID: p.ParentUUID, RootUUID: p.RootUUID,
-			Resources: p.summaryResources, Traits: p.traitNames, Memo: p.memo}
+			Resources: p.summaryResources, Traits: p.traitNames, Version: p.version}
 	}
 }
 

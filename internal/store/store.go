@@ -40,6 +40,9 @@ type Options struct {
 	// last commits before a power loss or an OS crash may be lost, though
 	// the database stays consistent). PostgreSQL ignores it.
 	SQLiteSynchronous string
+	// Now is the clock that stamps transactions (Tx.Now: created_at,
+	// expiry of idempotency keys); default time.Now. Tests move it.
+	Now func() time.Time
 }
 
 // Synchronous values of Options.SQLiteSynchronous.
@@ -56,7 +59,8 @@ type Store struct {
 	reader  *sql.DB // read transactions (the same pool on PostgreSQL)
 	log     *slog.Logger
 	retries int
-	path    string // SQLite database file
+	now     func() time.Time // Options.Now
+	path    string           // SQLite database file
 	// lock is the SQLite database file, open and locked (flock) for the
 	// Store's life, so that no other Store (in this process or another)
 	// serves the same file; nil on PostgreSQL.
@@ -78,7 +82,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 10
 	}
-	s := &Store{dsn: dsn, log: opts.Logger, retries: opts.MaxRetries}
+	s := &Store{dsn: dsn, log: opts.Logger, retries: opts.MaxRetries, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path, err := sqlitePath(dsn)
@@ -258,7 +265,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	if err != nil {
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
-	tx := &Tx{s: s, tx: sqlTx, now: time.Now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{s: s, tx: sqlTx, now: s.now().UTC().Truncate(time.Microsecond)}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -307,7 +314,7 @@ func (s *Store) readOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *T
 		return fmt.Errorf("begin read transaction: %w", err)
 	}
 	defer sqlTx.Rollback()
-	tx := &Tx{s: s, tx: sqlTx, now: time.Now().UTC().Truncate(time.Microsecond), readOnly: true}
+	tx := &Tx{s: s, tx: sqlTx, now: s.now().UTC().Truncate(time.Microsecond), readOnly: true}
 	return fn(tx)
 }
 

@@ -21,8 +21,8 @@ import (
 
 func TestMain(m *testing.M) { testpg.Main(m) }
 
-func openSQLite(t *testing.T) *store.Store {
-	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "test.db"), store.Options{})
+func openSQLite(t *testing.T, opts store.Options) *store.Store {
+	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "test.db"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,8 +30,8 @@ func openSQLite(t *testing.T) *store.Store {
 	return s
 }
 
-func openPostgres(t *testing.T) *store.Store {
-	s, err := store.Open(context.Background(), testpg.DSN(t), store.Options{})
+func openPostgres(t *testing.T, opts store.Options) *store.Store {
+	s, err := store.Open(context.Background(), testpg.DSN(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

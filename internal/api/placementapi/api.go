@@ -45,6 +45,7 @@ type handlers struct {
 	publicURL string
 	prefix    string // path prefix of PublicURL, for relative links
 	origin    api.Origin
+	memo      *summaryMemo // rendered provider summaries
 }
 
 // New returns the Placement API as an api.Service.
@@ -55,7 +56,7 @@ func New(svc *placement.Service, opts Options) *api.Service {
 	if opts.Policy == nil {
 		opts.Policy = DefaultPolicy()
 	}
-	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/")}
+	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/"), memo: newSummaryMemo()}
 	h.origin = api.Origin{Public: h.publicURL, Proxies: opts.TrustedProxies}
 	if h.publicURL != "" {
 		if i := strings.Index(h.publicURL, "://"); i >= 0 {

@@ -96,7 +96,7 @@ func (h *handlers) answerCandidates(w http.ResponseWriter, r *http.Request, v mo
 		api.SetLastModified(w, time.Now())
 	}
 	buf := getBuffer(512*len(res.Requests) + 768*len(res.Summaries) + 1024)
-	body := renderCandidates(buf[:0], res, q, v)
+	body := renderCandidates(buf[:0], res, q, v, h.memo)
 	res.Release()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
@@ -171,8 +171,9 @@ var jsonPlain = func() (t [256]bool) {
 }()
 
 // renderCandidates writes the response by hand: it can be megabytes, and
-// this is the hot path of every scheduler.
-func renderCandidates(b []byte, res *engine.Result, q query.Candidates, v model.Version) []byte {
+// this is the hot path of every scheduler. Summaries are taken from and
+// kept in memo (nil: rendered every time).
+func renderCandidates(b []byte, res *engine.Result, q query.Candidates, v model.Version, memo *summaryMemo) []byte {
 	dict := v.AtLeast(model.V(1, 12))
 	mappings := v.AtLeast(model.V(1, 34))
 	allClasses := v.AtLeast(model.V(1, 27))
@@ -238,17 +239,14 @@ func renderCandidates(b []byte, res *engine.Result, q query.Candidates, v model.
 		}
 	}
 	b = append(b, `], "provider_summaries": {`...)
-	// A summary's rendering is kept with the provider until it changes
-	// (memo slot per format); formats listing only requested classes are
-	// rendered every time.
-	memoKey := -1
-	if allClasses {
-		memoKey = 0
-		if traits {
-			memoKey |= 1
-		}
+	// A summary's rendering is kept in the memo until the provider
+	// changes (one format with tree uuids, one without); formats listing
+	// only requested classes are rendered every time.
+	format := -1
+	if allClasses && traits && memo != nil {
+		format = 0
 		if nested {
-			memoKey |= 2
+			format = 1
 		}
 	}
 	for i := range res.Summaries {
@@ -256,17 +254,17 @@ func renderCandidates(b []byte, res *engine.Result, q query.Candidates, v model.
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		if memoKey >= 0 && s.Memo != nil {
-			if frag := s.Memo.Get(memoKey); frag != nil {
-				b = append(b, frag...)
-				continue
-			}
-			start := len(b)
+		if format < 0 || s.Version == 0 {
 			b = appendSummary(b, s, requested, allClasses, traits, nested)
-			s.Memo.Put(memoKey, append([]byte(nil), b[start:]...))
 			continue
 		}
+		if frag := memo.get(s.Version, format); frag != nil {
+			b = append(b, frag...)
+			continue
+		}
+		start := len(b)
 		b = appendSummary(b, s, requested, allClasses, traits, nested)
+		memo.put(s.Version, format, append([]byte(nil), b[start:]...))
 	}
 	return append(b, "}}"...)
 }

@@ -14,8 +14,8 @@ import (
 	"allot/internal/store"
 )
 
-// Opener returns a fresh, empty store for one test.
-type Opener func(t *testing.T) *store.Store
+// Opener returns a fresh, empty store for one test, opened with opts.
+type Opener func(t *testing.T, opts store.Options) *store.Store
 
 // Run runs the whole contract suite.
 func Run(t *testing.T, open Opener) {
@@ -36,10 +36,25 @@ func Run(t *testing.T, open Opener) {
 		{"CustomResourceClasses", testCustomClasses},
 		{"NodeProjectFilter", testNodeProjectFilter},
 		{"Audit", testAudit},
+		{"AllocationFailures", testAllocationFailures},
+		{"TryLockProviders", testTryLockProviders},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, open(t))
+			tc.fn(t, open(t, store.Options{}))
+		})
+	}
+	// Tests that move the store's clock.
+	clocked := []struct {
+		name string
+		fn   func(t *testing.T, s *store.Store, c *Clock)
+	}{
+		{"ClaimKeys", testClaimKeys},
+	}
+	for _, tc := range clocked {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewClock()
+			tc.fn(t, open(t, store.Options{Now: c.Now}), c)
 		})
 	}
 }
