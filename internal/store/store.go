@@ -83,9 +83,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		opts.MaxRetries = 10
 	}
 	s := &Store{dsn: dsn, log: opts.Logger, retries: opts.MaxRetries, now: opts.Now}
-	if s.now == nil {
-		s.now = time.Now
-	}
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path, err := sqlitePath(dsn)
@@ -265,7 +262,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	if err != nil {
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
-	tx := &Tx{s: s, tx: sqlTx, now: s.now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{s: s, tx: sqlTx, now: s.clock()}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -314,7 +311,7 @@ func (s *Store) readOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *T
 		return fmt.Errorf("begin read transaction: %w", err)
 	}
 	defer sqlTx.Rollback()
-	tx := &Tx{s: s, tx: sqlTx, now: s.now().UTC().Truncate(time.Microsecond), readOnly: true}
+	tx := &Tx{s: s, tx: sqlTx, now: s.clock(), readOnly: true}
 	return fn(tx)
 }
 
@@ -360,6 +357,17 @@ func isConnectionError(err error) bool {
 }
 
 // micros converts a time to the stored form (microseconds since the epoch).
+// clock is the time that stamps a transaction: Options.Now (time.Now when
+// none was given, so every way of making a Store has a clock), in UTC, to
+// the microsecond the stores keep.
+func (s *Store) clock() time.Time {
+	now := time.Now
+	if s.now != nil {
+		now = s.now
+	}
+	return now().UTC().Truncate(time.Microsecond)
+}
+
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros converts a stored timestamp back; NULL/0 becomes the zero time.
