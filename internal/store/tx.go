@@ -12,8 +12,11 @@ import (
 // Tx is one database transaction, handed to the functions given to
 // Store.Write and Store.Read. It is not safe for concurrent use.
 type Tx struct {
-	s        *Store
-	tx       *sql.Tx
+	s  *Store
+	tx *sql.Tx
+	// stmts are the prepared statements of the pool tx belongs to (nil:
+	// none kept).
+	stmts    *stmtCache
 	now      time.Time
 	readOnly bool
 	touched  map[int64]struct{}
@@ -46,8 +49,17 @@ func (t *Tx) TouchGlobal() { t.global = true }
 // GlobalChange is the provider id the change feed uses for a global change.
 const GlobalChange = 0
 
+// exec, query and queryRow run every statement of the store: prepared
+// once per connection when the pool keeps statements (stmtCache), else
+// as they are.
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(ctx, q, args...)
+	var res sql.Result
+	var err error
+	if st := t.stmts.get(q, len(args)); st != nil {
+		res, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", firstWords(q), err)
 	}
@@ -55,7 +67,13 @@ func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	var rows *sql.Rows
+	var err error
+	if st := t.stmts.get(q, len(args)); st != nil {
+		rows, err = t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", firstWords(q), err)
 	}
@@ -63,6 +81,9 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 }
 
 func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmts.get(q, len(args)); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, q, args...)
 }
 
