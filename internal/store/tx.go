@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -45,6 +46,31 @@ func (t *Tx) Touch(ids ...int64) {
 // TouchGlobal records a change that is not about one provider (a resource
 // class or trait created, renamed or deleted).
 func (t *Tx) TouchGlobal() { t.global = true }
+
+// Savepoint runs fn inside a savepoint of the transaction, so that one
+// of several independent changes made in one transaction can fail alone:
+// when fn returns an error, what it wrote is undone, what it reported with
+// Touch and the names it saw are forgotten, the transaction goes on, and
+// fn's error is returned. An error of the savepoint itself leaves the
+// transaction unusable: it is returned wrapped, for the caller to fail
+// the transaction.
+func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	touched, global, names := maps.Clone(t.touched), t.global, maps.Clone(t.names)
+	if _, err := t.exec(ctx, `SAVEPOINT one_of_many`); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	ferr := fn()
+	if ferr != nil {
+		if _, err := t.exec(ctx, `ROLLBACK TO SAVEPOINT one_of_many`); err != nil {
+			return fmt.Errorf("undoing a failed change (%v): %w", ferr, err)
+		}
+		t.touched, t.global, t.names = touched, global, names
+	}
+	if _, err := t.exec(ctx, `RELEASE SAVEPOINT one_of_many`); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return ferr
+}
 
 // GlobalChange is the provider id the change feed uses for a global change.
 const GlobalChange = 0
