@@ -438,65 +438,74 @@ func copyCandidates(res *engine.Result, rule DistinctRule) []claimCandidate {
 // gang locks every provider of the window in id order, waiting for them
 // (claimWaiting).
 func (s *Service) claimOnce(ctx context.Context, req ClaimRequest, hash string, cands []claimCandidate, wait bool) (answer ClaimAnswer, replayed bool, err error) {
+	if len(req.Consumers) == 1 && s.groupsClaims() {
+		return s.claimBatch.claim(ctx, s, req, hash, cands, wait)
+	}
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		answer, replayed = ClaimAnswer{}, false
-		if req.IdempotencyKey != "" {
-			fresh, err := tx.ReserveClaimKey(ctx, req.IdempotencyKey, hash)
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				ck, found, err := tx.ClaimKey(ctx, req.IdempotencyKey)
-				if err != nil {
-					return err
-				}
-				if !found {
-					return fmt.Errorf("idempotency key %q is stored but cannot be read", req.IdempotencyKey)
-				}
-				answer, err = replayClaim(req.IdempotencyKey, hash, ck)
-				replayed = err == nil
-				return err
-			}
-		}
-		reqs := make([]ConsumerAllocations, len(req.Consumers))
-		for i, c := range req.Consumers {
-			reqs[i] = ConsumerAllocations{
-				ConsumerUUID: c.UUID, ProjectID: c.ProjectID, UserID: c.UserID, ConsumerType: c.ConsumerType,
-				CheckGeneration: true, ConsumerGeneration: c.Generation,
-				Allocations: cands[0].allocs,
-			}
-		}
-		var read *claimRead
-		var window []claimCandidate
-		var chosen []int
 		var err error
-		if len(reqs) == 1 {
-			read, window, chosen, err = claimSingle(ctx, tx, reqs, cands, wait)
-		} else {
-			window = cands
-			read, chosen, err = claimWaiting(ctx, tx, req, reqs, window)
-		}
-		if err != nil {
-			return err
-		}
-		plan, err := planClaims(read, reqs, planOptions{})
-		if err != nil {
-			return err
-		}
-		if err := applyClaims(ctx, tx, plan); err != nil {
-			return err
-		}
-		answer = claimAnswer(req, read, window, chosen)
-		if req.IdempotencyKey != "" {
-			b, err := json.Marshal(answer)
-			if err != nil {
-				return fmt.Errorf("encoding the claim's answer: %w", err)
-			}
-			return tx.SetClaimAnswer(ctx, req.IdempotencyKey, b)
-		}
-		return nil
+		answer, replayed, err = claimInTx(ctx, tx, req, hash, cands, wait)
+		return err
 	})
 	return answer, replayed, err
+}
+
+// claimInTx is the work of claimOnce in the transaction tx.
+func claimInTx(ctx context.Context, tx *store.Tx, req ClaimRequest, hash string, cands []claimCandidate, wait bool) (answer ClaimAnswer, replayed bool, err error) {
+	if req.IdempotencyKey != "" {
+		fresh, err := tx.ReserveClaimKey(ctx, req.IdempotencyKey, hash)
+		if err != nil {
+			return answer, false, err
+		}
+		if !fresh {
+			ck, found, err := tx.ClaimKey(ctx, req.IdempotencyKey)
+			if err != nil {
+				return answer, false, err
+			}
+			if !found {
+				return answer, false, fmt.Errorf("idempotency key %q is stored but cannot be read", req.IdempotencyKey)
+			}
+			answer, err = replayClaim(req.IdempotencyKey, hash, ck)
+			return answer, err == nil, err
+		}
+	}
+	reqs := make([]ConsumerAllocations, len(req.Consumers))
+	for i, c := range req.Consumers {
+		reqs[i] = ConsumerAllocations{
+			ConsumerUUID: c.UUID, ProjectID: c.ProjectID, UserID: c.UserID, ConsumerType: c.ConsumerType,
+			CheckGeneration: true, ConsumerGeneration: c.Generation,
+			Allocations: cands[0].allocs,
+		}
+	}
+	var read *claimRead
+	var window []claimCandidate
+	var chosen []int
+	if len(reqs) == 1 {
+		read, window, chosen, err = claimSingle(ctx, tx, reqs, cands, wait)
+	} else {
+		window = cands
+		read, chosen, err = claimWaiting(ctx, tx, req, reqs, window)
+	}
+	if err != nil {
+		return answer, false, err
+	}
+	plan, err := planClaims(read, reqs, planOptions{})
+	if err != nil {
+		return answer, false, err
+	}
+	if err := applyClaims(ctx, tx, plan); err != nil {
+		return answer, false, err
+	}
+	answer = claimAnswer(req, read, window, chosen)
+	if req.IdempotencyKey != "" {
+		b, err := json.Marshal(answer)
+		if err != nil {
+			return answer, false, fmt.Errorf("encoding the claim's answer: %w", err)
+		}
+		if err := tx.SetClaimAnswer(ctx, req.IdempotencyKey, b); err != nil {
+			return answer, false, err
+		}
+	}
+	return answer, false, nil
 }
 
 // claimWaiting locks the consumers and every provider of the window
