@@ -134,6 +134,9 @@ type ClaimRequest struct {
 	// Strategy names the candidate order (engine.ParseOrder); empty keeps
 	// the server's.
 	Strategy string
+	// Prefer ranks the candidates of trees with these traits or in these
+	// aggregates first, by weight (as GET /allot/v1/allocation_candidates).
+	Prefer   []engine.Preference
 	Distinct DistinctRule
 	// IdempotencyKey, when not empty, makes the claim repeatable: the same
 	// key with the same request answers the first claim's answer again.
@@ -261,8 +264,9 @@ func (req *ClaimRequest) hash() string {
 		Consumers []ClaimConsumer
 		Query     string
 		Strategy  string
+		Prefer    []engine.Preference `json:",omitempty"`
 		Distinct  string
-	}{req.Consumers, req.QueryString, req.Strategy, req.Distinct.String()})
+	}{req.Consumers, req.QueryString, req.Strategy, req.Prefer, req.Distinct.String()})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -345,6 +349,7 @@ func (s *Service) claimCandidates(ctx context.Context, req ClaimRequest, order e
 		opts.Order = order
 		opts.Randomize = order == engine.OrderRandom
 	}
+	opts.Prefer = req.Prefer
 	q := req.Query
 	if q.Limit == 0 {
 		q.Limit = max(claimDefaultLimit, 4*len(req.Consumers))
