@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"allot/internal/model"
 	"allot/internal/store"
@@ -63,7 +64,8 @@ func (s *Service) groupsClaims() bool { return s.store.Dialect() == "sqlite" }
 
 // claim runs claimInTx for one single claim in the next group commit and
 // returns its result. It waits for the group's commit even when ctx ends
-// meanwhile (the claim may be written): the store's deadlines bound it.
+// meanwhile (the claim may be written); the group's transaction ends at the
+// last deadline of its claims (batchContext).
 func (b *claimBatcher) claim(ctx context.Context, s *Service, req ClaimRequest, hash string, cands []claimCandidate, wait bool) (ClaimAnswer, bool, error) {
 	q := &queuedClaim{ctx: ctx, req: req, hash: hash, cands: cands, wait: wait, done: make(chan struct{})}
 	b.mu.Lock()
@@ -116,8 +118,10 @@ func (s *Service) commitClaims(batch []*queuedClaim) {
 		return
 	}
 	// The transaction serves every claim of the batch: one client going
-	// away must not undo the others'.
-	ctx := context.WithoutCancel(live[0].ctx)
+	// away must not undo the others'. It ends at the last of their
+	// deadlines, when every one has one.
+	ctx, cancel := batchContext(live)
+	defer cancel()
 	err := s.store.Write(ctx, func(tx *store.Tx) error {
 		for _, q := range live {
 			q.answer, q.replayed, q.err = ClaimAnswer{}, false, nil
@@ -139,6 +143,24 @@ func (s *Service) commitClaims(batch []*queuedClaim) {
 		}
 		close(q.done)
 	}
+}
+
+// batchContext is the context of a group commit: not cancelled with any
+// one claim's, and ending at the latest of their deadlines when each has
+// one.
+func batchContext(claims []*queuedClaim) (context.Context, context.CancelFunc) {
+	ctx := context.WithoutCancel(claims[0].ctx)
+	var last time.Time
+	for _, q := range claims {
+		d, ok := q.ctx.Deadline()
+		if !ok {
+			return ctx, func() {}
+		}
+		if d.After(last) {
+			last = d
+		}
+	}
+	return context.WithDeadline(ctx, last)
 }
 
 // refusesClaim says whether an error of claimInTx is the claim's own
