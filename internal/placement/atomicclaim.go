@@ -33,6 +33,9 @@ import (
 // Several consumers make a gang claim: all of them or none, each on a
 // candidate of its own that obeys the Distinct rule, planned together so
 // that what they take is checked summed, and written in one transaction.
+//
+// On SQLite, single claims waiting for the writer commit together, each in
+// a savepoint of one transaction (atomicclaim_batch.go).
 
 // Codes of the claim's own errors (Placement's error format, allot's codes).
 const (
