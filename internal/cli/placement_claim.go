@@ -16,8 +16,8 @@ import (
 
 // claimOnlyListFlags are options of "allocation-candidate list" that a
 // claim does not take (they shape a listing, not a claim; the claim has a
-// --strategy of its own, and no preferences).
-var claimOnlyListFlags = map[string]bool{"explain": true, "strategy": true, "prefer-trait": true, "prefer-member-of": true}
+// --strategy of its own). --prefer-trait and --prefer-member-of it takes.
+var claimOnlyListFlags = map[string]bool{"explain": true, "strategy": true}
 
 // newClaimCommand builds "allot placement claim": allot's atomic claim
 // (POST /allot/v1/claims), with every query option of "allocation-candidate
@@ -43,6 +43,10 @@ trait_prefix:CUSTOM_RACK_ for racks).
 
 --strategy orders the candidates: default (Placement's order), pack (the
 fullest trees first), spread (the emptiest first) or random.
+--prefer-trait TRAIT[:W] and --prefer-member-of AGG[:W] (repeatable, as for
+"allocation-candidate list") rank the trees having a trait, or in an
+aggregate, first by the weight W (1 by default; negative: last), without
+excluding the others.
 --idempotency-key makes the claim safe to resend: the same key with the
 same request answers the first claim again (for a day) without claiming
 twice.
@@ -60,6 +64,11 @@ prints the API's answer.`,
 		Example: `  # one VM's worth on the fullest host that has room:
   allot placement claim 0d5a5a9c-6c1e-4c55-9b39-1f5b2f3d8e11 --project-id p --user-id u \
     --resources VCPU:4,MEMORY_MB:8192 --strategy pack
+
+  # the fullest host, preferring those with fast disks, avoiding aggregate A:
+  allot placement claim 0d5a5a9c-6c1e-4c55-9b39-1f5b2f3d8e11 --project-id p --user-id u \
+    --resources VCPU:4 --strategy pack --prefer-trait CUSTOM_SSD:2 \
+    --prefer-member-of 7d4f3c1e-1a5c-4f0e-9d55-5f1d1e4f2a10:-1
 
   # 8 GPU hosts or none, each in a different rack:
   allot placement claim $(for i in $(seq 8); do uuidgen; done) --project-id p --user-id u \
@@ -92,6 +101,10 @@ prints the API's answer.`,
 			q, err := f.query(ctx, p, policySet)
 			if err != nil {
 				return nil, err
+			}
+			if q.Ranking != nil {
+				req.PreferTraits, req.PreferMemberOf = q.Ranking.PreferTraits, q.Ranking.PreferMemberOf
+				q.Ranking = nil
 			}
 			req.Query = q
 			return claim(ctx, p, req, o.out)

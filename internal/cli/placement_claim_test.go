@@ -79,3 +79,45 @@ func TestPlacementClaim(t *testing.T) {
 		})
 	}
 }
+
+// TestPlacementClaimPreferences: --prefer-trait and --prefer-member-of
+// rank the claim's candidates as they rank "allocation-candidate list".
+func TestPlacementClaimPreferences(t *testing.T) {
+	srv := startPlacement(t)
+	var hosts []string
+	for _, name := range []string{"cn1", "cn2"} {
+		rp := srv.Must(200, "POST", "/resource_providers", "1.39", map[string]any{"name": name}).JSON()["uuid"].(string)
+		srv.Must(200, "PUT", "/resource_providers/"+rp+"/inventories", "1.39", map[string]any{
+			"resource_provider_generation": 0, "inventories": map[string]any{"VCPU": map[string]any{"total": 4}}})
+		hosts = append(hosts, rp)
+	}
+	srv.Must(201, "PUT", "/traits/CUSTOM_FAST", "1.39", nil)
+	srv.Must(200, "PUT", "/resource_providers/"+hosts[1]+"/traits", "1.39", map[string]any{"resource_provider_generation": 1, "traits": []string{"CUSTOM_FAST"}})
+	agg := "22222222-0000-4000-8000-000000000001"
+	srv.Must(200, "PUT", "/resource_providers/"+hosts[1]+"/aggregates", "1.39", map[string]any{"resource_provider_generation": 2, "aggregates": []string{agg}})
+	for i, c := range []struct {
+		flags string
+		want  string // the host claimed, by name
+	}{
+		{"", "cn1"},
+		{"--prefer-trait CUSTOM_FAST:2", "cn2"},
+		{"--prefer-trait CUSTOM_FAST --prefer-member-of " + agg + ":-3", "cn1"},
+		{"--prefer-member-of " + agg + ",HW_NOPE:0 --prefer-trait CUSTOM_FAST:-1", ""},
+	} {
+		consumer := "33333333-0000-4000-8000-00000000000" + string(rune('1'+i))
+		r := runCLI(t, srv.URL, args("placement claim "+consumer+" --project-id p --user-id u --resources VCPU:1 -f value -c provider "+c.flags)...)
+		if c.want == "" { // an aggregate that is not a uuid
+			if r.code != ExitAPIError || !strings.Contains(r.stderr, `prefer_member_of "HW_NOPE" is not an aggregate uuid`) {
+				t.Errorf("%s: exit %d\n%s%s", c.flags, r.code, r.stdout, r.stderr)
+			}
+			continue
+		}
+		if r.code != ExitOK || strings.TrimSpace(r.stdout) != c.want {
+			t.Errorf("%s: exit %d, claimed %q, want %s\n%s", c.flags, r.code, r.stdout, c.want, r.stderr)
+		}
+	}
+	r := runCLI(t, srv.URL, args("placement claim 33333333-0000-4000-8000-000000000009 --project-id p --user-id u --resources VCPU:1 --prefer-trait CUSTOM_FAST:heavy")...)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "the weight after ':' must be a number") {
+		t.Errorf("bad weight: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -30,6 +30,9 @@ type ClaimRequest struct {
 	// Strategy orders the candidates: default, pack, spread or random
 	// (empty: the server's order).
 	Strategy string
+	// PreferTraits and PreferMemberOf rank the candidates of trees having
+	// a trait, or in an aggregate (by UUID), first, by the weight.
+	PreferTraits, PreferMemberOf []Preference
 	// Distinct is a gang's spread rule: root, aggregate or
 	// trait_prefix:PREFIX (empty: none).
 	Distinct string
@@ -61,6 +64,15 @@ func (p *Placement) Claim(ctx context.Context, req ClaimRequest) (*ClaimResult, 
 	}
 	if req.Strategy != "" {
 		body["strategy"] = req.Strategy
+	}
+	for key, ps := range map[string][]Preference{"prefer_trait": req.PreferTraits, "prefer_member_of": req.PreferMemberOf} {
+		if len(ps) > 0 {
+			values := make([]string, len(ps))
+			for i, p := range ps {
+				values[i] = p.String()
+			}
+			body[key] = values
+		}
 	}
 	if req.Distinct != "" {
 		body["distinct"] = req.Distinct

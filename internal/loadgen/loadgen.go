@@ -21,6 +21,34 @@ import (
 	"allot/internal/client"
 )
 
+// Mode is how a claims run claims.
+type Mode string
+
+// The modes of a claims run.
+const (
+	// ModeRandom claims on a random provider of the run's, one PUT
+	// /allocations/{consumer} per claim, without asking for candidates.
+	ModeRandom Mode = "random"
+	// ModeQuery is a scheduler's query-then-claim: GET
+	// /allocation_candidates, pick a candidate (Config.Pick), PUT its
+	// allocations; on a 409 the scheduler asks again and retries, at most
+	// Config.Retries times.
+	ModeQuery Mode = "query"
+	// ModeAtomic is one call to allot's atomic claim (POST
+	// /allot/v1/claims) with the query ModeQuery would send: the server
+	// chooses and claims in one transaction and retries on its side.
+	ModeAtomic Mode = "atomic"
+)
+
+// ParseMode reads a mode name.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case ModeRandom, ModeQuery, ModeAtomic:
+		return m, nil
+	}
+	return "", fmt.Errorf("mode %q: use random, query or atomic", s)
+}
+
 // Config describes one load run.
 type Config struct {
 	// URLs are the Placement endpoints; worker i uses URLs[i % len(URLs)].
@@ -29,20 +57,26 @@ type Config struct {
 	Token string
 	// Concurrency is the number of workers, each with one request in flight.
 	Concurrency int
-	// Duration is how long the workers run.
+	// Duration is how long the workers run (at most, with UntilFull).
 	Duration time.Duration
 	// Class and Amount are what each claim takes on one provider.
 	Class  string
 	Amount int64
-	// Candidates makes every claim a scheduler decision: query
-	// allocation candidates (limit CandidateLimit) on the worker's endpoint,
-	// then claim the first one. Otherwise claims go to random providers.
-	Candidates     bool
+	// Mode is how each claim is made (default ModeRandom).
+	Mode Mode
+	// CandidateLimit is the limit of each candidates query (default 10).
 	CandidateLimit int
-	// Atomic makes every claim one call to allot's atomic claim
-	// (POST /allot/v1/claims) with the candidates query Candidates would
-	// send: the server chooses and claims in one transaction.
-	Atomic bool
+	// Pick is how ModeQuery chooses among the candidates: uniformly at
+	// random among the first Pick (1, the default: the first, as a
+	// scheduler that takes its best-weighed host does).
+	Pick int
+	// Retries bounds how often ModeQuery asks again and retries a claim
+	// refused with a 409 before it gives up on it (0: never).
+	Retries int
+	// UntilFull ends a worker when the cloud is full for it (ModeQuery:
+	// no candidate left; ModeAtomic: the claim answers that nothing
+	// fits), and the run when every worker has ended or Duration passed.
+	UntilFull bool
 	// Strategy is the atomic claim's candidate order (default, pack,
 	// spread, random; empty: the server's).
 	Strategy string
@@ -50,11 +84,21 @@ type Config struct {
 
 // Result is what a run measured.
 type Result struct {
-	// Ops counts successful operations (a claim, with its query if any).
+	// Ops counts successful operations (a claim, with its queries and
+	// retries if any).
 	Ops int
 	// Errors counts failed operations by kind ("409 placement.concurrent_update",
-	// "503", "connection refused", ...).
+	// "503", "connection refused", ...): a claim that gave up.
 	Errors map[string]int
+	// Conflicts counts the 409 answers to claims the client received,
+	// retried or not (a worker's last "nothing fits" with UntilFull
+	// aside: that is how it learns that the cloud is full).
+	Conflicts int
+	// Retries counts the claims ModeQuery sent again after a 409.
+	Retries int
+	// Full is set when every worker ended because the cloud was full for
+	// it (UntilFull), not because Duration passed.
+	Full bool
 	// Elapsed is the wall time of the run.
 	Elapsed time.Duration
 	// Latencies of the successful operations, sorted.
@@ -67,6 +111,15 @@ func (r Result) Rate() float64 {
 		return 0
 	}
 	return float64(r.Ops) / r.Elapsed.Seconds()
+}
+
+// Failed is the number of failed operations.
+func (r Result) Failed() int {
+	n := 0
+	for _, k := range r.Errors {
+		n += k
+	}
+	return n
 }
 
 // Percentile returns the p-th percentile (0-100) of the latencies.
@@ -83,6 +136,12 @@ func (r Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d ops in %.1fs: %.0f ops/s, latency p50 %s p90 %s p99 %s",
 		r.Ops, r.Elapsed.Seconds(), r.Rate(), round(r.Percentile(50)), round(r.Percentile(90)), round(r.Percentile(99)))
+	if r.Conflicts > 0 || r.Retries > 0 {
+		fmt.Fprintf(&b, ", %d conflicts (409) seen, %d retries", r.Conflicts, r.Retries)
+	}
+	if r.Full {
+		b.WriteString(", ended when full")
+	}
 	kinds := make([]string, 0, len(r.Errors))
 	for k := range r.Errors {
 		kinds = append(kinds, k)
@@ -101,15 +160,27 @@ func round(d time.Duration) time.Duration {
 	return d.Round(time.Microsecond)
 }
 
+// Cloud is the providers a run claims on.
+type Cloud struct {
+	// Providers are their UUIDs.
+	Providers []string
+	// Aggregate holds them all and no other provider: the candidates
+	// queries of the run name it (member_of), so that runs on fresh
+	// providers in the same deployment do not see each other's.
+	Aggregate string
+	// Total is each provider's inventory of the class.
+	Total int64
+}
+
 // Setup creates n providers named prefix-NNNNN, each with an inventory of
-// total units of class (allocation ratio 1), through the first endpoint,
-// and returns their UUIDs.
-func Setup(ctx context.Context, cfg Config, n int, total int64, prefix string) ([]string, error) {
+// total units of class (allocation ratio 1) and in a new aggregate of
+// their own, through the first endpoint.
+func Setup(ctx context.Context, cfg Config, n int, total int64, prefix string) (Cloud, error) {
+	cloud := Cloud{Providers: make([]string, n), Aggregate: uuid.NewString(), Total: total}
 	p, err := placementClient(cfg, 0)
 	if err != nil {
-		return nil, err
+		return cloud, err
 	}
-	uuids := make([]string, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
@@ -124,21 +195,47 @@ func Setup(ctx context.Context, cfg Config, n int, total int64, prefix string) (
 				return
 			}
 			ratio := 1.0
-			if _, err := p.SetInventories(ctx, rp.UUID, rp.Generation, map[string]client.InventorySpec{
+			invs, err := p.SetInventories(ctx, rp.UUID, rp.Generation, map[string]client.InventorySpec{
 				cfg.Class: {Total: &total, AllocationRatio: &ratio},
-			}); err != nil {
+			})
+			if err != nil {
 				errs <- fmt.Errorf("set inventory of %s: %w", rp.UUID, err)
 				return
 			}
-			uuids[i] = rp.UUID
+			if _, err := p.SetProviderAggregates(ctx, rp.UUID, &invs.Generation, []string{cloud.Aggregate}); err != nil {
+				errs <- fmt.Errorf("set aggregate of %s: %w", rp.UUID, err)
+				return
+			}
+			cloud.Providers[i] = rp.UUID
 		}()
 	}
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return nil, err
+		return cloud, err
 	}
-	return uuids, nil
+	return cloud, nil
+}
+
+// Remaining counts the claims of cfg that still fit on the cloud: per
+// provider, its free units of the class over Amount.
+func Remaining(ctx context.Context, cfg Config, cloud Cloud) (int64, error) {
+	p, err := placementClient(cfg, 0)
+	if err != nil {
+		return 0, err
+	}
+	if cfg.Amount <= 0 {
+		return 0, errors.New("the claim amount must be positive")
+	}
+	var left int64
+	for _, rp := range cloud.Providers {
+		u, err := p.GetProviderUsages(ctx, rp)
+		if err != nil {
+			return 0, fmt.Errorf("usages of %s: %w", rp, err)
+		}
+		left += (cloud.Total - u.Usages[cfg.Class]) / cfg.Amount
+	}
+	return left, nil
 }
 
 func placementClient(cfg Config, worker int) (*client.Placement, error) {
@@ -152,16 +249,30 @@ func placementClient(cfg Config, worker int) (*client.Placement, error) {
 	})
 }
 
-// RunClaims claims Amount of Class for new consumers until Duration ends:
-// on random providers among providers, or (Candidates) on a candidate of
-// a query, each claim one PUT /allocations/{consumer}; or (Atomic) with
-// one POST /allot/v1/claims per claim.
-func RunClaims(ctx context.Context, cfg Config, providers []string) (Result, error) {
+// RunClaims claims Amount of Class for new consumers on the cloud until
+// Duration ends (or, with UntilFull, the cloud is full), the way Mode
+// says.
+func RunClaims(ctx context.Context, cfg Config, cloud Cloud) (Result, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 1
 	}
-	if !cfg.Candidates && !cfg.Atomic && len(providers) == 0 {
+	if cfg.Mode == "" {
+		cfg.Mode = ModeRandom
+	}
+	if _, err := ParseMode(string(cfg.Mode)); err != nil {
+		return Result{}, err
+	}
+	if cfg.Mode == ModeRandom && len(cloud.Providers) == 0 {
 		return Result{}, errors.New("no providers to claim on")
+	}
+	if cfg.Mode == ModeRandom && cfg.UntilFull {
+		return Result{}, errors.New("claims on random providers cannot tell when the cloud is full: use the query or atomic mode")
+	}
+	if cfg.CandidateLimit <= 0 {
+		cfg.CandidateLimit = 10
+	}
+	if cfg.Pick <= 0 {
+		cfg.Pick = 1
 	}
 	clients := make([]*client.Placement, cfg.Concurrency)
 	for i := range clients {
@@ -174,19 +285,30 @@ func RunClaims(ctx context.Context, cfg Config, providers []string) (Result, err
 		}
 		clients[i] = c
 	}
-	return runWorkers(ctx, cfg.Concurrency, cfg.Duration, func(worker, _ int) error {
-		return claimOnce(ctx, clients[worker], cfg, providers)
+	return runWorkers(ctx, cfg.Concurrency, cfg.Duration, func(worker, _ int) outcome {
+		return claimOnce(ctx, clients[worker], cfg, cloud)
 	}), nil
 }
 
-// runWorkers runs op in concurrency workers until d has passed and gathers
-// the latencies of the operations that succeeded and the failures by kind.
-// Workers start no new operation after that but finish the one in flight,
-// so every operation's outcome is known (and counted).
-func runWorkers(ctx context.Context, concurrency int, d time.Duration, op func(worker, n int) error) Result {
+// outcome is what one operation of a worker came to.
+type outcome struct {
+	// err is why it failed (nil: it succeeded).
+	err error
+	// full ends the worker: the cloud is full for it.
+	full bool
+	// conflicts and retries count the 409s seen and the retries made.
+	conflicts, retries int
+}
+
+// runWorkers runs op in concurrency workers until d has passed (or every
+// worker was told the cloud is full) and gathers the latencies of the
+// operations that succeeded and the failures by kind. Workers start no new
+// operation after that but finish the one in flight, so every operation's
+// outcome is known (and counted).
+func runWorkers(ctx context.Context, concurrency int, d time.Duration, op func(worker, n int) outcome) Result {
 	end := time.Now().Add(d)
 	var mu sync.Mutex
-	res := Result{Errors: map[string]int{}}
+	res := Result{Errors: map[string]int{}, Full: true}
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range concurrency {
@@ -195,10 +317,19 @@ func runWorkers(ctx context.Context, concurrency int, d time.Duration, op func(w
 			defer wg.Done()
 			var lat []time.Duration
 			errs := map[string]int{}
+			var conflicts, retries int
+			full := false
 			for n := 0; ctx.Err() == nil && time.Now().Before(end); n++ {
 				t0 := time.Now()
-				if err := op(i, n); err != nil {
-					errs[errorKind(err)]++
+				o := op(i, n)
+				conflicts += o.conflicts
+				retries += o.retries
+				if o.full {
+					full = true
+					break
+				}
+				if o.err != nil {
+					errs[errorKind(o.err)]++
 					continue
 				}
 				lat = append(lat, time.Since(t0))
@@ -209,6 +340,9 @@ func runWorkers(ctx context.Context, concurrency int, d time.Duration, op func(w
 			for k, n := range errs {
 				res.Errors[k] += n
 			}
+			res.Conflicts += conflicts
+			res.Retries += retries
+			res.Full = res.Full && full
 			mu.Unlock()
 		}()
 	}
@@ -218,52 +352,98 @@ func runWorkers(ctx context.Context, concurrency int, d time.Duration, op func(w
 	return res
 }
 
-func claimOnce(ctx context.Context, p *client.Placement, cfg Config, providers []string) error {
-	limit := cfg.CandidateLimit
-	if limit <= 0 {
-		limit = 10
-	}
-	if cfg.Atomic {
+// claimOnce makes one claim for a new consumer the way cfg.Mode says.
+func claimOnce(ctx context.Context, p *client.Placement, cfg Config, cloud Cloud) outcome {
+	consumer := uuid.NewString()
+	resources := []client.Resource{{Class: cfg.Class, Amount: cfg.Amount}}
+	query := client.CandidateQuery{Groups: []client.RequestGroup{{Resources: resources, MemberOf: []string{cloud.Aggregate}}}, Limit: cfg.CandidateLimit}
+	switch cfg.Mode {
+	case ModeAtomic:
 		_, err := p.Claim(ctx, client.ClaimRequest{
-			Consumers: []client.ClaimConsumer{{UUID: uuid.NewString(), ProjectID: "bench", UserID: "bench", ConsumerType: "INSTANCE"}},
-			Query:     client.CandidateQuery{Groups: []client.RequestGroup{{Resources: []client.Resource{{Class: cfg.Class, Amount: cfg.Amount}}}}, Limit: limit},
+			Consumers: []client.ClaimConsumer{{UUID: consumer, ProjectID: "bench", UserID: "bench", ConsumerType: "INSTANCE"}},
+			Query:     query,
 			Strategy:  cfg.Strategy,
 		})
-		return err
+		if err == nil {
+			return outcome{}
+		}
+		if ae := (*client.APIError)(nil); errors.As(err, &ae) && ae.Status == http.StatusConflict {
+			if cfg.UntilFull && ae.Code == codeNoFit {
+				return outcome{full: true}
+			}
+			return outcome{err: err, conflicts: 1}
+		}
+		return outcome{err: err}
+	case ModeQuery:
+		var o outcome
+		for {
+			c, err := p.AllocationCandidatesQuery(ctx, query.Values())
+			if err != nil {
+				o.err = err
+				return o
+			}
+			if len(c.AllocationRequests) == 0 {
+				if cfg.UntilFull {
+					o.full = true
+				} else {
+					o.err = errNoCandidates
+				}
+				return o
+			}
+			pick := c.AllocationRequests[rand.IntN(min(cfg.Pick, len(c.AllocationRequests)))]
+			err = p.SetAllocations(ctx, consumer, client.AllocationWrite{
+				Allocations: pick.Allocations,
+				ProjectID:   "bench", UserID: "bench", ConsumerType: "INSTANCE",
+			})
+			ae := (*client.APIError)(nil)
+			if err == nil || !errors.As(err, &ae) || ae.Status != http.StatusConflict {
+				o.err = err
+				return o
+			}
+			o.conflicts++
+			if o.retries == cfg.Retries {
+				o.err = gaveUpError{err}
+				return o
+			}
+			o.retries++
+		}
 	}
-	var rp string
-	if cfg.Candidates {
-		c, err := p.AllocationCandidatesQuery(ctx, map[string][]string{
-			"resources": {fmt.Sprintf("%s:%d", cfg.Class, cfg.Amount)}, "limit": {fmt.Sprint(limit)}})
-		if err != nil {
-			return err
-		}
-		if len(c.AllocationRequests) == 0 {
-			return errNoCandidates
-		}
-		for id := range c.AllocationRequests[rand.IntN(len(c.AllocationRequests))].Allocations {
-			rp = id
-		}
-	} else {
-		rp = providers[rand.IntN(len(providers))]
-	}
-	return p.SetAllocations(ctx, uuid.NewString(), client.AllocationWrite{
+	rp := cloud.Providers[rand.IntN(len(cloud.Providers))]
+	err := p.SetAllocations(ctx, consumer, client.AllocationWrite{
 		Allocations: map[string]map[string]int64{rp: {cfg.Class: cfg.Amount}},
 		ProjectID:   "bench", UserID: "bench", ConsumerType: "INSTANCE",
 	})
+	if ae := (*client.APIError)(nil); errors.As(err, &ae) && ae.Status == http.StatusConflict {
+		return outcome{err: err, conflicts: 1}
+	}
+	return outcome{err: err}
 }
 
+// codeNoFit is the atomic claim's error code when nothing fits.
+const codeNoFit = "allot.claim.no_fit"
+
 var errNoCandidates = errors.New("no allocation candidates")
+
+// gaveUpError is a query-then-claim that was refused with a 409 once more
+// than Config.Retries allows.
+type gaveUpError struct{ last error }
+
+func (e gaveUpError) Error() string { return "gave up after retries: " + e.last.Error() }
+func (e gaveUpError) Unwrap() error { return e.last }
 
 // errorKind names a failure for the error counts: the HTTP status and
 // error code for API errors, else the cause.
 func errorKind(err error) string {
 	var ae *client.APIError
 	if errors.As(err, &ae) {
+		kind := fmt.Sprint(ae.Status)
 		if ae.Code != "" {
-			return fmt.Sprintf("%d %s", ae.Status, ae.Code)
+			kind += " " + ae.Code
 		}
-		return fmt.Sprint(ae.Status)
+		if errors.As(err, new(gaveUpError)) {
+			kind = "gave up after retries: " + kind
+		}
+		return kind
 	}
 	if errors.Is(err, errNoCandidates) {
 		return "no candidates"

@@ -68,8 +68,10 @@ func RunQueries(ctx context.Context, cfg QueryConfig) (Result, error) {
 		}
 		clients[i] = c
 	}
-	return runWorkers(ctx, cfg.Concurrency, cfg.Duration, func(worker, n int) error {
+	res := runWorkers(ctx, cfg.Concurrency, cfg.Duration, func(worker, n int) outcome {
 		_, err := clients[worker].Do(ctx, http.MethodGet, "/allocation_candidates", queries[(worker+n)%len(queries)], nil)
-		return err
-	}), nil
+		return outcome{err: err}
+	})
+	res.Full = false
+	return res, nil
 }

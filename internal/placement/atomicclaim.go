@@ -33,6 +33,9 @@ import (
 // Several consumers make a gang claim: all of them or none, each on a
 // candidate of its own that obeys the Distinct rule, planned together so
 // that what they take is checked summed, and written in one transaction.
+//
+// On SQLite, single claims waiting for the writer commit together, each in
+// a savepoint of one transaction (atomicclaim_batch.go).
 
 // Codes of the claim's own errors (Placement's error format, allot's codes).
 const (
@@ -134,6 +137,9 @@ type ClaimRequest struct {
 	// Strategy names the candidate order (engine.ParseOrder); empty keeps
 	// the server's.
 	Strategy string
+	// Prefer ranks the candidates of trees with these traits or in these
+	// aggregates first, by weight (as GET /allot/v1/allocation_candidates).
+	Prefer   []engine.Preference
 	Distinct DistinctRule
 	// IdempotencyKey, when not empty, makes the claim repeatable: the same
 	// key with the same request answers the first claim's answer again.
@@ -261,8 +267,9 @@ func (req *ClaimRequest) hash() string {
 		Consumers []ClaimConsumer
 		Query     string
 		Strategy  string
+		Prefer    []engine.Preference `json:",omitempty"`
 		Distinct  string
-	}{req.Consumers, req.QueryString, req.Strategy, req.Distinct.String()})
+	}{req.Consumers, req.QueryString, req.Strategy, req.Prefer, req.Distinct.String()})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -345,6 +352,7 @@ func (s *Service) claimCandidates(ctx context.Context, req ClaimRequest, order e
 		opts.Order = order
 		opts.Randomize = order == engine.OrderRandom
 	}
+	opts.Prefer = req.Prefer
 	q := req.Query
 	if q.Limit == 0 {
 		q.Limit = max(claimDefaultLimit, 4*len(req.Consumers))
@@ -438,65 +446,74 @@ func copyCandidates(res *engine.Result, rule DistinctRule) []claimCandidate {
 // gang locks every provider of the window in id order, waiting for them
 // (claimWaiting).
 func (s *Service) claimOnce(ctx context.Context, req ClaimRequest, hash string, cands []claimCandidate, wait bool) (answer ClaimAnswer, replayed bool, err error) {
+	if len(req.Consumers) == 1 && s.groupsClaims() {
+		return s.claimBatch.claim(ctx, s, req, hash, cands, wait)
+	}
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
-		answer, replayed = ClaimAnswer{}, false
-		if req.IdempotencyKey != "" {
-			fresh, err := tx.ReserveClaimKey(ctx, req.IdempotencyKey, hash)
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				ck, found, err := tx.ClaimKey(ctx, req.IdempotencyKey)
-				if err != nil {
-					return err
-				}
-				if !found {
-					return fmt.Errorf("idempotency key %q is stored but cannot be read", req.IdempotencyKey)
-				}
-				answer, err = replayClaim(req.IdempotencyKey, hash, ck)
-				replayed = err == nil
-				return err
-			}
-		}
-		reqs := make([]ConsumerAllocations, len(req.Consumers))
-		for i, c := range req.Consumers {
-			reqs[i] = ConsumerAllocations{
-				ConsumerUUID: c.UUID, ProjectID: c.ProjectID, UserID: c.UserID, ConsumerType: c.ConsumerType,
-				CheckGeneration: true, ConsumerGeneration: c.Generation,
-				Allocations: cands[0].allocs,
-			}
-		}
-		var read *claimRead
-		var window []claimCandidate
-		var chosen []int
 		var err error
-		if len(reqs) == 1 {
-			read, window, chosen, err = claimSingle(ctx, tx, reqs, cands, wait)
-		} else {
-			window = cands
-			read, chosen, err = claimWaiting(ctx, tx, req, reqs, window)
-		}
-		if err != nil {
-			return err
-		}
-		plan, err := planClaims(read, reqs, planOptions{})
-		if err != nil {
-			return err
-		}
-		if err := applyClaims(ctx, tx, plan); err != nil {
-			return err
-		}
-		answer = claimAnswer(req, read, window, chosen)
-		if req.IdempotencyKey != "" {
-			b, err := json.Marshal(answer)
-			if err != nil {
-				return fmt.Errorf("encoding the claim's answer: %w", err)
-			}
-			return tx.SetClaimAnswer(ctx, req.IdempotencyKey, b)
-		}
-		return nil
+		answer, replayed, err = claimInTx(ctx, tx, req, hash, cands, wait)
+		return err
 	})
 	return answer, replayed, err
+}
+
+// claimInTx is the work of claimOnce in the transaction tx.
+func claimInTx(ctx context.Context, tx *store.Tx, req ClaimRequest, hash string, cands []claimCandidate, wait bool) (answer ClaimAnswer, replayed bool, err error) {
+	if req.IdempotencyKey != "" {
+		fresh, err := tx.ReserveClaimKey(ctx, req.IdempotencyKey, hash)
+		if err != nil {
+			return answer, false, err
+		}
+		if !fresh {
+			ck, found, err := tx.ClaimKey(ctx, req.IdempotencyKey)
+			if err != nil {
+				return answer, false, err
+			}
+			if !found {
+				return answer, false, fmt.Errorf("idempotency key %q is stored but cannot be read", req.IdempotencyKey)
+			}
+			answer, err = replayClaim(req.IdempotencyKey, hash, ck)
+			return answer, err == nil, err
+		}
+	}
+	reqs := make([]ConsumerAllocations, len(req.Consumers))
+	for i, c := range req.Consumers {
+		reqs[i] = ConsumerAllocations{
+			ConsumerUUID: c.UUID, ProjectID: c.ProjectID, UserID: c.UserID, ConsumerType: c.ConsumerType,
+			CheckGeneration: true, ConsumerGeneration: c.Generation,
+			Allocations: cands[0].allocs,
+		}
+	}
+	var read *claimRead
+	var window []claimCandidate
+	var chosen []int
+	if len(reqs) == 1 {
+		read, window, chosen, err = claimSingle(ctx, tx, reqs, cands, wait)
+	} else {
+		window = cands
+		read, chosen, err = claimWaiting(ctx, tx, req, reqs, window)
+	}
+	if err != nil {
+		return answer, false, err
+	}
+	plan, err := planClaims(read, reqs, planOptions{})
+	if err != nil {
+		return answer, false, err
+	}
+	if err := applyClaims(ctx, tx, plan); err != nil {
+		return answer, false, err
+	}
+	answer = claimAnswer(req, read, window, chosen)
+	if req.IdempotencyKey != "" {
+		b, err := json.Marshal(answer)
+		if err != nil {
+			return answer, false, fmt.Errorf("encoding the claim's answer: %w", err)
+		}
+		if err := tx.SetClaimAnswer(ctx, req.IdempotencyKey, b); err != nil {
+			return answer, false, err
+		}
+	}
+	return answer, false, nil
 }
 
 // claimWaiting locks the consumers and every provider of the window

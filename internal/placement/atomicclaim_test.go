@@ -2,8 +2,10 @@ package placement_test
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"allot/internal/model"
 	"allot/internal/placement"
@@ -439,5 +441,103 @@ func TestClaimPassesOverBusyTrees(t *testing.T) {
 	}
 	if got := hostsOf(t, out.Answer); got[0] != h1 {
 		t.Errorf("claimed %v, want %s", got, h1)
+	}
+}
+
+// TestClaimGroupCommit: single claims that meet in one transaction (on
+// SQLite, claims queued while the writer is busy commit together) are each
+// answered as if alone: a consumer generation conflict and a claim that no
+// longer fits fail alone, the same idempotency key twice claims once and
+// replays once, and the others commit, in fewer revisions than claims. On
+// PostgreSQL the same claims race in transactions of their own.
+func TestClaimGroupCommit(t *testing.T) {
+	for _, backend := range testserver.Backends {
+		t.Run(backend, func(t *testing.T) {
+			c := newCloud(t, backend)
+			h1 := c.provider("h1", "", model.DefaultInventory("VCPU", 8))
+			if _, err := c.svc.Claim(c.ctx, claimReq(t, "resources=VCPU:1", consumerA)); err != nil {
+				t.Fatal(err)
+			}
+			stale := claimReq(t, "resources=VCPU:1", consumerA)
+			gen := int64(99)
+			stale.Consumers[0].Generation = &gen
+			keyed := claimReq(t, "resources=VCPU:1", consumerB)
+			keyed.IdempotencyKey = "group-1"
+			reqs := []placement.ClaimRequest{stale, keyed, keyed}
+			for i := range 4 { // 6 VCPU left for 4 claims of 2
+				reqs = append(reqs, claimReq(t, "resources=VCPU:2", consumerN(i)))
+			}
+			// On SQLite, hold the writer until every claim is queued.
+			held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+			sqlite := backend == "sqlite"
+			if sqlite {
+				go func() {
+					done <- c.svc.Store().Write(c.ctx, func(*store.Tx) error {
+						close(held)
+						<-release
+						return nil
+					})
+				}()
+				<-held
+			}
+			rev0, err := c.svc.Store().Revision(c.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs := make([]placement.ClaimOutcome, len(reqs))
+			errs := make([]error, len(reqs))
+			var wg sync.WaitGroup
+			for i, r := range reqs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					outs[i], errs[i] = c.svc.Claim(c.ctx, r)
+				}()
+			}
+			if sqlite {
+				// (A bound on the wait, so that claims that never queue
+				// fail the test instead of hanging it.)
+				for deadline := time.Now().Add(time.Minute); c.svc.PendingClaims() < len(reqs); runtime.Gosched() {
+					if time.Now().After(deadline) {
+						close(release)
+						t.Fatalf("%d of %d claims queued for a group commit while the writer was busy", c.svc.PendingClaims(), len(reqs))
+					}
+				}
+				close(release)
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+			}
+			wg.Wait()
+			if e, ok := model.AsError(errs[0]); !ok || e.Code != model.CodeConcurrentUpdate {
+				t.Errorf("stale consumer generation: %v", errs[0])
+			}
+			if errs[1] != nil || errs[2] != nil || outs[1].Replayed == outs[2].Replayed ||
+				fmt.Sprint(outs[1].Answer) != fmt.Sprint(outs[2].Answer) {
+				t.Errorf("one key twice: %+v %v, %+v %v", outs[1], errs[1], outs[2], errs[2])
+			}
+			fit := 0
+			for i := 3; i < len(reqs); i++ {
+				if errs[i] == nil {
+					fit++
+				} else if e, ok := model.AsError(errs[i]); !ok || e.Code != placement.CodeClaimNoFit {
+					t.Errorf("claim %d: %v", i, errs[i])
+				}
+			}
+			if fit != 3 {
+				t.Errorf("%d claims of 2 fit in 6 free VCPU, want 3", fit)
+			}
+			if u := c.used(h1, "VCPU"); u != 8 {
+				t.Errorf("usage %d, want 8 (1 + 1 + 3 x 2)", u)
+			}
+			rev, err := c.svc.Store().Revision(c.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Four claims wrote: in at most two group commits on SQLite.
+			if sqlite && rev-rev0 > 2 {
+				t.Errorf("4 claims written in %d revisions: they did not commit together", rev-rev0)
+			}
+		})
 	}
 }

@@ -25,6 +25,8 @@ type Service struct {
 	log    *slog.Logger
 	search engine.SearchOptions
 	syncMu sync.Mutex
+	// claimBatch groups the commits of single atomic claims (atomicclaim_batch.go).
+	claimBatch claimBatcher
 }
 
 // New returns a Service over st with a fresh engine.

@@ -67,9 +67,12 @@ type Store struct {
 	lock *os.File
 	// rev is the latest committed revision on SQLite: every commit to the
 	// file goes through this Store (see lock), which keeps it here.
-	rev    atomic.Int64
-	names  nameCache
-	health healthState
+	rev   atomic.Int64
+	names nameCache
+	// writeStmts and readStmts keep SQLite's statements prepared (nil on
+	// PostgreSQL, whose driver keeps its own).
+	writeStmts, readStmts *stmtCache
+	health                healthState
 }
 
 // Open connects to the database named by dsn ("sqlite:PATH" or
@@ -119,6 +122,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		}
 		r.SetMaxOpenConns(8)
 		s.d, s.writer, s.reader = sqliteDialect{}, w, r
+		s.writeStmts, s.readStmts = newStmtCache(w), newStmtCache(r)
 		s.path = path
 		if sync == SynchronousNormal {
 			s.log.Warn("SQLite runs with synchronous=normal: a power loss or an OS crash may lose the last acknowledged commits (--sqlite-synchronous full makes every commit durable)", "file", path)
@@ -175,6 +179,8 @@ func (s *Store) Dialect() string { return s.d.name() }
 // (after the connections: another Store may then open the file).
 func (s *Store) Close() error {
 	var err error
+	s.writeStmts.close()
+	s.readStmts.close()
 	if s.writer != nil {
 		err = s.writer.Close()
 	}
@@ -248,6 +254,7 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
 // writeOnce runs fn in one write transaction on a connection of its own, so
 // that a connection that met a storage failure can be discarded.
 func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	s.writeStmts.prepareWanted(ctx)
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("connect to the database: %w", err)
@@ -262,7 +269,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	if err != nil {
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
-	tx := &Tx{s: s, tx: sqlTx, now: s.clock()}
+	tx := &Tx{s: s, tx: sqlTx, stmts: s.writeStmts, now: s.clock()}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -306,12 +313,13 @@ func (s *Store) Read(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (s *Store) readOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *Tx) error) error {
+	s.readStmts.prepareWanted(ctx)
 	sqlTx, err := s.reader.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin read transaction: %w", err)
 	}
 	defer sqlTx.Rollback()
-	tx := &Tx{s: s, tx: sqlTx, now: s.clock(), readOnly: true}
+	tx := &Tx{s: s, tx: sqlTx, stmts: s.readStmts, now: s.clock(), readOnly: true}
 	return fn(tx)
 }
 

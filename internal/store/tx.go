@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -12,8 +13,11 @@ import (
 // Tx is one database transaction, handed to the functions given to
 // Store.Write and Store.Read. It is not safe for concurrent use.
 type Tx struct {
-	s        *Store
-	tx       *sql.Tx
+	s  *Store
+	tx *sql.Tx
+	// stmts are the prepared statements of the pool tx belongs to (nil:
+	// none kept).
+	stmts    *stmtCache
 	now      time.Time
 	readOnly bool
 	touched  map[int64]struct{}
@@ -43,11 +47,45 @@ func (t *Tx) Touch(ids ...int64) {
 // class or trait created, renamed or deleted).
 func (t *Tx) TouchGlobal() { t.global = true }
 
+// Savepoint runs fn inside a savepoint of the transaction, so that one
+// of several independent changes made in one transaction can fail alone:
+// when fn returns an error, what it wrote is undone, what it reported with
+// Touch and the names it saw are forgotten, the transaction goes on, and
+// fn's error is returned. An error of the savepoint itself leaves the
+// transaction unusable: it is returned wrapped, for the caller to fail
+// the transaction.
+func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	touched, global, names := maps.Clone(t.touched), t.global, maps.Clone(t.names)
+	if _, err := t.exec(ctx, `SAVEPOINT one_of_many`); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	ferr := fn()
+	if ferr != nil {
+		if _, err := t.exec(ctx, `ROLLBACK TO SAVEPOINT one_of_many`); err != nil {
+			return fmt.Errorf("undoing a failed change (%v): %w", ferr, err)
+		}
+		t.touched, t.global, t.names = touched, global, names
+	}
+	if _, err := t.exec(ctx, `RELEASE SAVEPOINT one_of_many`); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return ferr
+}
+
 // GlobalChange is the provider id the change feed uses for a global change.
 const GlobalChange = 0
 
+// exec, query and queryRow run every statement of the store: prepared
+// once per connection when the pool keeps statements (stmtCache), else
+// as they are.
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(ctx, q, args...)
+	var res sql.Result
+	var err error
+	if st := t.stmts.get(q, len(args)); st != nil {
+		res, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", firstWords(q), err)
 	}
@@ -55,7 +93,13 @@ func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	var rows *sql.Rows
+	var err error
+	if st := t.stmts.get(q, len(args)); st != nil {
+		rows, err = t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", firstWords(q), err)
 	}
@@ -63,6 +107,9 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 }
 
 func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmts.get(q, len(args)); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, q, args...)
 }
 

@@ -25,6 +25,8 @@ var claimSchema = api.MustSchema(`{"type": "object", "properties": {
 		"required": ["uuid", "project_id", "user_id"], "additionalProperties": false}},
 	"query": {"type": "string", "minLength": 1, "maxLength": 65536},
 	"strategy": {"type": "string", "enum": ["default", "pack", "spread", "random"]},
+	"prefer_trait": {"type": "array", "maxItems": 64, "items": {"type": "string", "minLength": 1, "maxLength": 65536}},
+	"prefer_member_of": {"type": "array", "maxItems": 64, "items": {"type": "string", "minLength": 1, "maxLength": 65536}},
 	"distinct": {"type": "string", "minLength": 1, "maxLength": 255},
 	"idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255}},
 	"required": ["consumers", "query"], "additionalProperties": false}`)
@@ -38,10 +40,12 @@ type claimBody struct {
 		ConsumerType       string `json:"consumer_type"`
 		ConsumerGeneration *int64 `json:"consumer_generation"`
 	} `json:"consumers"`
-	Query          string `json:"query"`
-	Strategy       string `json:"strategy"`
-	Distinct       string `json:"distinct"`
-	IdempotencyKey string `json:"idempotency_key"`
+	Query          string   `json:"query"`
+	Strategy       string   `json:"strategy"`
+	PreferTrait    []string `json:"prefer_trait"`
+	PreferMemberOf []string `json:"prefer_member_of"`
+	Distinct       string   `json:"distinct"`
+	IdempotencyKey string   `json:"idempotency_key"`
 }
 
 // claimRoutes is the route table of the atomic claim.
@@ -71,6 +75,18 @@ func ParseClaim(body []byte, v model.Version) (placement.ClaimRequest, error) {
 	}
 	req.QueryString = raw
 	req.Strategy = b.Strategy
+	for _, f := range []struct {
+		key    string
+		values []string
+	}{{"prefer_trait", b.PreferTrait}, {"prefer_member_of", b.PreferMemberOf}} {
+		for _, v := range f.values {
+			ps, err := parsePreferences(f.key, v)
+			if err != nil {
+				return req, prefixError("Invalid preference in the claim: ", err)
+			}
+			req.Prefer = append(req.Prefer, ps...)
+		}
+	}
 	if req.Distinct, err = placement.ParseDistinct(b.Distinct); err != nil {
 		return req, err
 	}
@@ -86,12 +102,7 @@ func ParseClaim(body []byte, v model.Version) (placement.ClaimRequest, error) {
 
 // claimQueryError says that an error is about the body's query string.
 func claimQueryError(err error) error {
-	if e, ok := model.AsError(err); ok {
-		out := *e
-		out.Message = "Invalid query in the claim: " + e.Message
-		return &out
-	}
-	return err
+	return prefixError("Invalid query in the claim: ", err)
 }
 
 // claimVersion is the microversion a claim's query is parsed at: the one

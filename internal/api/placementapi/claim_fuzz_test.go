@@ -30,6 +30,8 @@ func FuzzClaimBody(f *testing.F) {
 			"query": "?resources=VCPU:1&limit=5&group_policy=none", "strategy": "pack", "distinct": "trait_prefix:CUSTOM_RACK_", "idempotency_key": "k"}`,
 		`{"consumers": [{"uuid": "6a7b8c9d-0000-4000-8000-000000000004", "project_id": "p", "user_id": "u", "consumer_generation": 9223372036854775807}], "query": "resources=VCPU:1e999&member_of=in:x"}`,
 		`{"consumers": [{"uuid": "x", "project_id": "\u0000", "user_id": ""}], "query": "%%", "distinct": "aggregate"}`,
+		`{"consumers": [{"uuid": "6a7b8c9d-0000-4000-8000-000000000006", "project_id": "p", "user_id": "u"}], "query": "resources=VCPU:1",
+			"prefer_trait": ["HW_CPU_X86_AVX:2,CUSTOM_NOPE:-1e308", ":", "X:NaN"], "prefer_member_of": ["6a7b8c9d-0000-4000-8000-0000000000aa:0.5", "nope"]}`,
 		`{"consumers": [{"uuid": "6a7b8c9d-0000-4000-8000-000000000005", "project_id": "p", "user_id": "u"}], "query": "resources1=VCPU:1&same_subtree=1&root_required=!X", "idempotency_key": "\u0000"}`,
 	} {
 		f.Add(uint8(39), []byte(s))

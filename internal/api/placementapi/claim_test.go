@@ -66,6 +66,63 @@ func TestClaimAPI(t *testing.T) {
 	})
 }
 
+// The claim's preferences rank its candidates as those of GET
+// /allot/v1/allocation_candidates do: the claim lands on the tree the
+// ranked GET lists first, and the preferences are part of what an
+// idempotency key stands for.
+func TestClaimAPIPreferences(t *testing.T) {
+	eachBackend(t, func(t *testing.T, p *testserver.Placement) {
+		var hosts []string
+		for _, name := range []string{"h1", "h2", "h3"} {
+			rp := createProvider(t, p, name, "")
+			setInventory(t, p, rp, 0, map[string]any{"VCPU": map[string]any{"total": 8}})
+			hosts = append(hosts, rp)
+		}
+		p.Must(201, "PUT", "/traits/CUSTOM_FAST", "1.39", nil)
+		gen := int(p.Must(200, "GET", "/resource_providers/"+hosts[2], "1.39", nil).JSON()["generation"].(float64))
+		p.Must(200, "PUT", "/resource_providers/"+hosts[2]+"/traits", "1.39",
+			map[string]any{"resource_provider_generation": gen, "traits": []string{"CUSTOM_FAST"}})
+		agg := uuid.NewString()
+		gen = int(p.Must(200, "GET", "/resource_providers/"+hosts[1], "1.39", nil).JSON()["generation"].(float64))
+		p.Must(200, "PUT", "/resource_providers/"+hosts[1]+"/aggregates", "1.39",
+			map[string]any{"resource_provider_generation": gen, "aggregates": []string{agg}})
+		for _, c := range []struct {
+			name         string
+			trait, agg   []string
+			query        string // the same ranking on GET /allot/v1/allocation_candidates
+			wantHostSeen int
+		}{
+			{"a preferred trait", []string{"CUSTOM_FAST:2"}, nil, "&prefer_trait=CUSTOM_FAST:2", 2},
+			{"a preferred aggregate over a trait", []string{"CUSTOM_FAST"}, []string{agg + ":3"}, "&prefer_trait=CUSTOM_FAST&prefer_member_of=" + agg + ":3", 1},
+			{"a trait to avoid, several in one entry", []string{"CUSTOM_FAST:-5,CUSTOM_FAST:1"}, []string{agg + ":-1"}, "&prefer_trait=CUSTOM_FAST:-5,CUSTOM_FAST:1&prefer_member_of=" + agg + ":-1", 0},
+		} {
+			ranked := firstProviders(t, p.Must(200, "GET", "/allot/v1/allocation_candidates?resources=VCPU:1"+c.query, "1.39", nil))
+			if ranked[0] != hosts[c.wantHostSeen] {
+				t.Fatalf("%s: the ranked GET lists %v first, the test expects %s", c.name, ranked, hosts[c.wantHostSeen])
+			}
+			body := claimBody("resources=VCPU:1", uuid.NewString())
+			if c.trait != nil {
+				body["prefer_trait"] = c.trait
+			}
+			if c.agg != nil {
+				body["prefer_member_of"] = c.agg
+			}
+			r := p.Must(200, "POST", "/allot/v1/claims", "1.39", body)
+			allocs := r.JSON()["claims"].([]any)[0].(map[string]any)["allocations"].(map[string]any)
+			if allocs[ranked[0]] == nil || len(allocs) != 1 {
+				t.Errorf("%s: claimed %s, want the ranked GET's first %s", c.name, r.Body, ranked[0])
+			}
+		}
+		body := claimBody("resources=VCPU:1", uuid.NewString())
+		body["prefer_trait"], body["idempotency_key"] = []string{"CUSTOM_FAST"}, "pref-key"
+		p.Must(200, "POST", "/allot/v1/claims", "1.39", body)
+		body["prefer_trait"] = []string{"CUSTOM_FAST:2"}
+		if r := p.Must(409, "POST", "/allot/v1/claims", "1.39", body); r.ErrorCode() != "allot.claim.idempotency_key_reused" {
+			t.Errorf("same key, other preferences: %s", r.Body)
+		}
+	})
+}
+
 // TestClaimAPIBadInput: bad bodies are 4xx that name the problem.
 func TestClaimAPIBadInput(t *testing.T) {
 	p := testserver.StartPlacement(t, testserver.OpenStore(t, "sqlite"))
@@ -98,6 +155,15 @@ func TestClaimAPIBadInput(t *testing.T) {
 		{"version before candidates", "1.9", claimBody("resources=VCPU:1", c), 400, "1.10"},
 		{"unknown class", "", claimBody("resources=CUSTOM_NOPE:1", c), 400, "CUSTOM_NOPE"},
 		{"no resources", "", claimBody("required=HW_CPU_X86_AVX", c), 400, ""},
+		{"bad weight", "", good(func(m map[string]any) { m["prefer_trait"] = []string{"CUSTOM_FAST:heavy"} }), 400,
+			`Invalid preference in the claim: prefer_trait \"CUSTOM_FAST:heavy\": the weight after ':' must be a finite number.`},
+		{"infinite weight", "", good(func(m map[string]any) { m["prefer_trait"] = []string{"HW_CPU_X86_AVX:1e999"} }), 400, "finite number"},
+		{"no name", "", good(func(m map[string]any) { m["prefer_trait"] = []string{"HW_CPU_X86_AVX,:2"} }), 400, "expected NAME[:WEIGHT]"},
+		{"aggregate not a uuid", "", good(func(m map[string]any) { m["prefer_member_of"] = []string{"rack1:2"} }), 400, `prefer_member_of \"rack1\" is not an aggregate uuid`},
+		{"preferences not a list", "", good(func(m map[string]any) { m["prefer_trait"] = "HW_CPU_X86_AVX" }), 400, "prefer_trait"},
+		{"empty preference", "", good(func(m map[string]any) { m["prefer_member_of"] = []string{""} }), 400, "prefer_member_of"},
+		{"too many preferences", "", good(func(m map[string]any) { m["prefer_trait"] = make([]string, 65) }), 400, "prefer_trait"},
+		{"unknown preferred trait", "", good(func(m map[string]any) { m["prefer_trait"] = []string{"CUSTOM_NOPE"} }), 400, "CUSTOM_NOPE"},
 		{"nothing fits", "", claimBody("resources=VCPU:1", c), 409, "No allocation candidates"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -87,7 +87,7 @@ func parseRankedQuery(raw string) (std string, order *engine.Order, prefer []eng
 		case "prefer_trait", "prefer_member_of":
 			ps, perr := parsePreferences(key, value)
 			if perr != nil {
-				return "", nil, nil, perr
+				return "", nil, nil, prefixError("Invalid query string parameters: ", perr)
 			}
 			prefer = append(prefer, ps...)
 		}
@@ -96,7 +96,10 @@ func parseRankedQuery(raw string) (std string, order *engine.Order, prefer []eng
 }
 
 // parsePreferences reads NAME[:WEIGHT][,...] of prefer_trait or
-// prefer_member_of.
+// prefer_member_of: the value of a parameter of GET
+// /allot/v1/allocation_candidates, or an entry of the same field of a
+// claim's body. Its 400s name the key and the value; the caller says
+// where they came from (prefixError).
 func parsePreferences(key, value string) ([]engine.Preference, error) {
 	var out []engine.Preference
 	for _, item := range strings.Split(value, ",") {
@@ -106,12 +109,12 @@ func parsePreferences(key, value string) ([]engine.Preference, error) {
 			name = item[:i]
 			w, err := strconv.ParseFloat(item[i+1:], 64)
 			if err != nil || math.IsInf(w, 0) || math.IsNaN(w) {
-				return nil, model.BadRequest("Invalid query string parameters: %s %q: the weight after ':' must be a finite number.", key, model.Clip(item, 200))
+				return nil, model.BadRequest("%s %q: the weight after ':' must be a finite number.", key, model.Clip(item, 200))
 			}
 			weight = w
 		}
 		if name == "" {
-			return nil, model.BadRequest("Invalid query string parameters: %s %q: expected NAME[:WEIGHT], comma-separated.", key, model.Clip(value, 200))
+			return nil, model.BadRequest("%s %q: expected NAME[:WEIGHT], comma-separated.", key, model.Clip(value, 200))
 		}
 		p := engine.Preference{Weight: weight}
 		if key == "prefer_trait" {
@@ -119,11 +122,21 @@ func parsePreferences(key, value string) ([]engine.Preference, error) {
 		} else {
 			u, ok := model.NormalizeUUID(name)
 			if !ok {
-				return nil, model.BadRequest("Invalid query string parameters: %s %q is not an aggregate uuid.", key, model.Clip(name, 200))
+				return nil, model.BadRequest("%s %q is not an aggregate uuid.", key, model.Clip(name, 200))
 			}
 			p.Aggregate = u
 		}
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// prefixError says where a 400 came from by prefixing its message.
+func prefixError(prefix string, err error) error {
+	if e, ok := model.AsError(err); ok {
+		out := *e
+		out.Message = prefix + e.Message
+		return &out
+	}
+	return err
 }

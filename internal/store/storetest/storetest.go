@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"testing"
@@ -32,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConsumersAndAllocations", testConsumersAndAllocations},
 		{"ChangeFeed", testChangeFeed},
 		{"RollbackLeavesNoTrace", testRollback},
+		{"SavepointUndoesOneChange", testSavepoint},
 		{"ConcurrentRevisionsAreGapFree", testConcurrentRevisions},
 		{"CustomResourceClasses", testCustomClasses},
 		{"NodeProjectFilter", testNodeProjectFilter},
@@ -488,6 +490,79 @@ func testRollback(t *testing.T, s *store.Store) {
 	if r, _ := s.Revision(ctx); r != rev {
 		t.Errorf("a rolled-back write moved the revision from %d to %d", rev, r)
 	}
+}
+
+// One transaction of several changes, each in a savepoint: a change that
+// fails (by its own error or the database's) is undone alone, leaves
+// nothing in the change feed or in the store's caches, and the others
+// commit.
+func testSavepoint(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	rev, _ := s.Revision(ctx)
+	var kept []int64
+	var undone []string
+	write(t, s, func(tx *store.Tx) error {
+		for i, c := range []struct {
+			name, project string
+			fail          error
+		}{
+			{"sp-a", "sp-project-a", nil},
+			{"sp-b", "sp-project-b", model.Conflict("changed my mind")},
+			{"sp-a", "sp-project-c", nil}, // a duplicate name: the database refuses it
+			{"sp-c", "sp-project-b", nil}, // the project the second change named, undone
+		} {
+			u := uuid.NewString()
+			var id int64
+			err := tx.Savepoint(ctx, func() error {
+				p, err := tx.CreateProvider(ctx, model.Provider{UUID: u, Name: c.name})
+				if err != nil {
+					return err
+				}
+				id = p.ID
+				if _, _, err := tx.CreateConsumer(ctx, uuid.NewString(), c.project, "sp-user", "", 0); err != nil {
+					return err
+				}
+				return c.fail
+			})
+			switch {
+			case i == 1 && !model.IsKind(err, model.KindConflict):
+				t.Errorf("change %d: the function's error must come back as is, got %v", i, err)
+			case i == 2 && err == nil:
+				t.Errorf("change %d: a duplicate provider name was accepted", i)
+			case (i == 0 || i == 3) && err != nil:
+				return fmt.Errorf("change %d: %w", i, err)
+			}
+			if err == nil {
+				kept = append(kept, id)
+			} else {
+				undone = append(undone, u)
+			}
+		}
+		return nil
+	})
+	read(t, s, func(tx *store.Tx) error {
+		for _, u := range undone {
+			if _, ok, err := tx.ProviderByUUID(ctx, u, false); ok || err != nil {
+				t.Errorf("an undone provider %s exists (%v)", u, err)
+			}
+		}
+		cur, _, err := tx.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		if cur != rev+1 {
+			t.Errorf("one transaction moved the revision from %d to %d", rev, cur)
+		}
+		ids, _, err := tx.ChangedProviders(ctx, rev, cur)
+		if err != nil {
+			return err
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		if len(ids) != len(kept) || ids[0] != kept[0] || ids[1] != kept[1] {
+			t.Errorf("the change feed has providers %v, want the kept %v", ids, kept)
+		}
+		return nil
+	})
 }
 
 func testConcurrentRevisions(t *testing.T, s *store.Store) {
