@@ -134,8 +134,15 @@ func (o planOptions) unable(consumer, msg string) error {
 
 // unableToAllocate is the 409 of a write that breaks an inventory's rules.
 func unableToAllocate(format string, args ...any) error {
-	return model.Conflict("Unable to allocate inventory: %s", fmt.Sprintf(format, args...))
+	return capacityError{model.Conflict("Unable to allocate inventory: %s", fmt.Sprintf(format, args...))}
 }
+
+// capacityError is the 409 of a write that does not fit the inventories:
+// its type tells the metrics a capacity conflict from the others.
+type capacityError struct{ err *model.Error }
+
+func (e capacityError) Error() string { return e.err.Error() }
+func (e capacityError) Unwrap() error { return e.err }
 
 // owner returns the project and user a request gives its consumer: the
 // incomplete-consumer placeholders when an old microversion sent none.
