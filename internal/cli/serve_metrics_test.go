@@ -233,6 +233,11 @@ func workload(t *testing.T, l Listening) {
 		t.Fatalf("%d candidates, want the cap of 2", len(cands.Requests))
 	}
 	must(404, "GET", "/resource_providers/"+uuid.NewString(), nil)
+	claim := func(query string) map[string]any {
+		return map[string]any{"consumers": []any{map[string]any{"uuid": uuid.NewString(), "project_id": "p", "user_id": "u"}}, "query": query}
+	}
+	must(200, "POST", "/allot/v1/claims", claim("resources=VCPU:1&in_tree="+cn2)) // one candidate: not capped
+	must(409, "POST", "/allot/v1/claims", claim("resources=VCPU:100"))            // none fits
 
 	// Bare metal: an allocation from POST to active.
 	b := "http://" + l.Baremetal
@@ -278,9 +283,12 @@ func workload(t *testing.T, l Listening) {
 		{"concurrent_update conflicts", delta("allot_allocation_conflicts_total", "op", "allocations", "kind", "placement.concurrent_update"), 1},
 		{"capacity conflicts", delta("allot_allocation_conflicts_total", "op", "allocations", "kind", "capacity"), 1},
 		{"other conflicts", delta("allot_allocation_conflicts_total", "kind", "other"), 0},
-		{"searches", delta("allot_candidates_search_duration_seconds"), 1},
-		{"searches counted in candidates_returned", delta("allot_candidates_returned"), 1},
-		{"candidates returned", after.sum("allot_candidates_returned") - before.sum("allot_candidates_returned"), 2},
+		{"claims", delta("allot_allocation_writes_total", "op", "claim"), 1},
+		{"claims that did not fit", delta("allot_allocation_conflicts_total", "op", "claim", "kind", "no_fit"), 1},
+		{"claim retries", delta("allot_claim_retries_total"), 0},
+		{"searches (the GET, two claims')", delta("allot_candidates_search_duration_seconds"), 3},
+		{"searches counted in candidates_returned", delta("allot_candidates_returned"), 3},
+		{"candidates returned", after.sum("allot_candidates_returned") - before.sum("allot_candidates_returned"), 2 + 1 + 0},
 		{"searches capped", delta("allot_candidates_truncated_total", "reason", "cap"), 1},
 		{"PUT /allocations/{consumer} answered 204", delta("allot_http_request_duration_seconds", "api", "placement", "route", "/allocations/{consumer}", "method", "PUT", "status", "204"), claims},
 		{"PUT /allocations/{consumer} answered 409", delta("allot_http_request_duration_seconds", "api", "placement", "route", "/allocations/{consumer}", "method", "PUT", "status", "409"), 2},
@@ -298,6 +306,7 @@ func workload(t *testing.T, l Listening) {
 		{"MEMORY_MB reserved", after.get("openstack_placement_resource_reserved", "hostname", "cn1", "resourcetype", "MEMORY_MB"), 512},
 		{"MEMORY_MB allocation ratio", after.get("openstack_placement_resource_allocation_ratio", "hostname", "cn1", "resourcetype", "MEMORY_MB"), 1.5},
 		{"VCPU usage of the child", after.get("openstack_placement_resource_usage", "hostname", "cn1-numa0", "resourcetype", "VCPU"), claims - 1},
+		{"VCPU usage of the claimed tree", after.get("openstack_placement_resource_usage", "hostname", "cn2", "resourcetype", "VCPU"), 1},
 		{"capacity series", float64(len(after["openstack_placement_resource_total"].GetMetric())), 5}, // 4 + the bare-metal node's
 	} {
 		if c.got != c.want {
