@@ -106,3 +106,34 @@ func TestHealthType(t *testing.T) {
 		}
 	}
 }
+
+// Any Accept header gets one of oslo's three answers, never an error, and
+// the JSON answer always parses.
+func FuzzHealthcheck(f *testing.F) {
+	for _, s := range []string{"", "application/json", "text/html;q=0.5, */*;q=0.1", "text/*;q=x", ";;,,", "application/json;q=1e400"} {
+		f.Add(s)
+	}
+	h := Healthcheck(HealthOptions{}, http.NotFoundHandler())
+	f.Fuzz(func(t *testing.T, accept string) {
+		req := httptest.NewRequest("GET", HealthcheckPath, nil)
+		req.Header["Accept"] = []string{accept}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("Accept %q: %d", accept, rec.Code)
+		}
+		switch ct := rec.Header().Get("Content-Type"); ct {
+		case "text/plain; charset=UTF-8":
+			if rec.Body.String() != "OK" {
+				t.Fatalf("Accept %q: %q", accept, rec.Body.String())
+			}
+		case "text/html; charset=UTF-8":
+		case "application/json":
+			if !json.Valid(rec.Body.Bytes()) {
+				t.Fatalf("Accept %q: %q", accept, rec.Body.String())
+			}
+		default:
+			t.Fatalf("Accept %q: Content-Type %q", accept, ct)
+		}
+	})
+}
