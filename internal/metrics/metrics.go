@@ -178,11 +178,11 @@ func (h *HTTP) Start() func(route, method string, status int) {
 	start := time.Now()
 	h.inFlight.Inc()
 	return func(route, method string, status int) {
-		h.inFlight.Dec()
 		if route == "" {
 			route = Unrouted
 		}
 		h.duration.WithLabelValues(route, methodLabel(method), statusLabel(status)).Observe(time.Since(start).Seconds())
+		h.inFlight.Dec() // last: a scrape that sees none in flight sees every duration
 	}
 }
 

@@ -126,11 +126,18 @@ func (s *Service) IndexedProviders() int { return s.engine.Len() }
 
 // Capacity calls yield for every inventory in the candidate index, for
 // the capacity metrics: no store access, so a scrape costs writes nothing.
+// The rows are copied out under the index's read lock and yielded after
+// it, so that a slow scrape never holds up the index's updates (and the
+// searches queued behind them).
 func (s *Service) Capacity(yield func(metrics.Capacity)) {
+	var rows []metrics.Capacity
 	s.engine.EachInventory(func(p *model.Provider, inv *model.Inventory) {
-		yield(metrics.Capacity{Provider: p.Name, Class: inv.ResourceClass, Total: inv.Total,
+		rows = append(rows, metrics.Capacity{Provider: p.Name, Class: inv.ResourceClass, Total: inv.Total,
 			Reserved: inv.Reserved, Usage: inv.Used, AllocationRatio: inv.AllocationRatio})
 	})
+	for _, r := range rows {
+		yield(r)
+	}
 }
 
 // candidates runs one search of the index and counts it.
