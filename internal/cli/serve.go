@@ -208,7 +208,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 			for _, ln := range listeners {
 				ln.Close()
 			}
-			return fmt.Errorf("listen on %s (--admin-listen): %w", cfg.AdminListen, err)
+			return fmt.Errorf("listen on %s (--admin-listen): %w; servers on one host need an --admin-listen each (empty turns it off)", cfg.AdminListen, err)
 		}
 		bound.Admin = ln.Addr().String()
 		admin := &http.Server{Handler: metrics.Admin(m, readiness(st, svc)), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout}
