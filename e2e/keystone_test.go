@@ -433,7 +433,7 @@ service_token_roles_required = true
 	}
 	cmd := exec.Command(bin, "serve", "--config-file", conf, "--baremetal-auth-strategy", "keystone",
 		"--placement-listen", strings.TrimPrefix(a.placement, "http://"), "--baremetal-listen", strings.TrimPrefix(a.baremetal, "http://"),
-		"--log-level", "debug")
+		"--log-level", "debug", "--admin-listen", "")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

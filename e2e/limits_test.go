@@ -42,7 +42,7 @@ func startLimitsServer(t *testing.T, nofile int, args ...string) *limitsServer {
 		t.Fatal(err)
 	}
 	args = append([]string{"serve", "--db", "sqlite:" + filepath.Join(dir, "allot.db"),
-		"--placement-listen", s.placement, "--baremetal-listen", s.baremetal, "--pprof-listen", s.pprof,
+		"--placement-listen", s.placement, "--baremetal-listen", s.baremetal, "--admin-listen", s.pprof,
 		"--log-level", "warn"}, args...)
 	cmd := exec.Command(bin, args...)
 	if nofile > 0 {

@@ -147,7 +147,7 @@ func (r *replica) start(t *testing.T) {
 	r.cmd = exec.Command(r.bin, "serve", "--db", r.dsn, "--db-max-conns", "10",
 		"--placement-listen", strings.TrimPrefix(r.placement, "http://"),
 		"--baremetal-listen", strings.TrimPrefix(r.bmURL, "http://"),
-		"--allocation-lease", "3s", "--log-level", "warn")
+		"--allocation-lease", "3s", "--log-level", "warn", "--admin-listen", "127.0.0.1:0")
 	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
 	if err := r.cmd.Start(); err != nil {
 		t.Errorf("start replica %d: %v", r.index, err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"allot/internal/metrics"
 	"allot/internal/model"
 	"allot/internal/policy"
 )
@@ -107,6 +108,8 @@ type Service struct {
 	// RequestIDHeaders name the response headers that carry the request
 	// id (default X-Openstack-Request-Id, Placement's only one).
 	RequestIDHeaders []string
+	// Metrics counts the requests by route pattern (nil: not counted).
+	Metrics *metrics.HTTP
 }
 
 // GateError is the error of a version gate (a route below its minimum
@@ -134,6 +137,9 @@ type State struct {
 	Service   *Service
 	// Route is the matched route (nil before routing).
 	Route *Route
+	// Pattern is the route table's pattern the path matched ("" when
+	// none did), whatever the method and version: the metrics' route.
+	Pattern string
 }
 
 // StateOf returns the request's state.
@@ -220,6 +226,7 @@ func (s *Service) CheckRoutes() error {
 func (s *Service) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		observe := s.Metrics.Start()
 		st := &State{RequestID: newRequestID(), Service: s}
 		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), stateKey{}, st), s.Timeout)
 		defer cancel()
@@ -249,6 +256,7 @@ func (s *Service) outer(next http.Handler) http.Handler {
 			s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", st.RequestID),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
 				slog.String("version", st.Version.String()), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
+			observe(st.Pattern, r.Method, rec.status)
 		}()
 		r.Body = http.MaxBytesReader(rec, r.Body, s.MaxBody)
 		if s.IgnoreTrailingSlash && len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
@@ -309,7 +317,9 @@ func (s *Service) dispatch(routes []*Route) http.Handler {
 	}
 	sort.Strings(allow)
 	allowHeader := strings.Join(allow, ", ")
+	pattern := routes[0].Pattern
 	return s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		StateOf(r).Pattern = pattern
 		var sameMethod []*Route
 		for _, rt := range routes {
 			if rt.Method == r.Method {

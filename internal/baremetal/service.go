@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"allot/internal/metrics"
 	"allot/internal/model"
 	"allot/internal/placement"
 	"allot/internal/store"
@@ -30,6 +31,8 @@ type Options struct {
 	Poll time.Duration
 	// WorkerID names this process's workers (default host:pid:random).
 	WorkerID string
+	// Metrics times allocations from POST to active (nil: not counted).
+	Metrics *metrics.Metrics
 }
 
 // Service implements the Bare Metal API's operations.
@@ -152,3 +155,15 @@ func NodeSortable(key string) bool { return store.NodeSortable(key) }
 
 // AllocationSortable reports whether allocations may be sorted by key.
 func AllocationSortable(key string) bool { return store.AllocationSortable(key) }
+
+// AllocationCounts counts the allocations by state and those waiting for
+// a worker, for the metrics.
+func (s *Service) AllocationCounts(ctx context.Context) (metrics.AllocationCounts, error) {
+	var c metrics.AllocationCounts
+	err := s.store.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		c.ByState, c.Queued, err = tx.CountNodeAllocations(ctx, time.Now())
+		return err
+	})
+	return c, err
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"allot/internal/metrics"
 	"allot/internal/model"
 	"allot/internal/query"
 	"allot/internal/store"
@@ -208,7 +209,9 @@ func (s *Service) suitableNodes(ctx context.Context, a model.NodeAllocation) ([]
 // when the node was suitable but another allocation (or a change to the
 // node) got there first.
 func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAllocation, nodeUUID string) (done, taken bool, err error) {
+	bound := false
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		bound = false // a retried transaction starts over
 		cur, ok, err := tx.NodeAllocationBy(ctx, "id", a.ID, true)
 		if err != nil {
 			return err
@@ -235,9 +238,13 @@ func (s *Service) tryBind(ctx context.Context, worker string, a model.NodeAlloca
 			}
 			return err
 		}
-		done = true
+		done, bound = true, true
 		return nil
 	})
+	if err == nil && bound {
+		s.opts.Metrics.Wrote(metrics.OpBaremetal)
+		s.opts.Metrics.Active(a.CreatedAt)
+	}
 	switch {
 	case errors.Is(err, errNodeTaken):
 		return false, true, nil

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"allot/internal/auth"
 	"allot/internal/baremetal"
 	"allot/internal/engine"
+	"allot/internal/metrics"
 	"allot/internal/model"
 	"allot/internal/placement"
 	"allot/internal/policy"
@@ -39,7 +39,18 @@ type ServeConfig struct {
 	MaxCandidates      int
 	CandidateBudget    time.Duration
 	RandomizeCands     bool
-	PprofListen        string
+	// AdminListen is the admin listener's address: /metrics, /livez,
+	// /readyz and /debug/pprof/ ("" turns it off, and the metrics with it).
+	AdminListen string
+	// PprofListen is the deprecated --pprof-listen: the admin listener's
+	// address when AdminListen is left at its default.
+	PprofListen string
+	// MetricsPerProvider exports the openstack_placement_resource_*
+	// series, one per provider and resource class.
+	MetricsPerProvider bool
+	// HealthcheckDisableFile, when it names a file that exists, makes
+	// /healthcheck answer 503 "DISABLED BY FILE".
+	HealthcheckDisableFile string
 	// CandidateOrder ranks the standard endpoint's candidates (engine.Order
 	// by name: default, pack, spread or random).
 	CandidateOrder string
@@ -95,6 +106,7 @@ func newLogger(level, format string, w interface{ Write([]byte) (int, error) }) 
 type Listening struct {
 	Placement string
 	Baremetal string
+	Admin     string
 }
 
 // idleTimeout closes keep-alive connections a client left idle, so that
@@ -115,7 +127,14 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if err != nil {
 		return usageError{err}
 	}
-	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: logger, MaxOpenConns: cfg.DBMaxConns, SQLiteSynchronous: cfg.SQLiteSynchronous})
+	if cfg.AdminListen, err = adminAddress(cfg, logger); err != nil {
+		return usageError{err}
+	}
+	var m *metrics.Metrics // nil without an admin listener: nothing counts
+	if cfg.AdminListen != "" {
+		m = metrics.New()
+	}
+	st, err := store.Open(ctx, cfg.DB, store.Options{Logger: logger, MaxOpenConns: cfg.DBMaxConns, SQLiteSynchronous: cfg.SQLiteSynchronous, Metrics: m})
 	if err != nil {
 		if model.IsKind(err, model.KindBadRequest) {
 			return usageError{err}
@@ -127,7 +146,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if err != nil {
 		return usageError{err}
 	}
-	svc := placement.New(st, placement.Options{Logger: logger, Search: engine.SearchOptions{
+	svc := placement.New(st, placement.Options{Logger: logger, Metrics: m, Search: engine.SearchOptions{
 		MaxCandidates: cfg.MaxCandidates, Budget: cfg.CandidateBudget, Order: order,
 	}})
 	if err := svc.Sync(ctx); err != nil {
@@ -141,31 +160,40 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if err != nil {
 		return usageError{err}
 	}
+	health := api.HealthOptions{DisableByFile: cfg.HealthcheckDisableFile, Check: st.Ping}
+	sources := metrics.Sources{EngineRevision: svc.IndexRevision, StoreRevision: st.Revision, CatchUp: svc.Sync, Providers: svc.IndexedProviders,
+		Pool: st.PoolStats, Capacity: svc.Capacity, PerProvider: cfg.MetricsPerProvider}
 	open := func(addr, name string, h http.Handler, render, busy api.Answerer) (string, error) {
 		ln, err := api.Listen(ctx, addr)
 		if err != nil {
 			return "", fmt.Errorf("listen on %s: %w", addr, err)
 		}
 		listeners = append(listeners, api.FixMalformedRequestsWith(limits.listener(ln, name, busy, logger), api.Refusals{Answers: render, Logger: logger, Name: name}))
-		// CORS (when origins are allowed) runs outside authentication, as
-		// in oslo.middleware's pipeline: a preflight carries no token.
-		h = api.CORS(cfg.CORS, h)
+		// CORS (when origins are allowed) and the health check run
+		// outside authentication, as in oslo.middleware's pipeline: a
+		// preflight carries no token, nor does a load balancer's probe.
+		h = api.CORS(cfg.CORS, api.Healthcheck(health, h))
 		servers = append(servers, limits.server(h, logger))
 		return ln.Addr().String(), nil
 	}
 	if cfg.PlacementListen != "" {
-		h := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL, TrustedProxies: proxies,
-			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy}).Handler()
+		papi := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL, TrustedProxies: proxies,
+			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy})
+		papi.Metrics = m.HTTP("placement")
+		h := papi.Handler()
 		if bound.Placement, err = open(cfg.PlacementListen, "placement", h, api.PlacementAnswers, api.PlacementAnswers); err != nil {
 			return err
 		}
 	}
 	if cfg.BaremetalListen != "" {
-		bm := baremetal.New(svc, baremetal.Options{Logger: logger, Workers: cfg.AllocationWorkers, Lease: cfg.AllocationLease})
+		bm := baremetal.New(svc, baremetal.Options{Logger: logger, Workers: cfg.AllocationWorkers, Lease: cfg.AllocationLease, Metrics: m})
 		bm.Start()
 		defer bm.Stop()
-		h := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL, TrustedProxies: proxies,
-			Auth: baremetalAccess.Auth, Challenge: baremetalAccess.Challenge, Policy: baremetalAccess.Policy}).Handler()
+		sources.Allocations = bm.AllocationCounts
+		bmapi := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL, TrustedProxies: proxies,
+			Auth: baremetalAccess.Auth, Challenge: baremetalAccess.Challenge, Policy: baremetalAccess.Policy})
+		bmapi.Metrics = m.HTTP("baremetal")
+		h := bmapi.Handler()
 		if bound.Baremetal, err = open(cfg.BaremetalListen, "baremetal", h, api.IronicAnswers, api.IronicAnswers); err != nil {
 			for _, ln := range listeners {
 				ln.Close()
@@ -173,19 +201,22 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 			return err
 		}
 	}
-	if cfg.PprofListen != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		ln, err := net.Listen("tcp", cfg.PprofListen)
+	if cfg.AdminListen != "" {
+		m.Watch(sources)
+		ln, err := api.Listen(ctx, cfg.AdminListen)
 		if err != nil {
-			return fmt.Errorf("listen on %s: %w", cfg.PprofListen, err)
+			for _, ln := range listeners {
+				ln.Close()
+			}
+			return fmt.Errorf("listen on %s (--admin-listen): %w; servers on one host need an --admin-listen each (empty turns it off)", cfg.AdminListen, err)
 		}
-		go http.Serve(ln, mux)
-		defer ln.Close()
+		bound.Admin = ln.Addr().String()
+		admin := &http.Server{Handler: metrics.Admin(m, readiness(st, svc)), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout}
+		go admin.Serve(ln)
+		defer admin.Close()
 	}
-	logger.Info("allot serving", "placement", bound.Placement, "baremetal", bound.Baremetal, "store", st.Dialect(), "threads", runtime.GOMAXPROCS(0))
+	logger.Info("allot serving", "placement", bound.Placement, "baremetal", bound.Baremetal, "admin", bound.Admin,
+		"store", st.Dialect(), "threads", runtime.GOMAXPROCS(0))
 	if ready != nil {
 		ready(bound)
 	}
@@ -212,4 +243,35 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	}
 	wg.Wait()
 	return err
+}
+
+// DefaultAdminListen is --admin-listen's default.
+const DefaultAdminListen = "127.0.0.1:9178"
+
+// adminAddress resolves the admin listener's address from --admin-listen
+// and the deprecated --pprof-listen, which moves it when --admin-listen
+// keeps its default.
+func adminAddress(cfg ServeConfig, logger *slog.Logger) (string, error) {
+	if cfg.PprofListen == "" || cfg.PprofListen == cfg.AdminListen {
+		return cfg.AdminListen, nil
+	}
+	if cfg.AdminListen != DefaultAdminListen {
+		return "", fmt.Errorf("--pprof-listen %q and --admin-listen %q: the profiles are served on the admin listener; drop --pprof-listen", cfg.PprofListen, cfg.AdminListen)
+	}
+	logger.Warn("--pprof-listen is deprecated: the profiles, the metrics and the health endpoints are served on the admin listener; use --admin-listen", "admin_listen", cfg.PprofListen)
+	return cfg.PprofListen, nil
+}
+
+// readiness is the admin listener's readiness: the store answers and the
+// candidate index caught up with it.
+func readiness(st *store.Store, svc *placement.Service) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := st.Ping(ctx); err != nil {
+			return fmt.Errorf("the store does not answer: %w", err)
+		}
+		if err := svc.Sync(ctx); err != nil {
+			return fmt.Errorf("the candidate index cannot catch up with the store: %w", err)
+		}
+		return nil
+	}
 }

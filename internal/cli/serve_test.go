@@ -77,10 +77,14 @@ user_domain_name = Default
 project_domain_name = Default
 token_cache_time = 30
 service_token_roles = service,admin
+[healthcheck]
+disable_by_file_path = /run/allot/healthcheck_disable
 [allot]
 max_candidates = 1
 candidate_budget = 1s
 placement_listen = 127.0.0.1:1
+admin_listen = 127.0.0.1:9
+metrics_per_provider = false
 `)
 	t.Setenv("ALLOT_MAX_CANDIDATES", "2")
 	t.Setenv("ALLOT_DB", "sqlite:env.db")
@@ -97,6 +101,7 @@ placement_listen = 127.0.0.1:1
 		LogLevel: "debug", LogFormat: "text",
 		MaxCandidates: 3, CandidateBudget: time.Second, RandomizeCands: true, CandidateOrder: "default",
 		AllocationWorkers: 2, AllocationLease: 30 * time.Second,
+		AdminListen: "127.0.0.1:9", MetricsPerProvider: false, HealthcheckDisableFile: "/run/allot/healthcheck_disable", // file
 		PlacementAuth: "keystone", BaremetalAuth: "keystone", // file; derived
 		Keystone: auth.KeystoneConfig{AuthURL: "https://keystone.example.com", Username: "placement", Password: "env-password",
 			ProjectName: "service", UserDomainName: "Default", ProjectDomainName: "Default", TokenCacheTime: 30 * time.Second,

@@ -388,6 +388,8 @@ var keys = []key{
 	{section: "cors", name: "max_age", kind: kindInt, setting: "cors-max-age"},
 	{section: "cors", name: "allow_methods", kind: kindList, setting: "cors-allow-methods"},
 	{section: "cors", name: "allow_headers", kind: kindList, setting: "cors-allow-headers"},
+	// [healthcheck]: oslo.middleware's healthcheck (its disable_by_file backend).
+	{section: "healthcheck", name: "disable_by_file_path", setting: "healthcheck-disable-file"},
 
 	// [keystone_authtoken]: keystonemiddleware and the password plugin.
 	{section: "keystone_authtoken", name: "auth_type", aliases: []string{"keystone_authtoken.auth_plugin"}, use: authType, note: "password (or v3password) or absent; anything else is an error"},

@@ -39,8 +39,9 @@ type SearchOptions struct {
 type Result struct {
 	Requests  []Request
 	Summaries []Summary
-	// Truncated is set when the cap or the time budget stopped generation.
-	Truncated bool
+	// Truncated is set when the cap or the time budget stopped generation;
+	// Capped when it was the cap.
+	Truncated, Capped bool
 	// Stats explain the search.
 	Stats Stats
 	// arena holds Requests and Summaries until Release.
@@ -461,7 +462,7 @@ func (s *search) run() *Result {
 	}
 	s.results, s.iters, s.deferred, s.deferredC = results, iters, deferred, deferredCombos
 	s.outOfTime = s.stopped
-	res.Truncated = s.capped || s.outOfTime
+	res.Truncated, res.Capped = s.capped || s.outOfTime, s.capped
 	s.stats.Candidates = len(results)
 	s.stats.Steps = s.steps
 

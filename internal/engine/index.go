@@ -149,6 +149,26 @@ func (e *Engine) Len() int {
 	return len(e.byID)
 }
 
+// EachInventory calls fn, under the index's read lock, for every
+// inventory of every provider (nested children and sharing providers
+// included), by provider id then class: what capacity metrics read at
+// scrape time. fn must not call the engine.
+func (e *Engine) EachInventory(fn func(p *model.Provider, inv *model.Inventory)) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	ids := make([]int64, 0, len(e.byID))
+	for id := range e.byID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		p := e.byID[id]
+		for i := range p.invs {
+			fn(&p.Provider, &p.invs[i].Inventory)
+		}
+	}
+}
+
 // intern returns name's id in one of the index's name tables, adding it
 // when new.
 func intern[ID ~int32](ids map[string]ID, names *[]string, name string) ID {

@@ -3,6 +3,7 @@ package placement
 import (
 	"context"
 
+	"allot/internal/metrics"
 	"allot/internal/model"
 	"allot/internal/store"
 )
@@ -57,18 +58,18 @@ func (s *Service) ProviderUsages(ctx context.Context, providerUUID string) (Prov
 // WriteAllocations replaces the allocations of every consumer in reqs in
 // one transaction, with Placement's rules (see plan.go).
 func (s *Service) WriteAllocations(ctx context.Context, reqs []ConsumerAllocations, opts WriteOptions) error {
-	return s.store.Write(ctx, func(tx *store.Tx) error {
+	return s.counted(metrics.OpAllocations, s.store.Write(ctx, func(tx *store.Tx) error {
 		return writeAllocations(ctx, tx, reqs, planOptions{WriteOptions: opts})
-	})
+	}))
 }
 
 // DeleteConsumerAllocations releases everything a consumer holds (the
 // unconditional DELETE, without generation): a 404 when it holds nothing.
 // As in Placement, no provider generation changes.
 func (s *Service) DeleteConsumerAllocations(ctx context.Context, consumerUUID string) error {
-	return s.store.Write(ctx, func(tx *store.Tx) error {
+	return s.counted(metrics.OpDelete, s.store.Write(ctx, func(tx *store.Tx) error {
 		return writeAllocations(ctx, tx, []ConsumerAllocations{{ConsumerUUID: consumerUUID}}, planOptions{deleteAll: true})
-	})
+	}))
 }
 
 // UsageQuery selects GET /usages results.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"allot/internal/engine"
+	"allot/internal/metrics"
 	"allot/internal/model"
 	"allot/internal/query"
 	"allot/internal/store"
@@ -171,6 +172,16 @@ type ClaimOutcome struct {
 // CodeClaimKeyReused when the idempotency key was used by a different
 // request.
 func (s *Service) Claim(ctx context.Context, req ClaimRequest) (ClaimOutcome, error) {
+	out, err := s.claim(ctx, req)
+	s.m.ClaimRetries(out.Transactions - 1)
+	if !out.Replayed {
+		s.counted(metrics.OpClaim, err)
+	}
+	return out, err
+}
+
+// claim is Claim, uncounted.
+func (s *Service) claim(ctx context.Context, req ClaimRequest) (ClaimOutcome, error) {
 	var out ClaimOutcome
 	if err := req.validate(); err != nil {
 		return out, err
@@ -357,7 +368,7 @@ func (s *Service) claimCandidates(ctx context.Context, req ClaimRequest, order e
 	if q.Limit == 0 {
 		q.Limit = max(claimDefaultLimit, 4*len(req.Consumers))
 	}
-	res, err := s.engine.Candidates(q, opts)
+	res, err := s.candidates(q, opts)
 	if err != nil {
 		return nil, err
 	}

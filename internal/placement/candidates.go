@@ -17,7 +17,7 @@ func (s *Service) AllocationCandidates(ctx context.Context, q query.Candidates) 
 	}
 	opts := s.search
 	opts.Done = ctx.Done()
-	res, err := s.engine.Candidates(q, opts)
+	res, err := s.candidates(q, opts)
 	if err == nil && ctx.Err() != nil {
 		res.Release()
 		return nil, fmt.Errorf("the allocation candidates search was abandoned: %w", ctx.Err())

@@ -133,8 +133,20 @@ func (o planOptions) unable(consumer, msg string) error {
 }
 
 // unableToAllocate is the 409 of a write that breaks an inventory's rules.
-func unableToAllocate(format string, args ...any) *model.Error {
-	return model.Conflict("Unable to allocate inventory: %s", fmt.Sprintf(format, args...))
+func unableToAllocate(format string, args ...any) capacityError {
+	return capacityError{model.Conflict("Unable to allocate inventory: %s", fmt.Sprintf(format, args...))}
+}
+
+// capacityError is the 409 of a write that does not fit the inventories:
+// its type tells the metrics a capacity conflict from the others.
+type capacityError struct{ err *model.Error }
+
+func (e capacityError) Error() string { return e.err.Error() }
+func (e capacityError) Unwrap() error { return e.err }
+
+// WithHint adds a hint to the refusal (model.Error.WithHint).
+func (e capacityError) WithHint(hint string) capacityError {
+	return capacityError{e.err.WithHint(hint)}
 }
 
 // owner returns the project and user a request gives its consumer: the

@@ -23,7 +23,7 @@ func (s *Service) RankedCandidates(ctx context.Context, q query.Candidates, orde
 		opts.Order, opts.Randomize = *order, false
 	}
 	opts.Prefer = prefer
-	res, err := s.engine.Candidates(q, opts)
+	res, err := s.candidates(q, opts)
 	if err == nil && ctx.Err() != nil {
 		res.Release()
 		return nil, fmt.Errorf("the allocation candidates search was abandoned: %w", ctx.Err())

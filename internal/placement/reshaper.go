@@ -3,6 +3,7 @@ package placement
 import (
 	"context"
 
+	"allot/internal/metrics"
 	"allot/internal/model"
 	"allot/internal/store"
 )
@@ -22,7 +23,7 @@ type ReshapeInventory struct {
 // others, the interim inventory (existing plus new) is in place when the
 // plan reads inventories, and the final inventory replaces it after.
 func (s *Service) Reshape(ctx context.Context, invs []ReshapeInventory, allocs []ConsumerAllocations) error {
-	return s.store.Write(ctx, func(tx *store.Tx) error {
+	return s.counted(metrics.OpReshape, s.store.Write(ctx, func(tx *store.Tx) error {
 		uuids := make([]string, len(invs))
 		for i, ri := range invs {
 			uuids[i] = ri.ProviderUUID
@@ -105,5 +106,5 @@ func (s *Service) Reshape(ctx context.Context, invs []ReshapeInventory, allocs [
 			}
 		}
 		return nil
-	})
+	}))
 }

@@ -2,12 +2,16 @@ package placement
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"allot/internal/engine"
+	"allot/internal/metrics"
 	"allot/internal/model"
+	"allot/internal/query"
 	"allot/internal/store"
 )
 
@@ -16,6 +20,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Search bounds and orders allocation-candidate searches.
 	Search engine.SearchOptions
+	// Metrics counts searches, writes of allocations and catch-ups (nil:
+	// not counted).
+	Metrics *metrics.Metrics
 }
 
 // Service implements the Placement operations over a store and an engine.
@@ -27,6 +34,7 @@ type Service struct {
 	syncMu sync.Mutex
 	// claimBatch groups the commits of single atomic claims (atomicclaim_batch.go).
 	claimBatch claimBatcher
+	m          *metrics.Metrics
 }
 
 // New returns a Service over st with a fresh engine.
@@ -34,7 +42,7 @@ func New(st *store.Store, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{store: st, engine: engine.New(), log: opts.Logger, search: opts.Search}
+	return &Service{store: st, engine: engine.New(), log: opts.Logger, search: opts.Search, m: opts.Metrics}
 }
 
 // Store returns the service's store.
@@ -55,6 +63,7 @@ func (s *Service) Sync(ctx context.Context) error {
 	if rev <= s.engine.Revision() && s.engine.Revision() > 0 {
 		return nil
 	}
+	start := time.Now()
 	return s.store.Read(ctx, func(tx *store.Tx) error {
 		cur, oldest, err := tx.Revision(ctx)
 		if err != nil {
@@ -106,8 +115,78 @@ func (s *Service) Sync(ctx context.Context) error {
 			}
 		}
 		s.engine.Apply(u)
+		s.m.CatchUp(u.Full, time.Since(start))
 		return nil
 	})
+}
+
+// IndexRevision is the store revision the candidate index reflects.
+func (s *Service) IndexRevision() int64 { return s.engine.Revision() }
+
+// IndexedProviders is the number of providers in the candidate index.
+func (s *Service) IndexedProviders() int { return s.engine.Len() }
+
+// Capacity calls yield for every inventory in the candidate index, for
+// the capacity metrics: no store access, so a scrape costs writes nothing.
+// The rows are copied out under the index's read lock and yielded after
+// it, so that a slow scrape never holds up the index's updates (and the
+// searches queued behind them).
+func (s *Service) Capacity(yield func(metrics.Capacity)) {
+	var rows []metrics.Capacity
+	s.engine.EachInventory(func(p *model.Provider, inv *model.Inventory) {
+		rows = append(rows, metrics.Capacity{Provider: p.Name, Class: inv.ResourceClass, Total: inv.Total,
+			Reserved: inv.Reserved, Usage: inv.Used, AllocationRatio: inv.AllocationRatio})
+	})
+	for _, r := range rows {
+		yield(r)
+	}
+}
+
+// candidates runs one search of the index and counts it.
+func (s *Service) candidates(q query.Candidates, opts engine.SearchOptions) (*engine.Result, error) {
+	start := time.Now()
+	res, err := s.engine.Candidates(q, opts)
+	if err == nil {
+		truncated := ""
+		switch {
+		case res.Capped:
+			truncated = metrics.TruncatedCap
+		case res.Truncated:
+			truncated = metrics.TruncatedBudget
+		}
+		s.m.Search(time.Since(start), len(res.Requests), truncated)
+	}
+	return res, err
+}
+
+// counted counts a write of allocations by operation op and returns its
+// error: a commit, or a 409 by kind (any other error is not counted here).
+func (s *Service) counted(op string, err error) error {
+	if err == nil {
+		s.m.Wrote(op)
+	} else if kind := conflictKind(err); kind != "" {
+		s.m.Conflict(op, kind)
+	}
+	return err
+}
+
+// conflictKind names the kind of a 409 for the metrics, "" for an error
+// that is not a 409.
+func conflictKind(err error) string {
+	e, ok := model.AsError(err)
+	if !ok || e.Kind != model.KindConflict {
+		return ""
+	}
+	var capacity capacityError
+	switch {
+	case e.Code == model.CodeConcurrentUpdate:
+		return metrics.ConflictConcurrentUpdate
+	case errors.As(err, &capacity):
+		return metrics.ConflictCapacity
+	case e.Code == CodeClaimNoFit:
+		return metrics.ConflictNoFit
+	}
+	return metrics.ConflictOther
 }
 
 // errProviderNotFound is the 404 for an unknown provider uuid.

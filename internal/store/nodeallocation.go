@@ -184,6 +184,29 @@ func (t *Tx) DeleteNodeAllocation(ctx context.Context, id int64) error {
 	return err
 }
 
+// CountNodeAllocations counts the allocations by state, and those in state
+// allocating that no live worker holds at now (none, or its lease
+// expired: what ClaimPendingAllocation would pick).
+func (t *Tx) CountNodeAllocations(ctx context.Context, now time.Time) (byState map[string]int64, queued int64, err error) {
+	rows, err := t.query(ctx, `SELECT state, COUNT(*),
+		SUM(CASE WHEN state = $1 AND (worker IS NULL OR lease_until < $2) THEN 1 ELSE 0 END)
+		FROM node_allocations GROUP BY state`, model.AllocAllocating, now.UnixMicro())
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	byState = map[string]int64{}
+	for rows.Next() {
+		var state string
+		var n, q int64
+		if err := rows.Scan(&state, &n, &q); err != nil {
+			return nil, 0, fmt.Errorf("count node allocations: %w", err)
+		}
+		byState[state], queued = n, queued+q
+	}
+	return byState, queued, rows.Err()
+}
+
 // ClaimPendingAllocation picks one allocation in state allocating that no
 // live worker holds (none, or its lease expired), leases it to worker until
 // leaseUntil and returns it; ok is false when there is none. On PostgreSQL

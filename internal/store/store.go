@@ -21,6 +21,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
+	"allot/internal/metrics"
 	"allot/internal/model"
 )
 
@@ -43,6 +44,9 @@ type Options struct {
 	// Now is the clock that stamps transactions (Tx.Now: created_at,
 	// expiry of idempotency keys); default time.Now. Tests move it.
 	Now func() time.Time
+	// Metrics times transactions and counts retries and database errors
+	// (nil: not counted).
+	Metrics *metrics.Metrics
 }
 
 // Synchronous values of Options.SQLiteSynchronous.
@@ -67,12 +71,13 @@ type Store struct {
 	lock *os.File
 	// rev is the latest committed revision on SQLite: every commit to the
 	// file goes through this Store (see lock), which keeps it here.
-	rev   atomic.Int64
-	names nameCache
+	rev    atomic.Int64
+	names  nameCache
+	health healthState
+	m      *metrics.Metrics
 	// writeStmts and readStmts keep SQLite's statements prepared (nil on
 	// PostgreSQL, whose driver keeps its own).
 	writeStmts, readStmts *stmtCache
-	health                healthState
 }
 
 // Open connects to the database named by dsn ("sqlite:PATH" or
@@ -85,7 +90,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 10
 	}
-	s := &Store{dsn: dsn, log: opts.Logger, retries: opts.MaxRetries, now: opts.Now}
+	s := &Store{dsn: dsn, log: opts.Logger, retries: opts.MaxRetries, now: opts.Now, m: opts.Metrics}
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path, err := sqlitePath(dsn)
@@ -242,18 +247,61 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
 			break
 		}
 		s.log.Debug("retrying write transaction", "attempt", attempt+1, "error", err)
+		s.m.TxRetry()
 		time.Sleep(time.Duration(rand.IntN(5*(attempt+1))+1) * time.Millisecond)
 	}
 	err = s.classify(err)
 	if e, ok := model.AsError(err); ok {
 		s.failed(e)
 	}
+	s.countError(err)
 	return err
+}
+
+// countError counts a database error that a store operation returns:
+// one classified unavailable (a lost connection; a storage failure), or
+// one that is not allot's own model error (a driver's error). Errors that
+// the transaction's function returned on purpose (a 404, a 409) and a
+// caller's cancelled context are no database errors.
+func (s *Store) countError(err error) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return
+	}
+	e, ok := model.AsError(err)
+	switch {
+	case !ok:
+		s.m.DBError(metrics.DBOther)
+	case e.Kind != model.KindUnavailable:
+	case errors.Is(err, ErrDiskFull), errors.Is(err, ErrReadOnly), errors.Is(err, ErrStorageIO):
+		s.m.DBError(metrics.DBStorage)
+	default:
+		s.m.DBError(metrics.DBUnavailable)
+	}
+}
+
+// PoolStats describes the store's connection pools (both of SQLite's:
+// its writer and its readers).
+func (s *Store) PoolStats() metrics.Pool {
+	var p metrics.Pool
+	for _, db := range []*sql.DB{s.writer, s.reader} {
+		st := db.Stats()
+		p.InUse += st.InUse
+		p.Idle += st.Idle
+		p.Max += st.MaxOpenConnections
+		p.WaitCount += st.WaitCount
+		p.WaitSeconds += st.WaitDuration.Seconds()
+		if s.reader == s.writer {
+			break
+		}
+	}
+	return p
 }
 
 // writeOnce runs fn in one write transaction on a connection of its own, so
 // that a connection that met a storage failure can be discarded.
 func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	start := time.Now()
+	defer func() { s.m.Tx("write", time.Since(start), err) }()
 	s.writeStmts.prepareWanted(ctx)
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
@@ -309,10 +357,14 @@ func (s *Store) Read(ctx context.Context, fn func(tx *Tx) error) error {
 			break
 		}
 	}
-	return s.classify(err)
+	err = s.classify(err)
+	s.countError(err)
+	return err
 }
 
-func (s *Store) readOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *Tx) error) error {
+func (s *Store) readOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *Tx) error) (err error) {
+	start := time.Now()
+	defer func() { s.m.Tx("read", time.Since(start), err) }()
 	s.readStmts.prepareWanted(ctx)
 	sqlTx, err := s.reader.BeginTx(ctx, opts)
 	if err != nil {

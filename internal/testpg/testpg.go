@@ -148,12 +148,25 @@ func (c *Cluster) CreateDatabase(name string) (string, error) {
 // shutdown: clients are disconnected, committed work is kept) and starts
 // it again on the same port, after pause.
 func (c *Cluster) Restart(pause time.Duration) error {
+	if err := c.Halt(); err != nil {
+		return err
+	}
+	time.Sleep(pause)
+	return c.Resume()
+}
+
+// Halt stops the server as an operator's fast shutdown does (clients are
+// disconnected, committed work and the files are kept); Resume starts it
+// again on the same port.
+func (c *Cluster) Halt() error {
 	if out, err := c.run(c.pgCtl, "-D", c.data, "-m", "fast", "-w", "stop"); err != nil {
 		return fmt.Errorf("pg_ctl stop: %v: %s", err, out)
 	}
-	time.Sleep(pause)
-	return c.start()
+	return nil
 }
+
+// Resume starts a halted server again and waits until it answers.
+func (c *Cluster) Resume() error { return c.start() }
 
 // Stop shuts the cluster down and deletes its files.
 func (c *Cluster) Stop() {

@@ -5,9 +5,11 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -40,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"AllocationFailures", testAllocationFailures},
 		{"TryLockProviders", testTryLockProviders},
+		{"CountNodeAllocations", testCountNodeAllocations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -685,5 +688,48 @@ func testNodeProjectFilter(t *testing.T, s *store.Store) {
 				break
 			}
 		}
+	}
+}
+
+// CountNodeAllocations counts allocations by state, and as queued those
+// allocating that no live lease holds: what ClaimPendingAllocation picks.
+func testCountNodeAllocations(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	count := func() (map[string]int64, int64) {
+		var by map[string]int64
+		var queued int64
+		read(t, s, func(tx *store.Tx) error {
+			var err error
+			by, queued, err = tx.CountNodeAllocations(ctx, now)
+			return err
+		})
+		return by, queued
+	}
+	if by, queued := count(); len(by) != 0 || queued != 0 {
+		t.Fatalf("empty store: %v, %d queued", by, queued)
+	}
+	states := []string{model.AllocAllocating, model.AllocAllocating, model.AllocAllocating, model.AllocAllocating,
+		model.AllocError, model.AllocError, model.AllocActive}
+	write(t, s, func(tx *store.Tx) error {
+		for _, st := range states {
+			if _, err := tx.CreateNodeAllocation(ctx, model.NodeAllocation{UUID: uuid.NewString(), State: st, ResourceClass: "gold"}); err != nil {
+				return err
+			}
+		}
+		// The first allocating one is held by a live lease, the second by
+		// one that ran out: only the first leaves the queue.
+		if _, ok, err := tx.ClaimPendingAllocation(ctx, "w1", now, now.Add(time.Hour)); err != nil || !ok {
+			return fmt.Errorf("lease: %v %v", ok, err)
+		}
+		if _, ok, err := tx.ClaimPendingAllocation(ctx, "w2", now, now.Add(-time.Minute)); err != nil || !ok {
+			return fmt.Errorf("lease: %v %v", ok, err)
+		}
+		return nil
+	})
+	by, queued := count()
+	want := map[string]int64{model.AllocAllocating: 4, model.AllocError: 2, model.AllocActive: 1}
+	if !reflect.DeepEqual(by, want) || queued != 3 {
+		t.Errorf("counts %v, %d queued; want %v, 3 queued", by, queued, want)
 	}
 }
