@@ -18,6 +18,7 @@ import (
 	"allot/internal/api/placementapi"
 	"allot/internal/auth"
 	"allot/internal/baremetal"
+	"allot/internal/console"
 	"allot/internal/engine"
 	"allot/internal/model"
 	"allot/internal/placement"
@@ -156,6 +157,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if cfg.PlacementListen != "" {
 		h := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL, TrustedProxies: proxies,
 			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy}).Handler()
+		h = console.Mount(h) // the web console's static files under /ui/; the API answers every other path
 		if bound.Placement, err = open(cfg.PlacementListen, "placement", h, api.PlacementAnswers, api.PlacementAnswers); err != nil {
 			return err
 		}
