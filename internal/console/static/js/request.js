@@ -49,7 +49,9 @@ export function build(form) {
   if (policy) { q.append('group_policy', policy); args.push('--group-policy', policy); }
   const limit = form.elements.limit.value.trim();
   if (limit) { q.append('limit', limit); args.push('--limit', shellQuote(limit)); }
-  return {query: q.toString(), command: args.join(' ')};
+  // Colons and commas need no escaping in a query string: keep them
+  // readable in the URL shown.
+  return {query: q.toString().replace(/%3A/gi, ':').replace(/%2C/gi, ','), command: args.join(' ')};
 }
 
 // candidateKey is a candidate's canonical text: provider, class and amount
