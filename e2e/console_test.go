@@ -40,7 +40,7 @@ type consoleServer struct {
 	url string
 }
 
-func startConsoleServer(t *testing.T, policyFile string) *consoleServer {
+func startConsoleServer(t testing.TB, policyFile string) *consoleServer {
 	t.Helper()
 	cfg := cli.ServeConfig{PlacementListen: "127.0.0.1:0", DB: "sqlite:" + filepath.Join(t.TempDir(), "allot.db"),
 		SQLiteSynchronous: "normal", PlacementAuth: auth.NoAuth2, AllocationWorkers: -1,
@@ -196,7 +196,7 @@ func keysOf(t *testing.T, data []byte) []string {
 // browser is one headless Chromium tab that records every console error,
 // uncaught exception and browser-log error the pages cause.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	mu     sync.Mutex
 	errors []string
@@ -204,18 +204,22 @@ type browser struct {
 
 // chromiumPath finds Debian's chromium (or another Chrome), or skips
 // (fails under ALLOT_REQUIRE_CLIENTS=1, where scripts/test-deps installs it).
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
 	}
-	skipOrFail(t, "chromium is not installed (Debian package chromium; scripts/test-deps installs it)")
+	const why = "chromium is not installed (Debian package chromium; scripts/test-deps installs it)"
+	if tt, ok := t.(*testing.T); ok {
+		skipOrFail(tt, why)
+	}
+	t.Skip(why) // a benchmark: measures only
 	return ""
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	exe := chromiumPath(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
@@ -543,4 +547,94 @@ func TestConsoleReader(t *testing.T) {
 	b.do("sign in as nobody", setField("token", "nobody"), chromedp.Click(chromedp.CSS(`#login-form button`)),
 		chromedp.Poll[chromedp.Void](`document.getElementById('login-why').textContent.includes('may not list')`))
 	b.noErrors()
+}
+
+// seedScale creates n root providers through the API (8 at a time), each
+// with VCPU and MEMORY_MB, every third partly used; it returns the name of
+// the last one.
+func (s *consoleServer) seedScale(t testing.TB, n int) string {
+	t.Helper()
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				id := uuid.NewString()
+				s.api(t, "admin", "POST", "/resource_providers", map[string]any{"name": fmt.Sprintf("host-%05d", i), "uuid": id}, nil)
+				s.api(t, "admin", "PUT", "/resource_providers/"+id+"/inventories", map[string]any{"resource_provider_generation": 0,
+					"inventories": map[string]any{"VCPU": map[string]any{"total": 32 + i%32}, "MEMORY_MB": map[string]any{"total": 131072}}}, nil)
+				if i%3 == 0 {
+					s.api(t, "admin", "PUT", "/allocations/"+uuid.NewString(), map[string]any{
+						"allocations": map[string]any{id: map[string]any{"resources": map[string]int{"VCPU": 1 + i%31, "MEMORY_MB": 4096}}},
+						"project_id":  "p1", "user_id": "u1", "consumer_generation": nil, "consumer_type": "INSTANCE"}, nil)
+				}
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return fmt.Sprintf("host-%05d", n-1)
+}
+
+// BenchmarkConsolePages times the console's pages on a cloud of
+// ALLOT_CONSOLE_SCALE providers (default 10,000) in headless Chromium: from
+// opening the page (or submitting its form) until it has drawn. A
+// measurement for docs/performance.md, never an assertion:
+//
+//	go test -run '^$' -bench BenchmarkConsolePages -benchtime 5x ./e2e/
+func BenchmarkConsolePages(b *testing.B) {
+	n := 10000
+	if v := os.Getenv("ALLOT_CONSOLE_SCALE"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("ALLOT_CONSOLE_SCALE=%q: a number of providers", v)
+		}
+	}
+	br := newBrowser(b)
+	srv := startConsoleServer(b, "")
+	start := time.Now()
+	last := srv.seedScale(b, n)
+	b.Logf("seeded %d providers through the API in %s", n, time.Since(start).Round(time.Millisecond))
+	br.signIn(srv.url, "admin", "admin")
+	b.Run("capacity", func(b *testing.B) {
+		i := 0
+		for b.Loop() { // a fresh load of the console each time (the token stays in the tab)
+			i++
+			br.do("load the capacity page", chromedp.Navigate(fmt.Sprintf("%s/ui/?load=%d#/capacity", srv.url, i)),
+				chromedp.WaitReady(chromedp.CSS(`body[data-ready="capacity"]`)))
+		}
+	})
+	for _, limit := range []string{"100", ""} {
+		name := "request/limit=" + limit
+		if limit == "" {
+			name = "request/unlimited"
+		}
+		b.Run(name, func(b *testing.B) {
+			br.page("request")
+			var shown int
+			for b.Loop() {
+				shown = len(br.ask(requestForm{"resources": "VCPU:1", "limit": limit}))
+			}
+			b.ReportMetric(float64(shown), "candidates")
+		})
+	}
+	b.Run("request/unlimited-api-only", func(b *testing.B) {
+		for b.Loop() {
+			var doc json.RawMessage
+			srv.api(b, "admin", "GET", "/allocation_candidates?resources=VCPU:1", nil, &doc)
+		}
+	})
+	b.Run("explorer/tree", func(b *testing.B) {
+		br.page("explorer")
+		for b.Loop() {
+			br.do("search", setField("ex-text", last), chromedp.Evaluate[chromedp.Void](`delete document.body.dataset.answered`),
+				chromedp.Click(chromedp.CSS(`#explorer-form button`)), chromedp.WaitReady(chromedp.CSS(`body[data-answered="yes"]`)))
+		}
+	})
+	br.noErrors()
 }

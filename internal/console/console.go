@@ -51,7 +51,9 @@ func Mount(api http.Handler) http.Handler {
 		switch {
 		case r.URL.Path == strings.TrimSuffix(Prefix, "/"):
 			setHeaders(w.Header())
-			http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
+			// Relative, so that it holds behind a proxy's path prefix.
+			w.Header().Set("Location", "ui/")
+			w.WriteHeader(http.StatusMovedPermanently)
 		case strings.HasPrefix(r.URL.Path, Prefix):
 			setHeaders(w.Header())
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {

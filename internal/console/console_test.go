@@ -30,7 +30,7 @@ func TestMount(t *testing.T) {
 	}{
 		{"GET", "/ui/", 200, "text/html", "", "<title>allot console</title>"},
 		{"HEAD", "/ui/", 200, "text/html", "", ""},
-		{"GET", "/ui", 301, "", "/ui/", ""},
+		{"GET", "/ui", 301, "", "ui/", ""},
 		{"GET", "/ui/js/app.js", 200, "text/javascript", "", "import"},
 		{"GET", "/ui/console.css", 200, "text/css", "", "body"},
 		{"GET", "/ui/nope.js", 404, "text/plain", "", "not found"},

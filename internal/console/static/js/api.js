@@ -2,6 +2,10 @@
 // extensions on the same origin, with the user's token.
 
 const TOKEN_KEY = 'allot.console.token';
+
+// BASE is the API root: the directory above the console's /ui/, so that
+// the console works behind a proxy that serves the API under a prefix.
+export const BASE = new URL('../', document.baseURI).pathname.replace(/\/$/, '');
 export const MICROVERSION = '1.39';
 
 export function token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
@@ -38,7 +42,7 @@ export async function call(method, path, body, version = MICROVERSION) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const resp = await fetch(path, init);
+  const resp = await fetch(BASE + path, init);
   const text = await resp.text();
   if (!resp.ok) throw new APIError(resp.status, detailOf(resp.status, text), resp.headers.get('WWW-Authenticate'));
   return text ? JSON.parse(text) : null;

@@ -1,6 +1,6 @@
 // The console's frame: sign-in, what the caller may do (asked of the
 // server), and the pages behind #/name.
-import {get, token, setToken, clearToken, APIError} from './api.js';
+import {get, token, setToken, clearToken, APIError, BASE} from './api.js';
 import {h} from './dom.js';
 import * as capacity from './capacity.js';
 import * as request from './request.js';
@@ -30,7 +30,7 @@ async function showLogin(why) {
   // Ask the server which authentication it uses: a Keystone challenge
   // means a real token; noauth2 takes "admin".
   try {
-    await fetch('/allot/v1/permissions', {headers: {'Accept': 'application/json'}}).then((r) => {
+    await fetch(BASE + '/allot/v1/permissions', {headers: {'Accept': 'application/json'}}).then((r) => {
       const keystone = (r.headers.get('WWW-Authenticate') || '').startsWith('Keystone');
       $('token').value = keystone ? '' : 'admin';
       $('token').placeholder = keystone ? 'a Keystone token (openstack token issue -f value -c id)' : 'admin';

@@ -2,7 +2,7 @@
 // candidates of GET /allocation_candidates, the explanation of GET
 // /allot/v1/allocation_candidates/explain when there are few or none, the
 // equivalent allot command and the raw URL.
-import {get, call, names, uuid4, MICROVERSION} from './api.js';
+import {get, call, names, uuid4, BASE, MICROVERSION} from './api.js';
 import {h, fmt} from './dom.js';
 
 // fields: the form, in the CLI's terms. kind "lines" takes one value a
@@ -20,6 +20,9 @@ const fields = [
 
 // FEW is how few candidates make the page ask why.
 const FEW = 2;
+
+// PAGE is how many candidates are drawn at a time.
+const PAGE = 100;
 
 function lines(v) { return v.split('\n').map((s) => s.trim()).filter(Boolean); }
 
@@ -99,25 +102,37 @@ async function answer(form, out, ctx) {
   const url = '/allocation_candidates?' + query;
   const doc = await get(url);
   const ars = doc.allocation_requests;
-  const uuids = ars.flatMap((ar) => Object.keys(ar.allocations));
+  const uuids = ars.slice(0, PAGE).flatMap((ar) => Object.keys(ar.allocations));
   const named = await names(uuids);
   const label = (u) => named.get(u) || u;
   const claim = ctx.can('placement:allocations:update');
-  const list = h('div', {id: 'candidates'}, ars.map((ar, i) => {
+  const box = (ar, i) => {
     const rows = Object.entries(ar.allocations).map(([rp, a]) =>
       h('li', {}, h('span', {title: rp}, label(rp)), ': ',
         Object.entries(a.resources).map(([rc, n]) => `${rc}=${fmt(n)}`).join(', ')));
     const mappings = ar.mappings ? Object.entries(ar.mappings).map(([g, rps]) => `${g || '(unsuffixed)'} → ${rps.map(label).join(', ')}`).join('; ') : '';
-    const box = h('div', {class: 'candidate', dataset: {key: candidateKey(ar)}},
+    const el = h('div', {class: 'candidate', dataset: {key: candidateKey(ar)}},
       h('strong', {}, `Candidate ${i + 1}`), h('ul', {}, rows), mappings ? h('div', {class: 'muted'}, 'Groups: ', mappings) : null);
-    if (claim) box.append(claimButton(ar, ctx));
-    return box;
-  }));
+    if (claim) el.append(claimButton(ar, ctx));
+    return el;
+  };
+  // A page of candidates at a time: ten thousand boxes would freeze the tab.
+  const list = h('div', {id: 'candidates'});
+  const more = h('button', {type: 'button', id: 'candidates-more'});
+  const showMore = () => {
+    const from = list.childElementCount;
+    list.append(...ars.slice(from, from + PAGE).map((ar, i) => box(ar, from + i)));
+    const left = ars.length - list.childElementCount;
+    more.textContent = `Show ${fmt(Math.min(left, PAGE))} more (${fmt(left)} not shown)`;
+    more.hidden = left === 0;
+  };
+  more.addEventListener('click', showMore);
+  showMore();
   out.replaceChildren(
     h('h3', {}, `${fmt(ars.length)} candidate${ars.length === 1 ? '' : 's'}`),
     h('div', {}, 'Command: ', h('pre', {id: 'request-command'}, command)),
-    h('div', {}, 'URL: ', h('pre', {id: 'request-url'}, `${location.origin}${url}`, '\n', `OpenStack-API-Version: placement ${MICROVERSION}`)),
-    list);
+    h('div', {}, 'URL: ', h('pre', {id: 'request-url'}, `${location.origin}${BASE}${url}`, '\n', `OpenStack-API-Version: placement ${MICROVERSION}`)),
+    list, more);
   if (ars.length <= FEW) out.append(await explanation(query));
 }
 
