@@ -3,6 +3,7 @@ package placementapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/google/uuid"
@@ -168,4 +169,51 @@ func TestPermissionsEndpoint(t *testing.T) {
 	if r := p.Must(400, "GET", "/allot/v1/permissions?x=1", "", nil); r.ErrorCode() == "" && len(r.Body) == 0 {
 		t.Errorf("a query: %s", r.Body)
 	}
+}
+
+// FuzzConsoleQueries sends arbitrary query strings to the console's reads:
+// never a 5xx; a 200 from /allot/v1/capacity names at most 100 trees per
+// class, and any other answer is a 400 in Placement's format.
+func FuzzConsoleQueries(f *testing.F) {
+	h := fuzzServer(f)
+	for _, q := range []string{"", "roots=1", "roots=100", "roots=101", "roots=0", "roots=-1", "roots=1e3", "roots=%zz", "roots=1&roots=1",
+		"roots", "roots=", "x=1", "%ff=1", "roots=99999999999999999999", "roots=+5", "roots= 5"} {
+		f.Add(false, q)
+		f.Add(true, q)
+	}
+	f.Fuzz(func(t *testing.T, permissions bool, q string) {
+		path := "/allot/v1/capacity"
+		if permissions {
+			path = "/allot/v1/permissions"
+		}
+		req := httptest.NewRequest("GET", path, nil)
+		req.URL.RawQuery = q
+		req.Header.Set("X-Auth-Token", "admin")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusOK:
+			if permissions {
+				return
+			}
+			var c model.Capacity
+			if err := json.Unmarshal(rec.Body.Bytes(), &c); err != nil {
+				t.Fatalf("?%s: %v in %s", q, err, rec.Body)
+			}
+			for class, roots := range c.Fullest {
+				if len(roots) > 100 || len(c.Emptiest[class]) > 100 {
+					t.Fatalf("?%s: %d trees for %s", q, len(roots), class)
+				}
+			}
+		case http.StatusBadRequest:
+			var doc struct {
+				Errors []struct{ Detail string } `json:"errors"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil || len(doc.Errors) != 1 || doc.Errors[0].Detail == "" {
+				t.Fatalf("?%s: 400 not in Placement's format: %s", q, rec.Body)
+			}
+		default:
+			t.Fatalf("?%s: %d %s", q, rec.Code, rec.Body)
+		}
+	})
 }
