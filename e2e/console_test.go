@@ -129,6 +129,9 @@ func (s *consoleServer) seedCloud(t *testing.T) (host, agg string) {
 	s.api(t, "admin", "PUT", "/allocations/"+uuid.NewString(), map[string]any{
 		"allocations": map[string]any{c3: map[string]any{"resources": map[string]int{"VCPU": 3, "MEMORY_MB": 2048}}},
 		"project_id":  "p1", "user_id": "u1", "consumer_generation": nil, "consumer_type": "INSTANCE"}, nil)
+	s.api(t, "admin", "PUT", "/allocations/"+uuid.NewString(), map[string]any{
+		"allocations": map[string]any{c2: map[string]any{"resources": map[string]int{"VCPU": 2}}},
+		"project_id":  "p1", "user_id": "u1", "consumer_generation": nil, "consumer_type": "MIGRATION"}, nil)
 	return host, agg
 }
 
@@ -425,6 +428,23 @@ func TestConsole(t *testing.T) {
 			got := eval[string](b, `document.querySelector('#capacity-classes tr[data-class="`+class+`"] td[data-field="`+field+`"]').dataset.value`)
 			if got != strconv.FormatInt(want, 10) {
 				t.Errorf("capacity page: %s %s %s, the API's sum is %d", class, field, got, want)
+			}
+		}
+	}
+	// Every seeded consumer is in project p1: the page's usage per
+	// consumer type is what GET /usages says of p1.
+	var p1 struct {
+		Usages map[string]map[string]int64 `json:"usages"`
+	}
+	srv.api(t, "admin", "GET", "/usages?project_id=p1", nil, &p1)
+	for typ, usage := range p1.Usages {
+		for class, n := range usage {
+			sel := `#capacity-consumers tr[data-type="` + typ + `"] .tag[data-class="` + class + `"]`
+			if class == "consumer_count" {
+				sel = `#capacity-consumers tr[data-type="` + typ + `"] td[data-field="consumers"]`
+			}
+			if got := eval[string](b, `(document.querySelector('`+sel+`') || {dataset: {}}).dataset.value || 'none'`); got != strconv.FormatInt(n, 10) {
+				t.Errorf("capacity page: %s %s %s, GET /usages says %d", typ, class, got, n)
 			}
 		}
 	}

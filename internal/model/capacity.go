@@ -16,6 +16,16 @@ type Capacity struct {
 	// out.
 	Fullest  map[string][]RootCapacity `json:"fullest_roots"`
 	Emptiest map[string][]RootCapacity `json:"emptiest_roots"`
+	// ConsumerTypes is the usage of the cloud's consumers per consumer
+	// type ("INSTANCE", "MIGRATION", ..., "unknown" for consumers without
+	// one), as GET /usages groups one project's at 1.38.
+	ConsumerTypes map[string]ConsumerTypeUsage `json:"consumer_types"`
+}
+
+// ConsumerTypeUsage is what the consumers of one type use, per class.
+type ConsumerTypeUsage struct {
+	Consumers int64            `json:"consumers"`
+	Used      map[string]int64 `json:"usages"`
 }
 
 // ClassCapacity is one resource class summed over every provider that has

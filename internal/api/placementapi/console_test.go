@@ -101,6 +101,35 @@ func TestCapacityEndpoint(t *testing.T) {
 		if f := got.Fullest["VCPU"][0]; f.UUID != host1 || f.Capacity != 16 || f.Used != 12 || f.Free != 4 {
 			t.Errorf("fullest VCPU tree %+v", f)
 		}
+		// Every consumer is in project p1: the cloud's usage per consumer
+		// type is p1's, as GET /usages groups it.
+		var p1 struct {
+			Usages map[string]struct {
+				Consumers int64 `json:"consumer_count"`
+			} `json:"usages"`
+		}
+		if err := json.Unmarshal(p.Must(200, "GET", "/usages?project_id=p1", "1.38", nil).Body, &p1); err != nil {
+			t.Fatal(err)
+		}
+		var p1Raw struct {
+			Usages map[string]map[string]any `json:"usages"`
+		}
+		json.Unmarshal(p.Must(200, "GET", "/usages?project_id=p1", "1.38", nil).Body, &p1Raw)
+		if len(got.ConsumerTypes) != len(p1.Usages) || len(got.ConsumerTypes) == 0 {
+			t.Errorf("consumer types %+v, GET /usages %+v", got.ConsumerTypes, p1Raw)
+		}
+		for typ, u := range p1Raw.Usages {
+			ct := got.ConsumerTypes[typ]
+			if ct.Consumers != p1.Usages[typ].Consumers {
+				t.Errorf("%s: %d consumers, GET /usages says %d", typ, ct.Consumers, p1.Usages[typ].Consumers)
+			}
+			for class, v := range u {
+				if class != "consumer_count" && ct.Used[class] != int64(v.(float64)) {
+					t.Errorf("%s %s: %d used, GET /usages says %v", typ, class, ct.Used[class], v)
+				}
+			}
+		}
+
 		r = p.Must(200, "GET", "/allot/v1/capacity?roots=1", "", nil)
 		if err := json.Unmarshal(r.Body, &got); err != nil || len(got.Fullest["VCPU"]) != 1 || len(got.Emptiest["VCPU"]) != 1 {
 			t.Errorf("roots=1: %s", r.Body)

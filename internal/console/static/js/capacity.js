@@ -24,6 +24,15 @@ export async function render(root, ctx) {
   });
   root.append(table(['Resource class', 'Providers', 'Total', 'Reserved', 'Capacity', 'Used', 'Free', 'In use'], rows, {id: 'capacity-classes'}));
 
+  const types = Object.entries(c.consumer_types || {}).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  if (types.length) {
+    root.append(h('h2', {}, 'Usage by consumer type'),
+      table(['Consumer type', 'Consumers', 'Usage'], types.map(([name, t]) => h('tr', {dataset: {type: name}},
+        h('td', {}, name), h('td', {class: 'num', dataset: {field: 'consumers', value: t.consumers}}, fmt(t.consumers)),
+        h('td', {}, Object.entries(t.usages).sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([rc, n]) =>
+          h('span', {class: 'tag', dataset: {class: rc, value: n}}, `${rc} ${fmt(n)}`))))), {id: 'capacity-consumers'}));
+  }
+
   const classes = c.resource_classes.map((rc) => rc.resource_class);
   const pick = h('select', {id: 'capacity-class'}, classes.map((n) => h('option', {value: n}, n)));
   if (classes.includes('VCPU')) pick.value = 'VCPU';
