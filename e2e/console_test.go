@@ -454,6 +454,16 @@ func TestConsole(t *testing.T) {
 	b.screenshot("capacity")
 	b.noErrors()
 
+	// Live: a new host written through the API shows without a reload.
+	extra := uuid.NewString()
+	srv.api(t, "admin", "POST", "/resource_providers", map[string]any{"name": "compute-4", "uuid": extra}, nil)
+	srv.api(t, "admin", "PUT", "/resource_providers/"+extra+"/inventories", map[string]any{"resource_provider_generation": 0,
+		"inventories": map[string]any{"VCPU": map[string]any{"total": 24}}}, nil)
+	total, _ := srv.classSums(t, "VCPU")
+	b.do("the capacity page follows a write", chromedp.Poll[chromedp.Void](
+		`(document.querySelector('#capacity-classes tr[data-class="VCPU"] td[data-field="total"]') || {dataset: {}}).dataset.value === '`+strconv.FormatInt(total, 10)+`'`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+
 	// Request builder: three of the seed command's option sets give the
 	// API's candidates; the command shown gives them too.
 	b.page("request")

@@ -27,3 +27,10 @@ func (s *Service) Capacity(ctx context.Context, n int) (model.Capacity, error) {
 	}
 	return c, nil
 }
+
+// Revision is the store's latest committed revision: it changes with every
+// write, so a page that shows the cloud can poll it and reload only when
+// it moved.
+func (s *Service) Revision(ctx context.Context) (int64, error) {
+	return s.store.Revision(ctx)
+}

@@ -19,6 +19,10 @@ import (
 // from the candidate index at the store's latest revision; its policy is
 // GET /resource_providers/{uuid}/usages's, as it is every provider's usage.
 //
+// GET /allot/v1/revision is {"revision": N}, the store's latest committed
+// revision, which every write moves: the console polls it and reloads a
+// page only when it changed. Its policy is GET /resource_providers's.
+//
 // GET /allot/v1/permissions says which of this API's policy rules the
 // caller passes, evaluated by the enforcer that governs the routes, so that
 // the console shows write controls only to callers who may write. Its
@@ -36,6 +40,7 @@ func (h *handlers) consoleRoutes() []api.Route {
 	return []api.Route{
 		{Method: http.MethodGet, Pattern: ExtensionPrefix + "/capacity", Policy: ruleProviderUsages, Handler: h.capacity},
 		{Method: http.MethodGet, Pattern: ExtensionPrefix + "/permissions", Policy: ruleProviderList, Handler: h.permissions},
+		{Method: http.MethodGet, Pattern: ExtensionPrefix + "/revision", Policy: ruleProviderList, Handler: h.revision},
 	}
 }
 
@@ -115,4 +120,18 @@ func (h *handlers) permissions(w http.ResponseWriter, r *http.Request) error {
 		ans.Identity.Roles = []string{}
 	}
 	return api.WriteJSON(w, http.StatusOK, ans)
+}
+
+func (h *handlers) revision(w http.ResponseWriter, r *http.Request) error {
+	if err := forRead(r); err != nil {
+		return err
+	}
+	if r.URL.RawQuery != "" {
+		return model.BadRequest("%s/revision takes no query parameters.", ExtensionPrefix)
+	}
+	rev, err := h.svc.Revision(r.Context())
+	if err != nil {
+		return err
+	}
+	return api.WriteJSON(w, http.StatusOK, map[string]int64{"revision": rev})
 }

@@ -147,6 +147,32 @@ func TestCapacityEndpoint(t *testing.T) {
 	})
 }
 
+// GET /allot/v1/revision moves with every write, on both stores.
+func TestRevisionEndpoint(t *testing.T) {
+	eachBackend(t, func(t *testing.T, p *testserver.Placement) {
+		rev := func() float64 {
+			t.Helper()
+			v, ok := p.Must(200, "GET", "/allot/v1/revision", "", nil).JSON()["revision"].(float64)
+			if !ok {
+				t.Fatal("no revision")
+			}
+			return v
+		}
+		before := rev()
+		if again := rev(); again != before {
+			t.Errorf("a read moved the revision from %v to %v", before, again)
+		}
+		createProvider(t, p, "rev", "")
+		if after := rev(); after <= before {
+			t.Errorf("a write left the revision at %v (was %v)", after, before)
+		}
+		p.Must(400, "GET", "/allot/v1/revision?x=1", "", nil)
+		if status, _ := getAs(t, p, "/allot/v1/revision", map[string]string{"X-Auth-Token": "user"}); status != http.StatusForbidden {
+			t.Errorf("a caller who cannot list providers got %d, want 403", status)
+		}
+	})
+}
+
 // GET /allot/v1/permissions: every rule of the route table, decided by the
 // enforcer for the caller.
 func TestPermissionsEndpoint(t *testing.T) {
@@ -214,6 +240,9 @@ func FuzzConsoleQueries(f *testing.F) {
 		path := "/allot/v1/capacity"
 		if permissions {
 			path = "/allot/v1/permissions"
+			if len(q)%2 == 1 {
+				path = "/allot/v1/revision" // the same rule: no parameters
+			}
 		}
 		req := httptest.NewRequest("GET", path, nil)
 		req.URL.RawQuery = q

@@ -7,6 +7,12 @@ import * as request from './request.js';
 import * as explorer from './explorer.js';
 
 const pages = {capacity, request, explorer};
+
+// POLL_MS is how often a visible page asks whether the cloud changed
+// (GET /allot/v1/revision, one number).
+const POLL_MS = 3000;
+// shown is the store revision the current page was drawn at.
+let shown = null;
 const $ = (id) => document.getElementById(id);
 
 // ctx is what a page may use: the caller's rules (from GET
@@ -84,6 +90,7 @@ async function route() {
     return;
   }
   try {
+    shown = (await get('/allot/v1/revision', '')).revision;
     await page.render(root, ctx);
   } catch (e) {
     ctx.status(e.message, true);
@@ -91,7 +98,29 @@ async function route() {
   document.body.dataset.ready = name;
 }
 
+// poll keeps the page live: when the store's revision moved, a page that
+// only shows the cloud (capacity) is drawn again; a page with a form the
+// user fills says that its answer may be out of date.
+async function poll() {
+  const name = document.body.dataset.ready;
+  if (document.visibilityState !== 'visible' || !token() || !name || shown === null) return;
+  let now;
+  try {
+    now = (await get('/allot/v1/revision', '')).revision;
+  } catch (_) {
+    return; // the next poll tries again; a real failure shows on the next action
+  }
+  if (now === shown || document.body.dataset.ready !== name) return;
+  if (pages[name] && pages[name].live) {
+    route();
+  } else {
+    shown = now;
+    ctx.status(`The cloud has changed since this page was drawn (store revision ${now}): search again for current answers.`);
+  }
+}
+
 window.addEventListener('hashchange', route);
+setInterval(poll, POLL_MS);
 document.addEventListener('DOMContentLoaded', () => {
   $('login-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

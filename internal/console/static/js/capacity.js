@@ -3,6 +3,9 @@
 import {get} from './api.js';
 import {h, fmt, meter, table} from './dom.js';
 
+// live: the page is drawn again when the cloud changes.
+export const live = true;
+
 export async function render(root, ctx) {
   const c = await get('/allot/v1/capacity?roots=10', '');
   root.append(
