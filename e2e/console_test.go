@@ -539,6 +539,13 @@ func TestConsole(t *testing.T) {
 	if got := eval[string](b, `document.querySelector('#explorer-tree li.node[data-uuid="`+host+`"] .tag').textContent`); got != "HW_CPU_X86_AVX2" {
 		t.Errorf("compute-1's first tag is %q", got)
 	}
+	// The consumer the console claimed for is listed on each provider of
+	// compute-1's tree that it uses.
+	for rp := range claimed.Allocations {
+		if !eval[bool](b, `!!document.querySelector('#explorer-tree li.node[data-uuid="`+rp+`"] > details tr[data-consumer="`+consumer+`"]')`) {
+			t.Errorf("the explorer does not list consumer %s on provider %s", consumer, rp)
+		}
+	}
 	b.screenshot("explorer")
 	b.noErrors()
 }

@@ -5,7 +5,8 @@ import {get} from './api.js';
 import {h, fmt, meter, table} from './dom.js';
 
 // SHOWN bounds the search results drawn; DETAILED the tree nodes whose
-// inventories, traits and aggregates are fetched (four reads each).
+// inventories, usages, traits, aggregates and allocations are fetched
+// (five reads each).
 const SHOWN = 50;
 const DETAILED = 100;
 
@@ -74,8 +75,9 @@ async function drawTree(rootUUID, focus, tree) {
   for (let i = 0; i < detailed.length; i += 8) {
     await Promise.all(detailed.slice(i, i + 8).map(async (p) => {
       const base = '/resource_providers/' + p.uuid;
-      const [inv, use, tr, ag] = await Promise.all([get(base + '/inventories'), get(base + '/usages'), get(base + '/traits'), get(base + '/aggregates')]);
-      details.set(p.uuid, {inventories: inv.inventories, usages: use.usages, traits: tr.traits, aggregates: ag.aggregates});
+      const [inv, use, tr, ag, al] = await Promise.all([get(base + '/inventories'), get(base + '/usages'), get(base + '/traits'),
+        get(base + '/aggregates'), get(base + '/allocations')]);
+      details.set(p.uuid, {inventories: inv.inventories, usages: use.usages, traits: tr.traits, aggregates: ag.aggregates, allocations: al.allocations});
     }));
   }
   const kids = new Map();
@@ -98,6 +100,13 @@ async function drawTree(rootUUID, focus, tree) {
       if (invRows.length) body.push(table(['Class', 'Used', 'Capacity', '', ''], invRows, {class: 'inventories'}));
       if (d.traits.length) body.push(h('div', {}, 'Traits: ', d.traits.sort().map((t) => h('span', {class: 'tag'}, t))));
       if (d.aggregates.length) body.push(h('div', {}, 'Aggregates: ', d.aggregates.sort().map((a) => h('span', {class: 'tag'}, a))));
+      const allocs = Object.entries(d.allocations).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      if (allocs.length) {
+        body.push(h('details', {class: 'allocations'}, h('summary', {}, `${fmt(allocs.length)} consumer${allocs.length === 1 ? '' : 's'}`),
+          table(['Consumer', 'Resources'], allocs.map(([consumer, a]) => h('tr', {dataset: {consumer}},
+            h('td', {}, h('code', {}, consumer)),
+            h('td', {}, Object.entries(a.resources).map(([rc, n]) => `${rc}=${fmt(n)}`).join(', ')))))));
+      }
     } else {
       body.push(h('div', {class: 'muted'}, `(details of the first ${DETAILED} providers of a tree only)`));
     }
