@@ -17,6 +17,7 @@ import (
 	"allot/internal/api/placementapi"
 	"allot/internal/auth"
 	"allot/internal/baremetal"
+	"allot/internal/console"
 	"allot/internal/engine"
 	"allot/internal/metrics"
 	"allot/internal/model"
@@ -162,7 +163,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	}
 	health := api.HealthOptions{DisableByFile: cfg.HealthcheckDisableFile, Check: st.Ping}
 	sources := metrics.Sources{EngineRevision: svc.IndexRevision, StoreRevision: st.Revision, CatchUp: svc.Sync, Providers: svc.IndexedProviders,
-		Pool: st.PoolStats, Capacity: svc.Capacity, PerProvider: cfg.MetricsPerProvider}
+		Pool: st.PoolStats, Capacity: svc.EachInventoryCapacity, PerProvider: cfg.MetricsPerProvider}
 	open := func(addr, name string, h http.Handler, render, busy api.Answerer) (string, error) {
 		ln, err := api.Listen(ctx, addr)
 		if err != nil {
@@ -181,6 +182,7 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy})
 		papi.Metrics = m.HTTP("placement")
 		h := papi.Handler()
+		h = console.Mount(h) // the web console's static files under /ui/; the API answers every other path
 		if bound.Placement, err = open(cfg.PlacementListen, "placement", h, api.PlacementAnswers, api.PlacementAnswers); err != nil {
 			return err
 		}

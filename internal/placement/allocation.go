@@ -76,6 +76,8 @@ func (s *Service) DeleteConsumerAllocations(ctx context.Context, consumerUUID st
 type UsageQuery struct {
 	ProjectID string
 	UserID    string
+	// Everyone counts every project's and user's consumers.
+	Everyone bool
 	// ConsumerType filters (1.38+): a type name, "all" or "unknown"; empty
 	// means every type, grouped by type.
 	ConsumerType string
@@ -97,7 +99,7 @@ func (s *Service) Usages(ctx context.Context, q UsageQuery) (map[string]UsageGro
 	var counts map[string]int64
 	err := s.store.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		rows, counts, err = tx.Usages(ctx, store.UsageFilter{ProjectID: q.ProjectID, UserID: q.UserID})
+		rows, counts, err = tx.Usages(ctx, store.UsageFilter{ProjectID: q.ProjectID, UserID: q.UserID, Everyone: q.Everyone})
 		return err
 	})
 	if err != nil {

@@ -126,12 +126,12 @@ func (s *Service) IndexRevision() int64 { return s.engine.Revision() }
 // IndexedProviders is the number of providers in the candidate index.
 func (s *Service) IndexedProviders() int { return s.engine.Len() }
 
-// Capacity calls yield for every inventory in the candidate index, for
-// the capacity metrics: no store access, so a scrape costs writes nothing.
+// EachInventoryCapacity calls yield for every inventory in the candidate
+// index, for the per-provider capacity metrics: no store access, so a scrape costs writes nothing.
 // The rows are copied out under the index's read lock and yielded after
 // it, so that a slow scrape never holds up the index's updates (and the
 // searches queued behind them).
-func (s *Service) Capacity(yield func(metrics.Capacity)) {
+func (s *Service) EachInventoryCapacity(yield func(metrics.Capacity)) {
 	var rows []metrics.Capacity
 	s.engine.EachInventory(func(p *model.Provider, inv *model.Inventory) {
 		rows = append(rows, metrics.Capacity{Provider: p.Name, Class: inv.ResourceClass, Total: inv.Total,

@@ -113,6 +113,9 @@ func (t *Tx) SetUsed(ctx context.Context, k InventoryKey, used int64) error {
 type UsageFilter struct {
 	ProjectID string
 	UserID    string // optional
+	// Everyone sums the consumers of every project and user (ProjectID
+	// and UserID are then ignored): the cloud's usage per consumer type.
+	Everyone bool
 }
 
 // UsageRow is the usage of one class by one consumer type.
@@ -127,7 +130,9 @@ type UsageRow struct {
 func (t *Tx) Usages(ctx context.Context, f UsageFilter) (rows []UsageRow, consumers map[string]int64, err error) {
 	where := `pj.external_id = $1`
 	args := []any{f.ProjectID}
-	if f.UserID != "" {
+	if f.Everyone {
+		where, args = `1 = 1`, nil
+	} else if f.UserID != "" {
 		where += ` AND us.external_id = $2`
 		args = append(args, f.UserID)
 	}

@@ -18,5 +18,6 @@ func (h *handlers) extensionRoutes() []api.Route {
 	routes = append(routes, h.claimRoutes()...)
 	routes = append(routes, h.rankedRoutes()...)
 	routes = append(routes, h.explainRoutes()...)
+	routes = append(routes, h.consoleRoutes()...)
 	return routes
 }

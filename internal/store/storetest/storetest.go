@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"AllocationFailures", testAllocationFailures},
 		{"TryLockProviders", testTryLockProviders},
 		{"CountNodeAllocations", testCountNodeAllocations},
+		{"UsagesOfEveryone", testUsagesOfEveryone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -732,4 +733,58 @@ func testCountNodeAllocations(t *testing.T, s *store.Store) {
 	if !reflect.DeepEqual(by, want) || queued != 3 {
 		t.Errorf("counts %v, %d queued; want %v, 3 queued", by, queued, want)
 	}
+}
+
+// testUsagesOfEveryone: UsageFilter.Everyone sums the consumers of every
+// project and user per consumer type, and counts them.
+func testUsagesOfEveryone(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	p := newProvider(t, s, "usages", nil)
+	vcpu, _ := model.StandardResourceClassID("VCPU")
+	mem, _ := model.StandardResourceClassID("MEMORY_MB")
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.InsertInventory(ctx, p.ID, int64(vcpu), model.DefaultInventory("VCPU", 64)); err != nil {
+			return err
+		}
+		if err := tx.InsertInventory(ctx, p.ID, int64(mem), model.DefaultInventory("MEMORY_MB", 8192)); err != nil {
+			return err
+		}
+		for _, c := range []struct {
+			project, user, typ string
+			vcpu, mem          int64
+		}{
+			{"p1", "u1", "INSTANCE", 2, 1024}, {"p2", "u2", "INSTANCE", 3, 0}, {"p2", "u3", "MIGRATION", 1, 512}, {"p3", "u1", "", 4, 0},
+		} {
+			made, _, err := tx.CreateConsumer(ctx, uuid.NewString(), c.project, c.user, c.typ, 0)
+			if err != nil {
+				return err
+			}
+			for class, n := range map[int64]int64{int64(vcpu): c.vcpu, int64(mem): c.mem} {
+				if n > 0 {
+					if err := tx.InsertAllocation(ctx, p.ID, made.ID, class, n); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+	read(t, s, func(tx *store.Tx) error {
+		rows, counts, err := tx.Usages(ctx, store.UsageFilter{Everyone: true, ProjectID: "p1"}) // ProjectID ignored
+		if err != nil {
+			return err
+		}
+		got := map[string]int64{}
+		for _, r := range rows {
+			got[r.ConsumerType+"/"+r.Class] = r.Used
+		}
+		want := map[string]int64{"INSTANCE/VCPU": 5, "INSTANCE/MEMORY_MB": 1024, "MIGRATION/VCPU": 1, "MIGRATION/MEMORY_MB": 512, "/VCPU": 4}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("usages of everyone %v, want %v", got, want)
+		}
+		if want := map[string]int64{"INSTANCE": 2, "MIGRATION": 1, "": 1}; !reflect.DeepEqual(counts, want) {
+			t.Errorf("consumers %v, want %v", counts, want)
+		}
+		return nil
+	})
 }
