@@ -3,6 +3,7 @@ package engine
 import (
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"allot/internal/model"
@@ -94,6 +95,9 @@ type Engine struct {
 	children map[int64][]int64
 	nParents int // providers with a parent: the deployment has trees
 	sharesID traitID
+	// orphaned are the parents a provider left during an Apply (it moved
+	// or was removed): their kids are refreshed at its end.
+	orphaned []int64
 
 	// Derived lookups, rebuilt by prepare when dirty says so.
 	dirty      bool
@@ -220,12 +224,19 @@ func (e *Engine) Apply(u Update) {
 	for i := range u.Providers {
 		e.upsert(&u.Providers[i])
 	}
-	// Resolve tree pointers of everything that changed and of their relatives.
+	// Resolve tree pointers of everything that changed and of their
+	// relatives: the new parents (link) and the parents left (orphaned).
 	for i := range u.Providers {
 		if p := e.byID[u.Providers[i].ID]; p != nil {
 			e.link(p)
 		}
 	}
+	for _, id := range e.orphaned {
+		if p := e.byID[id]; p != nil {
+			e.link(p)
+		}
+	}
+	e.orphaned = e.orphaned[:0]
 	if u.Full {
 		for _, p := range e.byID {
 			e.link(p)
@@ -252,6 +263,7 @@ func (e *Engine) unparent(p *provider) {
 		return
 	}
 	e.nParents--
+	e.orphaned = append(e.orphaned, p.ParentID)
 	kids := e.children[p.ParentID]
 	for i, k := range kids {
 		if k == p.ID {
@@ -274,6 +286,10 @@ func (e *Engine) upsert(s *model.ProviderState) {
 		if p.UUID != s.UUID {
 			delete(e.byUUID, p.UUID)
 		}
+		if p.ParentID != s.ParentID || p.RootID != s.RootID {
+			// Roots, tree class masks and sharing anchors follow the trees.
+			e.dirty = true
+		}
 		p.Provider = s.Provider
 	} else {
 		p = &provider{Provider: s.Provider}
@@ -281,7 +297,11 @@ func (e *Engine) upsert(s *model.ProviderState) {
 	}
 	if p.ParentID != 0 {
 		e.nParents++
-		e.children[p.ParentID] = append(e.children[p.ParentID], p.ID)
+		// Kept in id order, as a load from scratch has them, whatever the
+		// order of the updates: summaries and tree walks follow it.
+		kids := e.children[p.ParentID]
+		i, _ := slices.BinarySearch(kids, p.ID)
+		e.children[p.ParentID] = slices.Insert(kids, i, p.ID)
 	}
 	oldClasses, oldAggs, oldTraits := classSig(p.invs), append([]aggID(nil), p.aggs...), append([]traitID(nil), p.traits...)
 	p.invs = make([]inv, 0, len(s.Inventories))
@@ -303,11 +323,15 @@ func (e *Engine) upsert(s *model.ProviderState) {
 	for i := range p.invs {
 		p.summaryResources[i] = SummaryResource{Class: e.classNames[p.invs[i].class], Capacity: p.invs[i].Capacity(), Used: p.invs[i].Used}
 	}
+	// Summaries list classes and traits by name, not by interned id, which
+	// depends on the order the index met them (a restart changes it).
+	slices.SortFunc(p.summaryResources, func(a, b SummaryResource) int { return strings.Compare(a.Class, b.Class) })
 	p.version = summaryVersions.Add(1)
 	p.traitNames = make([]string, len(p.traits))
 	for i, t := range p.traits {
 		p.traitNames[i] = e.traitNames[t]
 	}
+	slices.Sort(p.traitNames)
 	if classSig(p.invs) != oldClasses || !slices.Equal(oldAggs, p.aggs) || !slices.Equal(oldTraits, p.traits) {
 		e.dirty = true
 	}
