@@ -18,8 +18,7 @@ import (
 // scratch) give the same text; summary versions, which are new after every
 // change by design, are left out. Tests compare it; it is not for serving.
 func (e *Engine) Canonical() string {
-	e.prepare()
-	e.mu.RLock()
+	e.rlockPrepared()
 	defer e.mu.RUnlock()
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }

@@ -380,6 +380,21 @@ func classSig(invs []inv) string {
 	return string(b)
 }
 
+// rlockPrepared takes the read lock with the derived lookups up to date:
+// an update applied between prepare and the read lock (another catch-up)
+// may have made them stale again, and a search must not mix them with
+// the providers' newer state. The caller releases the read lock.
+func (e *Engine) rlockPrepared() {
+	for {
+		e.prepare()
+		e.mu.RLock()
+		if !e.dirty {
+			return
+		}
+		e.mu.RUnlock()
+	}
+}
+
 // prepare rebuilds derived orderings if providers came or went. It must be
 // called without any lock held.
 func (e *Engine) prepare() {
