@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -134,6 +135,7 @@ func New() *Engine {
 		byID:        map[int64]*provider{},
 		byUUID:      map[string]*provider{},
 		children:    map[int64][]int64{},
+		dirty:       true, // the derived lookups are not built yet
 	}
 	e.sharesID = e.trait(model.SharesViaAggregate)
 	return e
@@ -332,8 +334,24 @@ func (e *Engine) upsert(s *model.ProviderState) {
 		p.traitNames[i] = e.traitNames[t]
 	}
 	slices.Sort(p.traitNames)
-	if classSig(p.invs) != oldClasses || !slices.Equal(oldAggs, p.aggs) || !slices.Equal(oldTraits, p.traits) {
+	switch {
+	case classSig(p.invs) != oldClasses || !slices.Equal(oldAggs, p.aggs) ||
+		slices.Contains(oldTraits, e.sharesID) != p.hasTrait(e.sharesID):
+		// Class masks and sharing anchors follow classes, aggregates and
+		// sharing: prepare rebuilds every derived lookup.
 		e.dirty = true
+	case !e.dirty && !slices.Equal(oldTraits, p.traits):
+		// Only byTrait follows any other trait: its lists are edited.
+		for _, t := range oldTraits {
+			if !p.hasTrait(t) {
+				e.byTrait[t] = withoutProvider(e.byTrait[t], p)
+			}
+		}
+		for _, t := range p.traits {
+			if !slices.Contains(oldTraits, t) {
+				e.byTrait[t] = withProvider(e.byTrait[t], p)
+			}
+		}
 	}
 	e.byID[p.ID] = p
 	e.byUUID[p.UUID] = p
@@ -369,6 +387,27 @@ func (e *Engine) link(p *provider) {
 // after prepare).
 func (e *Engine) all() []*provider {
 	return e.ordered
+}
+
+// byID orders providers in a derived lookup.
+func byID(p *provider, id int64) int { return cmp.Compare(p.ID, id) }
+
+// withProvider returns list (in id order) with p inserted.
+func withProvider(list []*provider, p *provider) []*provider {
+	i, found := slices.BinarySearchFunc(list, p.ID, byID)
+	if found {
+		return list
+	}
+	return slices.Insert(list, i, p)
+}
+
+// withoutProvider returns list (in id order) with p removed.
+func withoutProvider(list []*provider, p *provider) []*provider {
+	i, found := slices.BinarySearchFunc(list, p.ID, byID)
+	if !found {
+		return list
+	}
+	return slices.Delete(list, i, i+1)
 }
 
 // classSig summarises which classes a provider has inventory of.
