@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -96,6 +95,10 @@ type Engine struct {
 	children map[int64][]int64
 	nParents int // providers with a parent: the deployment has trees
 	sharesID traitID
+	// renumber and recount are the edits finishEdits owes the derived
+	// lookups at the end of an Apply (maintain.go).
+	renumber bool
+	recount  []*provider
 	// orphaned are the parents a provider left during an Apply (it moved
 	// or was removed): their kids are refreshed at its end.
 	orphaned []int64
@@ -239,6 +242,7 @@ func (e *Engine) Apply(u Update) {
 		}
 	}
 	e.orphaned = e.orphaned[:0]
+	e.finishEdits()
 	if u.Full {
 		for _, p := range e.byID {
 			e.link(p)
@@ -257,7 +261,7 @@ func (e *Engine) remove(id int64) {
 	if q := e.byUUID[p.UUID]; q == p {
 		delete(e.byUUID, p.UUID)
 	}
-	e.dirty = true
+	e.removed(p)
 }
 
 func (e *Engine) unparent(p *provider) {
@@ -283,19 +287,16 @@ func (e *Engine) unparent(p *provider) {
 func (e *Engine) upsert(s *model.ProviderState) {
 	// Update in place so that pointers from other providers stay valid.
 	p := e.byID[s.ID]
+	isNew, moved := p == nil, false
 	if p != nil {
 		e.unparent(p)
 		if p.UUID != s.UUID {
 			delete(e.byUUID, p.UUID)
 		}
-		if p.ParentID != s.ParentID || p.RootID != s.RootID {
-			// Roots, tree class masks and sharing anchors follow the trees.
-			e.dirty = true
-		}
+		moved = p.ParentID != s.ParentID || p.RootID != s.RootID
 		p.Provider = s.Provider
 	} else {
 		p = &provider{Provider: s.Provider}
-		e.dirty = true
 	}
 	if p.ParentID != 0 {
 		e.nParents++
@@ -305,7 +306,7 @@ func (e *Engine) upsert(s *model.ProviderState) {
 		i, _ := slices.BinarySearch(kids, p.ID)
 		e.children[p.ParentID] = slices.Insert(kids, i, p.ID)
 	}
-	oldClasses, oldAggs, oldTraits := classSig(p.invs), append([]aggID(nil), p.aggs...), append([]traitID(nil), p.traits...)
+	oldClasses, oldAggs, oldTraits := classesOf(p.invs), append([]aggID(nil), p.aggs...), append([]traitID(nil), p.traits...)
 	p.invs = make([]inv, 0, len(s.Inventories))
 	for _, in := range s.Inventories {
 		p.invs = append(p.invs, inv{class: e.class(in.ResourceClass), Inventory: in})
@@ -334,25 +335,7 @@ func (e *Engine) upsert(s *model.ProviderState) {
 		p.traitNames[i] = e.traitNames[t]
 	}
 	slices.Sort(p.traitNames)
-	switch {
-	case classSig(p.invs) != oldClasses || !slices.Equal(oldAggs, p.aggs) ||
-		slices.Contains(oldTraits, e.sharesID) != p.hasTrait(e.sharesID):
-		// Class masks and sharing anchors follow classes, aggregates and
-		// sharing: prepare rebuilds every derived lookup.
-		e.dirty = true
-	case !e.dirty && !slices.Equal(oldTraits, p.traits):
-		// Only byTrait follows any other trait: its lists are edited.
-		for _, t := range oldTraits {
-			if !p.hasTrait(t) {
-				e.byTrait[t] = withoutProvider(e.byTrait[t], p)
-			}
-		}
-		for _, t := range p.traits {
-			if !slices.Contains(oldTraits, t) {
-				e.byTrait[t] = withProvider(e.byTrait[t], p)
-			}
-		}
-	}
+	e.edited(p, isNew, moved, oldClasses, oldAggs, oldTraits)
 	e.byID[p.ID] = p
 	e.byUUID[p.UUID] = p
 }
@@ -387,36 +370,6 @@ func (e *Engine) link(p *provider) {
 // after prepare).
 func (e *Engine) all() []*provider {
 	return e.ordered
-}
-
-// byID orders providers in a derived lookup.
-func byID(p *provider, id int64) int { return cmp.Compare(p.ID, id) }
-
-// withProvider returns list (in id order) with p inserted.
-func withProvider(list []*provider, p *provider) []*provider {
-	i, found := slices.BinarySearchFunc(list, p.ID, byID)
-	if found {
-		return list
-	}
-	return slices.Insert(list, i, p)
-}
-
-// withoutProvider returns list (in id order) with p removed.
-func withoutProvider(list []*provider, p *provider) []*provider {
-	i, found := slices.BinarySearchFunc(list, p.ID, byID)
-	if !found {
-		return list
-	}
-	return slices.Delete(list, i, i+1)
-}
-
-// classSig summarises which classes a provider has inventory of.
-func classSig(invs []inv) string {
-	b := make([]byte, 0, 4*len(invs))
-	for _, in := range invs {
-		b = append(b, byte(in.class>>24), byte(in.class>>16), byte(in.class>>8), byte(in.class))
-	}
-	return string(b)
 }
 
 // rlockPrepared takes the read lock with the derived lookups up to date:
@@ -500,6 +453,9 @@ func (e *Engine) prepare() {
 				}
 			}
 		}
+		// In id order, not in the order of the aggregates' interned ids,
+		// which depends on the order the index met them.
+		slices.SortFunc(e.sharingAnchors[sp], func(a, b *provider) int { return byID(a, b.ID) })
 	}
 	e.dirty = false
 }
