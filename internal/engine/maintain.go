@@ -24,9 +24,10 @@ func (e *Engine) edited(p *provider, isNew, moved bool, oldClasses []classID, ol
 	if e.dirty {
 		return
 	}
-	aggsChanged := !slices.Equal(oldAggs, p.aggs)
+	// Only the aggregates p joined or left can change sharing anchors (a
+	// new provider joined all of its own).
 	if moved || slices.Contains(oldTraits, e.sharesID) || p.hasTrait(e.sharesID) ||
-		((isNew || aggsChanged) && e.sharedAggregate(oldAggs, p.aggs)) {
+		e.sharedAggregate(changed(oldAggs, p.aggs)) {
 		e.dirty = true
 		return
 	}
@@ -115,6 +116,22 @@ func (e *Engine) sharedAggregate(lists ...[]aggID) bool {
 		}
 	}
 	return false
+}
+
+// changed lists the ids in exactly one of two sorted lists.
+func changed[K cmp.Ordered](a, b []K) []K {
+	var out []K
+	for _, k := range a {
+		if _, ok := slices.BinarySearch(b, k); !ok {
+			out = append(out, k)
+		}
+	}
+	for _, k := range b {
+		if _, ok := slices.BinarySearch(a, k); !ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // classesOf lists the classes of a provider's inventories (sorted, as

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -105,6 +106,20 @@ func BenchmarkQueryAfterWrite(b *testing.B) {
 			_, err := svc.SetProviderAggregates(ctx, h, &g, []string{benchAgg(i % 7)}, nil)
 			must(err)
 		}},
+		{"aggregates-unshared", func(i int) {
+			// A host joins or leaves an aggregate no sharing provider is in,
+			// keeping the ones it had.
+			h := host(i).root
+			cur, err := svc.GetProviderAggregates(ctx, h)
+			must(err)
+			aggs := slices.DeleteFunc(slices.Clone(cur.Aggregates), func(a string) bool { return a == unsharedAgg })
+			if len(aggs) == len(cur.Aggregates) {
+				aggs = append(aggs, unsharedAgg)
+			}
+			g := cur.Provider.Generation
+			_, err = svc.SetProviderAggregates(ctx, h, &g, aggs, nil)
+			must(err)
+		}},
 		{"reparent", func(i int) {
 			// A NUMA child moves to the next host (and stays there).
 			from, to := host(i), host(i+1)
@@ -164,6 +179,9 @@ type benchHost struct {
 	root string
 	numa [2]string
 }
+
+// unsharedAgg is an aggregate no sharing provider is in.
+const unsharedAgg = "dddddddd-0000-4000-8000-000000000001"
 
 func benchAgg(i int) string { return fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012x", i) }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,9 +25,9 @@ import (
 func TestIndexCaughtUpEqualsRebuilt(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			seeds, steps := 6, 150
+			seeds, steps := 10, 150
 			if testing.Short() {
-				seeds, steps = 2, 60
+				seeds, steps = 3, 60
 			}
 			for seed := range seeds {
 				t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
@@ -189,7 +190,11 @@ func (w *writer) random() string {
 		return w.check("create provider "+u+" under "+parent, err)
 	case k == 3:
 		u := w.provider()
-		return w.check("delete provider "+u, w.svc.DeleteProvider(w.ctx, u))
+		err := w.svc.DeleteProvider(w.ctx, u)
+		if err == nil {
+			w.providers = slices.DeleteFunc(w.providers, func(x string) bool { return x == u })
+		}
+		return w.check("delete provider "+u, err)
 	case k == 4:
 		u := w.provider()
 		var invs []model.Inventory
@@ -262,18 +267,9 @@ func (w *writer) random() string {
 			np.Class = fmt.Sprintf("CUSTOM_BAREMETAL_%d", w.rng.IntN(2))
 		}
 		err := w.st.Write(w.ctx, func(tx *store.Tx) error { return placement.SyncNodeProvider(w.ctx, tx, np) })
-		if err == nil && !contains(w.providers, u) {
+		if err == nil && !slices.Contains(w.providers, u) {
 			w.providers = append(w.providers, u)
 		}
 		return w.check(fmt.Sprintf("node provider %+v", np), err)
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
