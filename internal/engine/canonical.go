@@ -16,7 +16,8 @@ import (
 // the names they stand for, so two engines that reached the same state by
 // different paths (one caught up change by change, one loaded from
 // scratch) give the same text; summary versions, which are new after every
-// change by design, are left out. Tests compare it; it is not for serving.
+// change by design, are left out, and the order of a summary's trait
+// names is not compared. Tests compare it; it is not for serving.
 func (e *Engine) Canonical() string {
 	e.rlockPrepared()
 	defer e.mu.RUnlock()
@@ -66,7 +67,9 @@ func (e *Engine) Canonical() string {
 			traits[i] = e.traitNames[t]
 		}
 		slices.Sort(traits)
-		w("  traits %v names %v\n", traits, p.traitNames)
+		// The summary's trait names as a set: their order follows intern
+		// order (index.go, upsert).
+		w("  traits %v names %v\n", traits, slices.Sorted(slices.Values(p.traitNames)))
 		aggs := make([]string, len(p.aggs))
 		for i, a := range p.aggs {
 			aggs[i] = e.aggUUIDs[a]

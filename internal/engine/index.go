@@ -326,15 +326,18 @@ func (e *Engine) upsert(s *model.ProviderState) {
 	for i := range p.invs {
 		p.summaryResources[i] = SummaryResource{Class: e.classNames[p.invs[i].class], Capacity: p.invs[i].Capacity(), Used: p.invs[i].Used}
 	}
-	// Summaries list classes and traits by name, not by interned id, which
-	// depends on the order the index met them (a restart changes it).
+	// Summaries list classes by name, not by interned id, which depends on
+	// the order the index met them (a restart changes it).
 	slices.SortFunc(p.summaryResources, func(a, b SummaryResource) int { return strings.Compare(a.Class, b.Class) })
 	p.version = summaryVersions.Add(1)
 	p.traitNames = make([]string, len(p.traits))
 	for i, t := range p.traits {
 		p.traitNames[i] = e.traitNames[t]
 	}
-	slices.Sort(p.traitNames)
+	// Traits stay in interned order: the catalog's by name at a load, then
+	// in the order new ones appear, which is Placement's order (by the
+	// trait's creation) in its own tests; a restart can change it (see
+	// README, "Keeping the index current").
 	e.edited(p, isNew, moved, oldClasses, oldAggs, oldTraits)
 	e.byID[p.ID] = p
 	e.byUUID[p.UUID] = p
