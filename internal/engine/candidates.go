@@ -157,8 +157,7 @@ func (e *Engine) Candidates(q query.Candidates, opts SearchOptions) (res *Result
 // lock, with recycled working memory; a query naming unknown classes or
 // traits is the error, and fn does not run.
 func (e *Engine) withSearch(q query.Candidates, opts SearchOptions, fn func(*search)) error {
-	e.prepare()
-	e.mu.RLock()
+	e.rlockPrepared()
 	defer e.mu.RUnlock()
 	sc := scratchPool.Get().(*scratch)
 	defer func() {

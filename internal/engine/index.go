@@ -3,6 +3,7 @@ package engine
 import (
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"allot/internal/model"
@@ -94,6 +95,13 @@ type Engine struct {
 	children map[int64][]int64
 	nParents int // providers with a parent: the deployment has trees
 	sharesID traitID
+	// renumber and recount are the edits finishEdits owes the derived
+	// lookups at the end of an Apply (maintain.go).
+	renumber bool
+	recount  []*provider
+	// orphaned are the parents a provider left during an Apply (it moved
+	// or was removed): their kids are refreshed at its end.
+	orphaned []int64
 
 	// Derived lookups, rebuilt by prepare when dirty says so.
 	dirty      bool
@@ -130,6 +138,7 @@ func New() *Engine {
 		byID:        map[int64]*provider{},
 		byUUID:      map[string]*provider{},
 		children:    map[int64][]int64{},
+		dirty:       true, // the derived lookups are not built yet
 	}
 	e.sharesID = e.trait(model.SharesViaAggregate)
 	return e
@@ -220,12 +229,20 @@ func (e *Engine) Apply(u Update) {
 	for i := range u.Providers {
 		e.upsert(&u.Providers[i])
 	}
-	// Resolve tree pointers of everything that changed and of their relatives.
+	// Resolve tree pointers of everything that changed and of their
+	// relatives: the new parents (link) and the parents left (orphaned).
 	for i := range u.Providers {
 		if p := e.byID[u.Providers[i].ID]; p != nil {
 			e.link(p)
 		}
 	}
+	for _, id := range e.orphaned {
+		if p := e.byID[id]; p != nil {
+			e.link(p)
+		}
+	}
+	e.orphaned = e.orphaned[:0]
+	e.finishEdits()
 	if u.Full {
 		for _, p := range e.byID {
 			e.link(p)
@@ -244,7 +261,7 @@ func (e *Engine) remove(id int64) {
 	if q := e.byUUID[p.UUID]; q == p {
 		delete(e.byUUID, p.UUID)
 	}
-	e.dirty = true
+	e.removed(p)
 }
 
 func (e *Engine) unparent(p *provider) {
@@ -252,6 +269,7 @@ func (e *Engine) unparent(p *provider) {
 		return
 	}
 	e.nParents--
+	e.orphaned = append(e.orphaned, p.ParentID)
 	kids := e.children[p.ParentID]
 	for i, k := range kids {
 		if k == p.ID {
@@ -269,21 +287,26 @@ func (e *Engine) unparent(p *provider) {
 func (e *Engine) upsert(s *model.ProviderState) {
 	// Update in place so that pointers from other providers stay valid.
 	p := e.byID[s.ID]
+	isNew, moved := p == nil, false
 	if p != nil {
 		e.unparent(p)
 		if p.UUID != s.UUID {
 			delete(e.byUUID, p.UUID)
 		}
+		moved = p.ParentID != s.ParentID || p.RootID != s.RootID
 		p.Provider = s.Provider
 	} else {
 		p = &provider{Provider: s.Provider}
-		e.dirty = true
 	}
 	if p.ParentID != 0 {
 		e.nParents++
-		e.children[p.ParentID] = append(e.children[p.ParentID], p.ID)
+		// Kept in id order, as a load from scratch has them, whatever the
+		// order of the updates: summaries and tree walks follow it.
+		kids := e.children[p.ParentID]
+		i, _ := slices.BinarySearch(kids, p.ID)
+		e.children[p.ParentID] = slices.Insert(kids, i, p.ID)
 	}
-	oldClasses, oldAggs, oldTraits := classSig(p.invs), append([]aggID(nil), p.aggs...), append([]traitID(nil), p.traits...)
+	oldClasses, oldAggs, oldTraits := classesOf(p.invs), append([]aggID(nil), p.aggs...), append([]traitID(nil), p.traits...)
 	p.invs = make([]inv, 0, len(s.Inventories))
 	for _, in := range s.Inventories {
 		p.invs = append(p.invs, inv{class: e.class(in.ResourceClass), Inventory: in})
@@ -303,14 +326,19 @@ func (e *Engine) upsert(s *model.ProviderState) {
 	for i := range p.invs {
 		p.summaryResources[i] = SummaryResource{Class: e.classNames[p.invs[i].class], Capacity: p.invs[i].Capacity(), Used: p.invs[i].Used}
 	}
+	// Summaries list classes by name, not by interned id, which depends on
+	// the order the index met them (a restart changes it).
+	slices.SortFunc(p.summaryResources, func(a, b SummaryResource) int { return strings.Compare(a.Class, b.Class) })
 	p.version = summaryVersions.Add(1)
 	p.traitNames = make([]string, len(p.traits))
 	for i, t := range p.traits {
 		p.traitNames[i] = e.traitNames[t]
 	}
-	if classSig(p.invs) != oldClasses || !slices.Equal(oldAggs, p.aggs) || !slices.Equal(oldTraits, p.traits) {
-		e.dirty = true
-	}
+	// Traits stay in interned order: the catalog's by name at a load, then
+	// in the order new ones appear, which is Placement's order (by the
+	// trait's creation) in its own tests; a restart can change it (see
+	// README, "Keeping the index current").
+	e.edited(p, isNew, moved, oldClasses, oldAggs, oldTraits)
 	e.byID[p.ID] = p
 	e.byUUID[p.UUID] = p
 }
@@ -347,13 +375,19 @@ func (e *Engine) all() []*provider {
 	return e.ordered
 }
 
-// classSig summarises which classes a provider has inventory of.
-func classSig(invs []inv) string {
-	b := make([]byte, 0, 4*len(invs))
-	for _, in := range invs {
-		b = append(b, byte(in.class>>24), byte(in.class>>16), byte(in.class>>8), byte(in.class))
+// rlockPrepared takes the read lock with the derived lookups up to date:
+// an update applied between prepare and the read lock (another catch-up)
+// may have made them stale again, and a search must not mix them with
+// the providers' newer state. The caller releases the read lock.
+func (e *Engine) rlockPrepared() {
+	for {
+		e.prepare()
+		e.mu.RLock()
+		if !e.dirty {
+			return
+		}
+		e.mu.RUnlock()
 	}
-	return string(b)
 }
 
 // prepare rebuilds derived orderings if providers came or went. It must be
@@ -422,6 +456,9 @@ func (e *Engine) prepare() {
 				}
 			}
 		}
+		// In id order, not in the order of the aggregates' interned ids,
+		// which depends on the order the index met them.
+		slices.SortFunc(e.sharingAnchors[sp], func(a, b *provider) int { return byID(a, b.ID) })
 	}
 	e.dirty = false
 }

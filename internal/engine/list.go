@@ -8,8 +8,7 @@ import (
 // ListProviders returns the providers matching every filter of f, each
 // filter evaluated on the provider alone, ordered by creation (id).
 func (e *Engine) ListProviders(f query.ProviderList) ([]model.Provider, error) {
-	e.prepare()
-	e.mu.RLock()
+	e.rlockPrepared()
 	defer e.mu.RUnlock()
 	traits, err := e.resolveTraits(f.Required, errUnknownTraitsList)
 	if err != nil {

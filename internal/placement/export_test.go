@@ -7,3 +7,8 @@ func (s *Service) PendingClaims() int {
 	defer s.claimBatch.mu.Unlock()
 	return s.claimBatch.pending
 }
+
+// IndexDump is the canonical text of the service's candidate index
+// (engine.Canonical), for comparing an index caught up through the change
+// feed with one loaded from scratch.
+func (s *Service) IndexDump() string { return s.engine.Canonical() }

@@ -83,8 +83,12 @@ func (s *Service) Sync(ctx context.Context) error {
 				return err
 			}
 			global = g
-			if u.Providers, err = tx.ProviderStates(ctx, ids); err != nil {
-				return err
+			// A change of the catalogs alone names no provider: ids is
+			// then empty, and ProviderStates would read every provider.
+			if len(ids) > 0 {
+				if u.Providers, err = tx.ProviderStates(ctx, ids); err != nil {
+					return err
+				}
 			}
 			present := make(map[int64]bool, len(u.Providers))
 			for _, p := range u.Providers {

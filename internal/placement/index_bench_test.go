@@ -1,0 +1,266 @@
+package placement_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+
+	"allot/internal/model"
+	"allot/internal/placement"
+	"allot/internal/query"
+	"allot/internal/store"
+	"allot/internal/testserver"
+)
+
+// BenchmarkQueryAfterWrite measures what one write of each kind costs the
+// next allocation-candidates query (limit=10): the catch-up from the change
+// feed (store read, index update, derived lookups) plus the search. The
+// write itself is not timed. "steady" is the query with no write before it;
+// issue 19 asks for every kind within 2x of it. The cloud is nested (a root
+// with local disk and two NUMA children with VCPU and memory per host, a
+// sharing disk pool per 500 providers) in a real SQLite store; its size is
+// ALLOT_BENCH_PROVIDERS (default 10000).
+func BenchmarkQueryAfterWrite(b *testing.B) {
+	n := 10000
+	if s := os.Getenv("ALLOT_BENCH_PROVIDERS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			b.Fatalf("ALLOT_BENCH_PROVIDERS: %v", err)
+		}
+	}
+	ctx := context.Background()
+	st := testserver.OpenStore(b, "sqlite")
+	hosts := loadNestedCloud(b, st, n)
+	svc := placement.New(st, placement.Options{Logger: testserver.Quiet})
+	params, err := query.ParseParams("resources=VCPU:1,MEMORY_MB:512&limit=10")
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := query.ParseCandidates(params, model.V(1, 39))
+	if err != nil {
+		b.Fatal(err)
+	}
+	search := func() {
+		res, err := svc.AllocationCandidates(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Requests) == 0 {
+			b.Fatal("no candidates")
+		}
+		res.Release()
+	}
+	search() // the load from scratch
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	gen := func(uuid string) int64 {
+		p, err := svc.GetProvider(ctx, uuid)
+		must(err)
+		return p.Generation
+	}
+	claim := func(consumer, provider string) error {
+		return svc.WriteAllocations(ctx, []placement.ConsumerAllocations{{ConsumerUUID: consumer, ProjectID: "p", UserID: "u",
+			Allocations: []placement.ProviderResources{{ProviderUUID: provider, Resources: []placement.ClassAmount{{Class: "VCPU", Amount: 1}}}}}},
+			placement.WriteOptions{})
+	}
+	seq := 0
+	next := func() int { seq++; return seq }
+	uuid := func(i int) string { return fmt.Sprintf("bbbbbbbb-0000-4000-8000-%012x", i) }
+	host := func(i int) benchHost { return hosts[i%len(hosts)] }
+	kinds := []struct {
+		name  string
+		write func(i int)
+	}{
+		{"steady", func(int) {}},
+		{"claim", func(i int) { must(claim(uuid(next()), host(i).numa[0])) }},
+		{"release", func(i int) {
+			c := uuid(next())
+			must(claim(c, host(i).numa[1]))
+			search()
+			must(svc.DeleteConsumerAllocations(ctx, c))
+		}},
+		{"inventory", func(i int) {
+			h := host(i).root
+			_, err := svc.SetInventories(ctx, h, gen(h), []model.Inventory{{ResourceClass: "DISK_GB", Total: int64(1000 + i%2),
+				MinUnit: 1, MaxUnit: 1000, StepSize: 1, AllocationRatio: 1}}, placement.ReservedUpToTotal, nil)
+			must(err)
+		}},
+		{"provider-traits", func(i int) {
+			h := host(i).root
+			traits := []string{"HW_CPU_X86_AVX2"}
+			if i%2 == 0 {
+				traits = append(traits, "HW_CPU_X86_AVX512F")
+			}
+			_, err := svc.SetProviderTraits(ctx, h, gen(h), traits)
+			must(err)
+		}},
+		{"aggregates", func(i int) {
+			h := host(i).root
+			g := gen(h)
+			_, err := svc.SetProviderAggregates(ctx, h, &g, []string{benchAgg(i % 7)}, nil)
+			must(err)
+		}},
+		{"aggregates-unshared", func(i int) {
+			// A host joins or leaves an aggregate no sharing provider is in,
+			// keeping the ones it had.
+			h := host(i).root
+			cur, err := svc.GetProviderAggregates(ctx, h)
+			must(err)
+			aggs := slices.DeleteFunc(slices.Clone(cur.Aggregates), func(a string) bool { return a == unsharedAgg })
+			if len(aggs) == len(cur.Aggregates) {
+				aggs = append(aggs, unsharedAgg)
+			}
+			g := cur.Provider.Generation
+			_, err = svc.SetProviderAggregates(ctx, h, &g, aggs, nil)
+			must(err)
+		}},
+		{"reparent", func(i int) {
+			// A NUMA child moves to the next host (and stays there).
+			from, to := host(i), host(i+1)
+			_, err := svc.UpdateProvider(ctx, from.numa[1], placement.ProviderUpdate{Name: from.numa[1], SetParent: true,
+				ParentUUID: to.root, AllowReparenting: true}, nil)
+			if err != nil && !model.IsKind(err, model.KindNotFound) && !model.IsKind(err, model.KindConflict) {
+				b.Fatal(err)
+			}
+		}},
+		{"create-provider", func(i int) {
+			_, err := svc.CreateProvider(ctx, placement.NewProvider{UUID: uuid(next()), Name: fmt.Sprintf("new-%d", seq)})
+			must(err)
+		}},
+		{"delete-provider", func(i int) {
+			u := uuid(next())
+			_, err := svc.CreateProvider(ctx, placement.NewProvider{UUID: u, Name: fmt.Sprintf("new-%d", seq)})
+			must(err)
+			search()
+			must(svc.DeleteProvider(ctx, u))
+		}},
+		{"new-trait", func(i int) {
+			_, _, err := svc.EnsureTrait(ctx, fmt.Sprintf("CUSTOM_BENCH_%d", next()))
+			must(err)
+		}},
+		{"delete-trait", func(i int) {
+			name := fmt.Sprintf("CUSTOM_BENCH_%d", next())
+			_, _, err := svc.EnsureTrait(ctx, name)
+			must(err)
+			search()
+			must(svc.DeleteTrait(ctx, name))
+		}},
+		{"new-class", func(i int) {
+			_, _, err := svc.EnsureResourceClass(ctx, fmt.Sprintf("CUSTOM_BENCH_%d", next()))
+			must(err)
+		}},
+		{"node-provider", func(i int) {
+			u := uuid(next())
+			must(st.Write(ctx, func(tx *store.Tx) error {
+				return placement.SyncNodeProvider(ctx, tx, placement.NodeProvider{UUID: u, Name: "node-" + u, Class: "CUSTOM_BAREMETAL_GOLD"})
+			}))
+		}},
+	}
+	for _, k := range kinds {
+		b.Run(k.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				k.write(i)
+				b.StartTimer()
+				search()
+			}
+		})
+	}
+}
+
+// benchHost is one host of the generated cloud: its root and NUMA children.
+type benchHost struct {
+	root string
+	numa [2]string
+}
+
+// unsharedAgg is an aggregate no sharing provider is in.
+const unsharedAgg = "dddddddd-0000-4000-8000-000000000001"
+
+func benchAgg(i int) string { return fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012x", i) }
+
+// loadNestedCloud writes about n providers into st in one transaction:
+// per host a root (DISK_GB, CPU traits, one aggregate) and two NUMA
+// children (VCPU, MEMORY_MB), and a sharing DISK_GB pool per aggregate.
+func loadNestedCloud(b *testing.B, st *store.Store, n int) []benchHost {
+	ctx := context.Background()
+	var hosts []benchHost
+	err := st.Write(ctx, func(tx *store.Tx) error {
+		classes, err := tx.ResourceClassIDs(ctx, []string{"VCPU", "MEMORY_MB", "DISK_GB"})
+		if err != nil {
+			return err
+		}
+		traits, err := tx.Traits(ctx, model.TraitFilter{Names: []string{"HW_CPU_X86_AVX2", "HW_NUMA_ROOT", model.SharesViaAggregate}})
+		if err != nil {
+			return err
+		}
+		traitID := map[string]int64{}
+		for _, t := range traits {
+			traitID[t.Name] = t.ID
+		}
+		id := 0
+		add := func(parent *model.Provider, invs []model.Inventory, traits []string, aggs []string) (model.Provider, error) {
+			id++
+			u := fmt.Sprintf("cccccccc-0000-4000-8000-%012x", id)
+			p := model.Provider{UUID: u, Name: u}
+			if parent != nil {
+				p.ParentID, p.ParentUUID, p.RootID, p.RootUUID = parent.ID, parent.UUID, parent.RootID, parent.RootUUID
+			}
+			p, err := tx.CreateProvider(ctx, p)
+			if err != nil {
+				return p, fmt.Errorf("create provider %d: %w", id, err)
+			}
+			for _, in := range invs {
+				if err := tx.InsertInventory(ctx, p.ID, classes[in.ResourceClass], in); err != nil {
+					return p, err
+				}
+			}
+			var ids []int64
+			for _, t := range traits {
+				ids = append(ids, traitID[t])
+			}
+			if _, err := tx.SetProviderTraits(ctx, p.ID, ids); err != nil {
+				return p, err
+			}
+			if _, err := tx.SetProviderAggregates(ctx, p.ID, aggs); err != nil {
+				return p, err
+			}
+			return p, nil
+		}
+		inv := func(class string, total int64, ratio float64) model.Inventory {
+			return model.Inventory{ResourceClass: class, Total: total, MinUnit: 1, MaxUnit: total, StepSize: 1, AllocationRatio: ratio}
+		}
+		naggs := max(2, n/500)
+		for a := 0; a < naggs; a++ {
+			if _, err := add(nil, []model.Inventory{inv("DISK_GB", 200000, 1)}, []string{model.SharesViaAggregate}, []string{benchAgg(a)}); err != nil {
+				return err
+			}
+		}
+		for i := 0; id+3 <= n; i++ {
+			root, err := add(nil, []model.Inventory{inv("DISK_GB", 1600, 1)}, []string{"HW_CPU_X86_AVX2"}, []string{benchAgg(i % naggs)})
+			if err != nil {
+				return err
+			}
+			h := benchHost{root: root.UUID}
+			for k := range h.numa {
+				c, err := add(&root, []model.Inventory{inv("VCPU", 32, 4), inv("MEMORY_MB", 131072, 1)}, []string{"HW_NUMA_ROOT"}, nil)
+				if err != nil {
+					return err
+				}
+				h.numa[k] = c.UUID
+			}
+			hosts = append(hosts, h)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return hosts
+}
