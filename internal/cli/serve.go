@@ -43,6 +43,9 @@ type ServeConfig struct {
 	// AdminListen is the admin listener's address: /metrics, /livez,
 	// /readyz and /debug/pprof/ ("" turns it off, and the metrics with it).
 	AdminListen string
+	// DisableConsole turns off the web console (/ui/ on the Placement
+	// listener); the zero value serves it.
+	DisableConsole bool
 	// PprofListen is the deprecated --pprof-listen: the admin listener's
 	// address when AdminListen is left at its default.
 	PprofListen string
@@ -182,7 +185,9 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy})
 		papi.Metrics = m.HTTP("placement")
 		h := papi.Handler()
-		h = console.Mount(h) // the web console's static files under /ui/; the API answers every other path
+		if !cfg.DisableConsole {
+			h = console.Mount(h) // the web console's static files under /ui/; the API answers every other path
+		}
 		if bound.Placement, err = open(cfg.PlacementListen, "placement", h, api.PlacementAnswers, api.PlacementAnswers); err != nil {
 			return err
 		}

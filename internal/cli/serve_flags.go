@@ -73,6 +73,8 @@ func serveCommand(run func(*cobra.Command, ServeConfig, resolved) error) *cobra.
 	f.IntVar(&cfg.MaxCandidates, "max-candidates", 10000, "most allocation candidates generated per query, before limit (0: no cap) [ALLOT_MAX_CANDIDATES]")
 	f.DurationVar(&cfg.CandidateBudget, "candidate-budget", 10*time.Second, "time budget of one allocation-candidates search (0: none) [ALLOT_CANDIDATE_BUDGET]")
 	f.StringVar(&cfg.AdminListen, "admin-listen", DefaultAdminListen, "address of the admin listener: Prometheus /metrics, /livez, /readyz and Go's profiles (/debug/pprof/); empty turns it off [ALLOT_ADMIN_LISTEN]")
+	serveConsole := true
+	f.BoolVar(&serveConsole, "console", true, "serve the web console under /ui/ on the Placement listener (its pages call the APIs with the user's token) [ALLOT_CONSOLE]")
 	f.BoolVar(&cfg.MetricsPerProvider, "metrics-per-provider", true, "export the capacity series openstack_placement_resource_* per provider and resource class (turn off on very large clouds) [ALLOT_METRICS_PER_PROVIDER]")
 	f.StringVar(&cfg.HealthcheckDisableFile, "healthcheck-disable-file", "", "while this file exists, /healthcheck answers 503 DISABLED BY FILE (oslo.middleware's disable_by_file_path) [ALLOT_HEALTHCHECK_DISABLE_FILE]")
 	f.StringVar(&cfg.PprofListen, "pprof-listen", "", "deprecated: use --admin-listen, which serves the profiles; moves the admin listener when --admin-listen keeps its default [ALLOT_PPROF_LISTEN]")
@@ -110,6 +112,7 @@ func serveCommand(run func(*cobra.Command, ServeConfig, resolved) error) *cobra.
 			return err
 		}
 		cfg.ConfigFile = res.path
+		cfg.DisableConsole = !serveConsole
 		return run(cmd, cfg, res)
 	}
 	return cmd

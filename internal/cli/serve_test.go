@@ -366,3 +366,44 @@ func TestServeFlagsDocumented(t *testing.T) {
 		t.Errorf("%s's table of serve flags is not the flags of allot serve: run go test ./internal/cli -run TestServeFlagsDocumented -update", path)
 	}
 }
+
+// --console (ALLOT_CONSOLE, [allot] console) turns the web console off:
+// /ui/ is then Placement's 404, like any path Placement does not have.
+func TestServeConsoleSwitch(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		env     string
+		disable bool
+	}{
+		{nil, "", false},
+		{[]string{"--console=false"}, "", true},
+		{nil, "false", true},
+		{[]string{"--console"}, "false", false},
+	} {
+		if c.env != "" {
+			t.Setenv("ALLOT_CONSOLE", c.env)
+		} else {
+			os.Unsetenv("ALLOT_CONSOLE")
+		}
+		cfg, _, err := resolveArgs(t, c.args...)
+		if err != nil || cfg.DisableConsole != c.disable {
+			t.Errorf("args %q, ALLOT_CONSOLE=%q: DisableConsole %v (%v), want %v", c.args, c.env, cfg.DisableConsole, err, c.disable)
+		}
+	}
+	for _, disable := range []bool{false, true} {
+		l := serveForTest(t, ServeConfig{
+			PlacementListen: "127.0.0.1:0", DB: "sqlite:" + filepath.Join(t.TempDir(), "allot.db"),
+			PlacementAuth: auth.NoAuth2, CandidateOrder: "default", DisableConsole: disable,
+		})
+		req, _ := http.NewRequest("GET", "http://"+l.Placement+"/ui/", nil)
+		req.Header.Set("X-Auth-Token", "admin")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if want := map[bool]int{false: 200, true: 404}[disable]; res.StatusCode != want {
+			t.Errorf("DisableConsole %v: GET /ui/ %d, want %d", disable, res.StatusCode, want)
+		}
+	}
+}
