@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -25,6 +23,7 @@ import (
 	"allot/internal/auth"
 	"allot/internal/cli"
 	"allot/internal/policy"
+	"allot/internal/testserver"
 )
 
 // The web console (internal/console) in real headless Chromium: each page
@@ -67,25 +66,10 @@ func startConsoleServer(t testing.TB, policyFile string) *consoleServer {
 // answer into out (when not nil), failing unless the status is 2xx.
 func (s *consoleServer) api(t testing.TB, token, method, path string, body, out any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, _ := json.Marshal(body)
-		rd = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, s.url+path, rd)
-	req.Header.Set("X-Auth-Token", token)
-	req.Header.Set("OpenStack-API-Version", "placement 1.39")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, data)
+	r := testserver.Send(t, method, s.url+path, http.Header{"X-Auth-Token": {token}, "Openstack-Api-Version": {"placement 1.39"}}, body)
+	data := r.Body
+	if r.Status >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, r.Status, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {

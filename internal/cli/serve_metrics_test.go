@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 
 	"allot/internal/auth"
 	"allot/internal/testpg"
+	"allot/internal/testserver"
 )
 
 // serveForTest runs Serve with cfg until the test ends and returns the
@@ -44,35 +44,12 @@ func serveForTest(t *testing.T, cfg ServeConfig) Listening {
 	return Listening{}
 }
 
-// call sends one request with a JSON body (nil: none) and returns the
-// status and the body.
+// call sends one request (testserver.Send) and returns the status and the
+// body.
 func call(t *testing.T, method, url string, header http.Header, body any) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	r := testserver.Send(t, method, url, header, body)
+	return r.Status, r.Body
 }
 
 // scrape reads the admin listener's /metrics and parses it with

@@ -134,7 +134,7 @@ func (b *Baremetal) Do(method, path, version string, body any) Response {
 	if version != "" {
 		h.Set("X-OpenStack-Ironic-API-Version", version)
 	}
-	return send(b.t, method, b.URL+path, h, body)
+	return Send(b.t, method, b.URL+path, h, body)
 }
 
 // DoAs is Do with the caller's headers h (X-Auth-Token, X-Roles, ...).
@@ -144,7 +144,7 @@ func (b *Baremetal) DoAs(h http.Header, method, path, version string, body any) 
 	if version != "" {
 		h.Set("X-OpenStack-Ironic-API-Version", version)
 	}
-	return send(b.t, method, b.URL+path, h, body)
+	return Send(b.t, method, b.URL+path, h, body)
 }
 
 // Must sends a request and fails the test unless the status is want.
@@ -220,7 +220,7 @@ func (p *Placement) Do(method, path, version string, body any) Response {
 	if version != "" {
 		h.Set("OpenStack-API-Version", "placement "+version)
 	}
-	return send(p.t, method, p.URL+path, h, body)
+	return Send(p.t, method, p.URL+path, h, body)
 }
 
 // Must sends a request and fails the test unless the status is want.
@@ -229,9 +229,11 @@ func (p *Placement) Must(want int, method, path, version string, body any) Respo
 	return mustStatus(p.t, want, method, path, p.Do(method, path, version, body))
 }
 
-// send sends one request with headers h; body is JSON-encoded unless it is
-// a string (sent as is) or nil.
-func send(t testing.TB, method, url string, h http.Header, body any) Response {
+// Send sends one request with headers h (nil: none) to url and returns the
+// answer, failing the test when the request cannot be made; body is
+// JSON-encoded unless it is a string (sent as is) or nil. Every test that
+// talks HTTP to a server of its own uses it.
+func Send(t testing.TB, method, url string, h http.Header, body any) Response {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -249,7 +251,9 @@ func send(t testing.TB, method, url string, h http.Header, body any) Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header = h
+	for k, v := range h {
+		req.Header[k] = v
+	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
