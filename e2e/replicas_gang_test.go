@@ -436,19 +436,7 @@ func (g *gangWorld) check(r *replica) {
 	if acked == 0 || refused == 0 {
 		g.t.Errorf("the scenario did not contend: %d gangs acknowledged, %d refused", acked, refused)
 	}
-	for _, rp := range g.children {
-		_, doc, err := call("GET", r.placement+"/resource_providers/"+rp+"/usages", "1.39", nil)
-		if err != nil {
-			g.t.Fatal(err)
-		}
-		used, _ := doc["usages"].(map[string]any)["VCPU"].(float64)
-		if int64(used) > g.capacity {
-			g.t.Errorf("provider %s over capacity: %v > %d", rp, used, g.capacity)
-		}
-		if int64(used) != expected[rp] {
-			g.t.Errorf("provider %s: usage %v, the gangs' consumers hold %d", rp, used, expected[rp])
-		}
-	}
+	checkUsages(g.t, r.placement, g.children, g.capacity, expected, "the gangs' consumers")
 	// Nothing else holds VCPU: usage in the project is the gangs' alone.
 	var total int64
 	for _, n := range expected {

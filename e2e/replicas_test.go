@@ -525,19 +525,7 @@ func (w *world) checkClaims(r *replica) {
 		}
 	}
 	w.t.Logf("claims: %d acknowledged and held, %d released, %d of unknown outcome (%d of them committed)", len(w.acked), len(w.released), len(w.unsure), kept)
-	for _, rp := range w.providers {
-		_, doc, err := call("GET", r.placement+"/resource_providers/"+rp+"/usages", "1.39", nil)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		used, _ := doc["usages"].(map[string]any)["VCPU"].(float64)
-		if int64(used) > w.capacity {
-			w.t.Errorf("provider %s over capacity: %v > %d", rp, used, w.capacity)
-		}
-		if int64(used) != expected[rp] {
-			w.t.Errorf("provider %s: usage %v, acknowledged claims %d", rp, used, expected[rp])
-		}
-	}
+	checkUsages(w.t, r.placement, w.providers, w.capacity, expected, "acknowledged claims")
 }
 
 // checkNodes: every allocation ended, each node is held by at most one,
@@ -640,5 +628,25 @@ func (w *world) report() {
 	}
 	if unavailable == 0 {
 		w.t.Error("no request saw a 503 while PostgreSQL was restarting")
+	}
+}
+
+// checkUsages checks the replicas' invariants on each provider: its VCPU
+// usage is within capacity and equals expected, what the acknowledged
+// writes (named by what, for messages) hold there.
+func checkUsages(t *testing.T, placement string, providers []string, capacity int64, expected map[string]int64, what string) {
+	t.Helper()
+	for _, rp := range providers {
+		_, doc, err := call("GET", placement+"/resource_providers/"+rp+"/usages", "1.39", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		used, _ := doc["usages"].(map[string]any)["VCPU"].(float64)
+		if int64(used) > capacity {
+			t.Errorf("provider %s over capacity: %v > %d", rp, used, capacity)
+		}
+		if int64(used) != expected[rp] {
+			t.Errorf("provider %s: usage %v, %s hold %d", rp, used, what, expected[rp])
+		}
 	}
 }
