@@ -126,6 +126,9 @@ type Cluster struct {
 	opts   string
 	dsn    string
 	asUser *syscall.Credential
+	// watchdog stops the cluster if this process dies without calling
+	// Stop (see startWatchdog).
+	watchdog *os.Process
 }
 
 // DSN returns the DSN of database db in the cluster (as superuser).
@@ -170,8 +173,30 @@ func (c *Cluster) Resume() error { return c.start() }
 
 // Stop shuts the cluster down and deletes its files.
 func (c *Cluster) Stop() {
+	if c.watchdog != nil {
+		c.watchdog.Kill()
+		c.watchdog = nil
+	}
 	c.run(c.pgCtl, "-D", c.data, "-m", "immediate", "-w", "stop")
 	os.RemoveAll(c.dir)
+}
+
+// startWatchdog starts a small shell loop, in a process group of its own,
+// that stops the cluster and deletes its files once this process is gone.
+// A test process that dies without calling Stop (a fuzz worker that the
+// coordinator kills at -fuzztime's end, a test killed by -timeout, kill -9)
+// would otherwise leave its postgres running after the tests. The loop
+// checks /proc rather than kill -0 because it may run as another user.
+func (c *Cluster) startWatchdog() error {
+	const loop = `while [ -d /proc/$0 ]; do sleep 1; done; "$1" -D "$2" -m immediate -w stop >/dev/null 2>&1; rm -rf "$3"`
+	cmd := exec.Command("/bin/sh", "-c", loop, strconv.Itoa(os.Getpid()), c.pgCtl, c.data, c.dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: c.asUser}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the cluster's watchdog: %w", err)
+	}
+	c.watchdog = cmd.Process
+	go cmd.Wait() // reap it when Stop kills it
+	return nil
 }
 
 func (c *Cluster) start() error {
@@ -234,6 +259,10 @@ func StartCluster() (*Cluster, error) {
 	c.opts = fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300", port, dir)
 	c.dsn = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	if err := c.start(); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	if err := c.startWatchdog(); err != nil {
 		c.Stop()
 		return nil, err
 	}
