@@ -16,10 +16,11 @@ import (
 // handlers never reach the store; the engine and the query parser do no I/O.
 var allowed = map[string][]string{
 	"cmd/allot":                 {"internal/cli"},
-	"internal/cli":              {"internal/api", "internal/metrics", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi", "internal/loadgen", "internal/auth", "internal/policy", "internal/config", "internal/audit", "internal/importer", "internal/console"},
+	"internal/cli":              {"internal/api", "internal/metrics", "internal/engine", "internal/api/placementapi", "internal/client", "internal/model", "internal/placement", "internal/store", "internal/baremetal", "internal/api/baremetalapi", "internal/loadgen", "internal/auth", "internal/policy", "internal/config", "internal/audit", "internal/importer", "internal/console", "internal/cloudgen"},
 	"internal/client":           {"internal/model"},
 	"internal/loadgen":          {"internal/client", "internal/model"},
 	"internal/importer":         {"internal/client", "internal/model"},
+	"internal/cloudgen":         {"internal/model", "internal/store"},
 	"internal/api":              {"internal/metrics", "internal/model", "internal/policy"},
 	"internal/auth":             {"internal/model", "internal/policy"},
 	"internal/policy":           {},
@@ -36,6 +37,7 @@ var allowed = map[string][]string{
 	"internal/model":            {},
 	"internal/store/storetest":  {"internal/model", "internal/store"},
 	"internal/testpg":           {},
+	"internal/cputime":          {},
 	"internal/console":          {}, // static files: standard library only
 	"scripts/replay":            {}, // a measuring aid: standard library only
 	"scripts/testreport":        {}, // the test command's report: standard library only

@@ -23,7 +23,7 @@ func newBenchCommand() *cobra.Command {
 		Long: `Load tools that drive Placement endpoints over HTTP the way schedulers do and
 report throughput, latency percentiles and errors by kind. Give several
 --placement-url (or a comma list) to spread the workers over replicas.`,
-	}, newBenchClaimsCommand(), newBenchCandidatesCommand())
+	}, newBenchClaimsCommand(), newBenchCandidatesCommand(), newBenchMixedCommand(), newBenchLoadCommand())
 }
 
 // splitURLs flattens repeated and comma-separated --placement-url values.

@@ -102,7 +102,10 @@ func rssMiB() float64 {
 	return -1
 }
 
+// heapMiB is the live heap after two collections (the second frees what
+// sync.Pool victim caches, such as recycled result arenas, still held).
 func heapMiB() float64 {
+	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)

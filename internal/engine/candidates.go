@@ -100,6 +100,7 @@ type SummaryResource struct {
 
 // Stats count what the search looked at.
 type Stats struct {
+	Roots      int // roots tested against the class masks (no selective filter)
 	Anchors    int // trees that could satisfy every group
 	Partials   int // per-group partial solutions
 	Steps      int // search steps
@@ -160,8 +161,11 @@ func (e *Engine) withSearch(q query.Candidates, opts SearchOptions, fn func(*sea
 	e.rlockPrepared()
 	defer e.mu.RUnlock()
 	sc := scratchPool.Get().(*scratch)
+	sc.passMarks = passMarksFree.get()
 	defer func() {
 		sc.reset()
+		passMarksFree.put(sc.passMarks)
+		sc.passMarks = nil
 		scratchPool.Put(sc)
 	}()
 	s := &search{e: e, q: q, opts: opts, start: time.Now(), scratch: sc}
@@ -204,15 +208,17 @@ type scratch struct {
 	shareBuf []int64
 	// seenCombos holds the keys of the sharing-only candidates kept.
 	seenCombos map[string]bool
-	// marks[p.idx] == epoch means p was seen by the current pass.
-	marks []uint32
-	epoch uint32
+	// The marks of the current pass, lent by passMarksFree for the
+	// search.
+	*passMarks
 }
 
 // newPass starts a fresh "seen" pass over n providers.
 func (sc *scratch) newPass(n int) {
 	if len(sc.marks) < n {
-		sc.marks = make([]uint32, n)
+		// Room to spare, so that providers created one by one do not
+		// reallocate the marks at every search.
+		sc.marks = make([]uint32, n+n/8+64)
 		sc.epoch = 0
 	}
 	sc.epoch++
@@ -269,6 +275,18 @@ func clearSlice[T any](b []T) []T {
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// passMarks are the marks of a search's passes over the providers: a
+// number per provider, so the one part of a search's memory sized by the
+// cloud, not by the answer. They are recycled through a freeList, which
+// the garbage collector does not empty (freelist.go).
+type passMarks struct {
+	// marks[p.idx] == epoch means p was seen by the current pass.
+	marks []uint32
+	epoch uint32
+}
+
+var passMarksFree = newFreeList[passMarks]()
 
 // search is the state of one candidates query.
 type search struct {
@@ -415,7 +433,8 @@ func (s *search) run() *Result {
 	// the anchors first and defer nothing (rank.go).
 	iters, deferred, deferredCombos := s.iters[:0], s.deferred[:0], s.deferredC[:0]
 	ranked := s.ranked()
-	anchors := s.anchorSource(s.driverAnchors(), ranked)
+	found, scan := s.driverAnchors()
+	anchors := s.anchorSource(found, scan, ranked)
 	for a, more := anchors.next(); more; a, more = anchors.next() {
 		if full() || s.budgetExceeded() {
 			break

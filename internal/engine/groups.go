@@ -13,9 +13,11 @@ import (
 // driverAnchors returns, in id order, the trees that could possibly
 // satisfy every group: when a group has a selective filter (few providers
 // with its class, aggregate or trait), the trees reachable from those;
-// otherwise every root whose tree (with its sharing providers) has all the
-// classes asked for. The second form costs one mask test per root.
-func (s *search) driverAnchors() []*provider {
+// otherwise every root, and scan is set: the caller keeps the roots whose
+// tree (with its sharing providers) has all the classes asked for
+// (treeMayServe, one mask test per root) as it takes them, so that a
+// search that stops after k anchors tests about k roots, not all of them.
+func (s *search) driverAnchors() (anchors []*provider, scan bool) {
 	// Two reusable buffers: the best anchor list so far and the next try.
 	var best []*provider
 	found := false
@@ -29,22 +31,14 @@ func (s *search) driverAnchors() []*provider {
 		}
 		spare = spare[:0]
 		if found && len(best) == 0 {
-			return nil
+			return nil, false
 		}
 	}
 	if found {
 		s.anchorBuf = s.sortAnchors(best)
-		return s.anchorBuf
+		return s.anchorBuf, false
 	}
-	// No selective group: scan the roots by their class masks.
-	out := spare
-	for _, root := range s.e.roots {
-		if s.treeMayServe(root) {
-			out = append(out, root)
-		}
-	}
-	s.anchorBuf = out
-	return out
+	return s.e.roots, true
 }
 
 // sortAnchors puts anchors (all roots) in id order: by sorting, or, when
@@ -119,12 +113,12 @@ func (s *search) groupAnchors(g *resolvedGroup, limit int, out []*provider) (anc
 		consider(s.e.byClass[a.class], fromClass)
 	}
 	for _, set := range g.aggs.allOf {
-		if considerUnion(s, &list, set, s.e.aggMembers) {
+		if considerUnion(s, &list, set, s.e.aggMembers, limit) {
 			from = fromAggs
 		}
 	}
 	for _, set := range g.traits.allOf {
-		if considerUnion(s, &list, set, s.e.byTrait) {
+		if considerUnion(s, &list, set, s.e.byTrait, limit) {
 			from = fromTraits
 		}
 	}
@@ -246,14 +240,16 @@ func (s *search) sharingCanServe(g *resolvedGroup, list []*provider) bool {
 }
 
 // considerUnion makes the union of the member lists of set the current
-// list when it is smaller (or there is none yet), and then reports true;
-// the union is only built then, in a reused buffer.
-func considerUnion[K comparable](s *search, list *[]*provider, set []K, members map[K][]*provider) bool {
+// list when it is smaller (or there is none yet) and at most limit long,
+// and then reports true; the union is only built then, in a reused buffer
+// (a longer one would be given up for the scan of the roots anyway, and
+// building it would cost a query time in proportion to the cloud).
+func considerUnion[K comparable](s *search, list *[]*provider, set []K, members map[K][]*provider, limit int) bool {
 	n := 0
 	for _, id := range set {
 		n += len(members[id])
 	}
-	if *list != nil && n >= len(*list) {
+	if *list != nil && n >= len(*list) || n > limit {
 		return false
 	}
 	u := s.unionBuf[:0]

@@ -194,8 +194,10 @@ func (e *Engine) class(name string) classID { return intern(e.classByName, &e.cl
 func (e *Engine) trait(name string) traitID { return intern(e.traitByName, &e.traitNames, name) }
 func (e *Engine) agg(uuid string) aggID     { return intern(e.aggByUUID, &e.aggUUIDs, uuid) }
 
-// Apply brings the index to u.Revision. Updates older than the index are
-// ignored, so concurrent catch-ups are harmless.
+// Apply brings the index to u.Revision, derived lookups included (edited
+// in place, or rebuilt when an edit cannot maintain them: see
+// maintain.go), so that the next search finds them ready. Updates older
+// than the index are ignored, so concurrent catch-ups are harmless.
 func (e *Engine) Apply(u Update) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -248,6 +250,11 @@ func (e *Engine) Apply(u Update) {
 			e.link(p)
 		}
 	}
+	// What the edits could not maintain is rebuilt now, by the caller of
+	// Apply (the writer that caught up), not by the next search.
+	if e.dirty {
+		e.rebuild()
+	}
 	e.rev = u.Revision
 }
 
@@ -287,13 +294,14 @@ func (e *Engine) unparent(p *provider) {
 func (e *Engine) upsert(s *model.ProviderState) {
 	// Update in place so that pointers from other providers stay valid.
 	p := e.byID[s.ID]
-	isNew, moved := p == nil, false
+	isNew := p == nil
+	var oldParent, oldRoot int64
 	if p != nil {
 		e.unparent(p)
 		if p.UUID != s.UUID {
 			delete(e.byUUID, p.UUID)
 		}
-		moved = p.ParentID != s.ParentID || p.RootID != s.RootID
+		oldParent, oldRoot = p.ParentID, p.RootID
 		p.Provider = s.Provider
 	} else {
 		p = &provider{Provider: s.Provider}
@@ -338,7 +346,7 @@ func (e *Engine) upsert(s *model.ProviderState) {
 	// in the order new ones appear, which is Placement's order (by the
 	// trait's creation) in its own tests; a restart can change it (see
 	// README, "Keeping the index current").
-	e.edited(p, isNew, moved, oldClasses, oldAggs, oldTraits)
+	e.edited(p, isNew, oldParent, oldRoot, oldClasses, oldAggs, oldTraits)
 	e.byID[p.ID] = p
 	e.byUUID[p.UUID] = p
 }
@@ -390,8 +398,9 @@ func (e *Engine) rlockPrepared() {
 	}
 }
 
-// prepare rebuilds derived orderings if providers came or went. It must be
-// called without any lock held.
+// prepare builds the derived lookups if they are not (an engine no
+// update reached yet; Apply leaves them built). It must be called without
+// any lock held.
 func (e *Engine) prepare() {
 	e.mu.RLock()
 	dirty := e.dirty
@@ -401,9 +410,14 @@ func (e *Engine) prepare() {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.dirty {
-		return
+	if e.dirty {
+		e.rebuild()
 	}
+}
+
+// rebuild builds the derived lookups from the providers: O(N log N). The
+// caller holds the write lock.
+func (e *Engine) rebuild() {
 	e.ordered = make([]*provider, 0, len(e.byID))
 	for _, p := range e.byID {
 		e.ordered = append(e.ordered, p)

@@ -7,27 +7,44 @@ import (
 
 // Maintenance of the derived lookups (ordered, roots, byClass, byTrait,
 // aggMembers, the roots' tree class masks) as updates arrive, so that a
-// write costs the next search in proportion to what it changed. Anything
-// that touches sharing (a sharing provider, an aggregate a sharing
-// provider is in, a provider that anchors or uses one) or the shape of a
-// tree (re-parenting) sets dirty instead, and prepare rebuilds everything
-// once: those lookups relate providers across trees, and rebuilding them
-// is simple and correct by construction. TestIndexCaughtUpEqualsRebuilt
-// (internal/placement) checks that both paths give the index a load from
-// scratch gives.
+// write costs in proportion to what it changed. Anything that changes
+// sharing (a provider starting or stopping to share, a sharing provider's
+// aggregates or classes, a provider joining or leaving an aggregate a
+// sharing provider is in, a move of a provider in such an aggregate or of
+// a root that anchors one, the removal of a provider that anchors one)
+// sets dirty instead, and Apply
+// rebuilds everything once (rebuild): those lookups relate providers
+// across trees, and rebuilding them is simple and correct by
+// construction. TestIndexCaughtUpEqualsRebuilt (internal/placement)
+// checks that both paths give the index a load from scratch gives.
 
 // edited maintains the derived lookups after p was inserted (isNew) or
-// updated in place; moved says its parent or root changed; old* are its
-// classes, aggregates and traits before. The tree class mask of p's root
-// is recounted by finishEdits, once the tree pointers are linked.
-func (e *Engine) edited(p *provider, isNew, moved bool, oldClasses []classID, oldAggs []aggID, oldTraits []traitID) {
+// updated in place; oldParent and oldRoot are its parent and root ids
+// before, old* its classes, aggregates and traits. The tree class masks
+// are recounted by finishEdits, once the tree pointers are linked.
+func (e *Engine) edited(p *provider, isNew bool, oldParent, oldRoot int64, oldClasses []classID, oldAggs []aggID, oldTraits []traitID) {
 	if e.dirty {
 		return
 	}
-	// Only the aggregates p joined or left can change sharing anchors (a
-	// new provider joined all of its own).
-	if moved || slices.Contains(oldTraits, e.sharesID) || p.hasTrait(e.sharesID) ||
-		e.sharedAggregate(changed(oldAggs, p.aggs)) {
+	// Sharing depends on which providers share (the trait), in which
+	// aggregates, what classes they share, and the trees of the
+	// aggregates' members. So only these rebuild: a provider that starts
+	// or stops sharing, a sharing provider whose aggregates or classes
+	// change, any provider joining or leaving an aggregate a sharing
+	// provider is in (a new provider joined all of its own), and a
+	// provider moving to another tree while in such an aggregate (the
+	// trees anchored change) or while a root that anchors one. A claim on
+	// a sharing provider, or a new amount of its inventory, is edited like
+	// any other provider's; so is a move of a subtree that has nothing to
+	// do with sharing (each provider of the subtree comes here, as its
+	// root changed).
+	classes := classesOf(p.invs)
+	aggsChanged := changed(oldAggs, p.aggs)
+	wasSharing, sharing := slices.Contains(oldTraits, e.sharesID), p.hasTrait(e.sharesID)
+	moved := !isNew && (oldParent != p.ParentID || oldRoot != p.RootID)
+	if wasSharing != sharing || e.sharedAggregate(aggsChanged) ||
+		sharing && (len(aggsChanged) > 0 || !slices.Equal(oldClasses, classes)) ||
+		moved && (e.sharedAggregate(oldAggs, p.aggs) || len(e.sharedWith[p]) > 0) {
 		e.dirty = true
 		return
 	}
@@ -38,7 +55,21 @@ func (e *Engine) edited(p *provider, isNew, moved bool, oldClasses []classID, ol
 			e.roots = withProvider(e.roots, p)
 		}
 	}
-	classes := classesOf(p.invs)
+	if moved {
+		switch {
+		case oldParent != 0 && p.ParentID == 0:
+			e.roots = withProvider(e.roots, p)
+		case oldParent == 0 && p.ParentID != 0:
+			// No longer a root (its masks are then never read, and
+			// recounted if it becomes one again).
+			e.roots = withoutProvider(e.roots, p)
+		}
+		// Both trees' class masks: the one p left, the one it joined.
+		if old := e.byID[oldRoot]; old != nil && old != p {
+			e.recount = append(e.recount, old)
+		}
+		e.recount = append(e.recount, p)
+	}
 	editLists(e.byClass, oldClasses, classes, p)
 	editLists(e.byTrait, oldTraits, p.traits, p)
 	editLists(e.aggMembers, oldAggs, p.aggs, p)

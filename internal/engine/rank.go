@@ -108,18 +108,39 @@ type rankedAnchor struct {
 // first) from a binary heap. Every ranked anchor is keyed (O(A)) and the
 // heap built (O(A)); each anchor taken then costs O(log A), so a limited
 // search that stops after k anchors pays O(A + k log A), one that takes
-// them all O(A log A).
+// them all O(A log A). In the order found, a scan of the roots (scan set:
+// no group had a selective filter) tests each root as it is taken, so
+// that one that stops after k anchors pays for about k roots.
 type anchorList struct {
 	ranked bool
 	list   []*provider
 	i      int
 	heap   []rankedAnchor
+	// scan, when set, keeps only the roots of list the search's class
+	// masks allow (treeMayServe).
+	scan *search
 }
 
-// anchorSource returns the anchors in search order.
-func (s *search) anchorSource(found []*provider, ranked bool) anchorList {
+// anchorSource returns the anchors in search order; scan says that found
+// is every root, still to be tested with treeMayServe (driverAnchors).
+func (s *search) anchorSource(found []*provider, scan, ranked bool) anchorList {
 	if !ranked {
-		return anchorList{list: found}
+		l := anchorList{list: found}
+		if scan {
+			l.scan = s
+		}
+		return l
+	}
+	if scan {
+		// Ranking keys every anchor anyway: test the roots first.
+		kept := s.anchorBuf[:0]
+		s.stats.Roots += len(found)
+		for _, root := range found {
+			if s.treeMayServe(root) {
+				kept = append(kept, root)
+			}
+		}
+		s.anchorBuf, found = kept, kept
 	}
 	rc := s.rankClasses()
 	if rc.full && len(found) > len(s.e.roots)/8 {
@@ -147,11 +168,18 @@ func (s *search) anchorSource(found []*provider, ranked bool) anchorList {
 // next returns the next anchor, or false when there is none left.
 func (l *anchorList) next() (*provider, bool) {
 	if !l.ranked {
-		if l.i >= len(l.list) {
-			return nil, false
+		for l.i < len(l.list) {
+			p := l.list[l.i]
+			l.i++
+			if l.scan == nil {
+				return p, true
+			}
+			l.scan.stats.Roots++
+			if l.scan.treeMayServe(p) {
+				return p, true
+			}
 		}
-		l.i++
-		return l.list[l.i-1], true
+		return nil, false
 	}
 	n := len(l.heap)
 	if n == 0 {

@@ -322,7 +322,7 @@ func TestRankSharedSumsAgree(t *testing.T) {
 		q := randomQuery(r, cloud)
 		e := newEngineWith(cloud)
 		e.prepare()
-		s := &search{e: e, q: q, opts: SearchOptions{Order: OrderPack}, scratch: new(scratch)}
+		s := &search{e: e, q: q, opts: SearchOptions{Order: OrderPack}, scratch: &scratch{passMarks: new(passMarks)}}
 		if err := s.resolve(); err != nil {
 			t.Fatal(err)
 		}

@@ -100,3 +100,23 @@ func NodeResourceClass(rc string) string {
 	}
 	return CustomPrefix + s
 }
+
+// NodeCount is how many nodes share these values (a group of
+// store.Tx.CountNodes). A nil PowerState or ResourceClass is one not set.
+type NodeCount struct {
+	ProvisionState string
+	PowerState     *string
+	Maintenance    bool
+	ResourceClass  *string
+	// Allocated is whether the nodes have an allocation.
+	Allocated bool
+	Count     int
+}
+
+// NodeAllocationCount is how many allocations are in State with Owner
+// (nil: none), a group of store.Tx.CountNodeAllocationsByOwner.
+type NodeAllocationCount struct {
+	State string
+	Owner *string
+	Count int
+}

@@ -35,14 +35,41 @@ type Service struct {
 	// claimBatch groups the commits of single atomic claims (atomicclaim_batch.go).
 	claimBatch claimBatcher
 	m          *metrics.Metrics
+	// unfollow unregisters afterCommit from the store.
+	unfollow func()
 }
 
-// New returns a Service over st with a fresh engine.
+// New returns a Service over st with a fresh engine. Once its index is
+// loaded (the first Sync), every write committed through st brings it up
+// to date before the write returns (afterCommit): the writer pays for the
+// catch-up, not the next query.
 func New(st *store.Store, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{store: st, engine: engine.New(), log: opts.Logger, search: opts.Search, m: opts.Metrics}
+	s := &Service{store: st, engine: engine.New(), log: opts.Logger, search: opts.Search, m: opts.Metrics}
+	s.unfollow = st.AfterCommit(s.afterCommit)
+	return s
+}
+
+// Close stops the service from following the store's commits (its index
+// is then caught up by queries only). The store stays open.
+func (s *Service) Close() { s.unfollow() }
+
+// afterCommit catches the index up after a write committed through the
+// service's store, in the writer's goroutine (store.Store.AfterCommit):
+// every write this process commits (the Placement and bare-metal
+// services', the reshaper's, the catalogs', a group commit of claims)
+// goes through it. An index not loaded yet is left to its first query. A failure is
+// logged, not returned: the write is committed, and the next query
+// catches up anyway.
+func (s *Service) afterCommit(ctx context.Context, rev int64) {
+	if s.engine.Revision() == 0 {
+		return
+	}
+	if err := s.syncTo(ctx, rev); err != nil {
+		s.log.Warn("catching the candidate index up after a write failed; the next query retries", "revision", rev, "error", err)
+	}
 }
 
 // Store returns the service's store.
@@ -55,6 +82,14 @@ func (s *Service) Sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.syncTo(ctx, rev)
+}
+
+// syncTo brings the engine up to at least revision rev (to the store's
+// latest, when it has to read): a caller that knows the revision it needs
+// (a writer, of its own commit) asks the store for nothing when the index
+// has it already.
+func (s *Service) syncTo(ctx context.Context, rev int64) error {
 	if rev <= s.engine.Revision() && s.engine.Revision() > 0 {
 		return nil
 	}

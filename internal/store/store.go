@@ -78,6 +78,8 @@ type Store struct {
 	// writeStmts and readStmts keep SQLite's statements prepared (nil on
 	// PostgreSQL, whose driver keeps its own).
 	writeStmts, readStmts *stmtCache
+	// commits are the functions AfterCommit registered.
+	commits commitHooks
 }
 
 // Open connects to the database named by dsn ("sqlite:PATH" or
@@ -223,7 +225,8 @@ func redact(dsn string) string {
 
 // Write runs fn in one write transaction. Providers that fn reports with
 // Tx.Touch are recorded in the change feed under a new revision in the same
-// transaction. Transient conflicts (deadlocks, serialization failures, a
+// transaction; when there were any (or a global change), the functions
+// registered with AfterCommit run after the commit, before Write returns. Transient conflicts (deadlocks, serialization failures, a
 // busy SQLite file) retry the whole transaction; an error returned by fn is
 // returned as is, after rollback.
 //
@@ -233,9 +236,13 @@ func redact(dsn string) string {
 func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	var err error
 	for attempt := 0; ; attempt++ {
-		err = s.writeOnce(ctx, fn)
+		var rev int64
+		rev, err = s.writeOnce(ctx, fn)
 		if err == nil {
 			s.succeeded()
+			if rev > 0 {
+				s.commits.run(ctx, rev)
+			}
 			return nil
 		}
 		if attempt == 0 && ctx.Err() == nil {
@@ -298,14 +305,16 @@ func (s *Store) PoolStats() metrics.Pool {
 }
 
 // writeOnce runs fn in one write transaction on a connection of its own, so
-// that a connection that met a storage failure can be discarded.
-func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// that a connection that met a storage failure can be discarded. It
+// returns the revision the transaction committed (0: it recorded no
+// change).
+func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (rev int64, err error) {
 	start := time.Now()
 	defer func() { s.m.Tx("write", time.Since(start), err) }()
 	s.writeStmts.prepareWanted(ctx)
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("connect to the database: %w", err)
+		return 0, fmt.Errorf("connect to the database: %w", err)
 	}
 	defer func() {
 		if cause, _ := storageCause(err); cause != nil {
@@ -315,16 +324,16 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	}()
 	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin write transaction: %w", err)
+		return 0, fmt.Errorf("begin write transaction: %w", err)
 	}
 	tx := &Tx{s: s, tx: sqlTx, stmts: s.writeStmts, now: s.clock()}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
-		return err
+		return 0, err
 	}
 	if err := tx.recordChanges(ctx); err != nil {
 		sqlTx.Rollback()
-		return err
+		return 0, err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		if tx.rev > 0 {
@@ -332,7 +341,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 			// (an I/O error after the log was written).
 			s.reloadRevision(ctx)
 		}
-		return fmt.Errorf("commit: %w", err)
+		return 0, fmt.Errorf("commit: %w", err)
 	}
 	if tx.rev > 0 {
 		s.advanceRevision(tx.rev)
@@ -340,7 +349,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	if len(tx.names) > 0 {
 		s.names.addAll(tx.names)
 	}
-	return nil
+	return tx.rev, nil
 }
 
 // Read runs fn in one read-only transaction: everything fn reads comes from

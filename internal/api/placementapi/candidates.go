@@ -1,10 +1,13 @@
 package placementapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"allot/internal/api"
@@ -95,7 +98,7 @@ func (h *handlers) answerCandidates(w http.ResponseWriter, r *http.Request, v mo
 	if v.AtLeast(model.V(1, 15)) {
 		api.SetLastModified(w, time.Now())
 	}
-	buf := getBuffer(512*len(res.Requests) + 768*len(res.Summaries) + 1024)
+	buf := getBuffer(answerSize(res))
 	body := renderCandidates(buf[:0], res, q, v, h.memo)
 	res.Release()
 	w.Header().Set("Content-Type", "application/json")
@@ -125,41 +128,92 @@ func parseCandidatesQuery(rawQuery string, v model.Version) (query.Candidates, e
 	return query.ParseCandidates(params, v)
 }
 
-// bufFree recycles response buffers: allocating (and zeroing) a buffer for
-// every response costs a share of rendering it (an answer to nova's
-// default limit of 1000 candidates is about 1 MB). Unlike a sync.Pool it
-// survives garbage collections, so it keeps at most len(bufFree) buffers
-// of at most maxPooledBuffer bytes: larger answers, rare and costly to
-// render anyway, get a buffer of their own that the collector frees.
-var bufFree = make(chan []byte, 4)
+// answerSize estimates the size of res rendered: about 300 bytes per
+// request (a host and a NUMA node, or a host and a sharing pool, with
+// their mappings) and per provider summary (two or three classes, a trait
+// and the tree uuids), the sizes of the answers of BenchmarkBigAnswers.
+// An estimate too large costs more than one too small: a buffer is zeroed
+// when allocated, and one over maxPooledBuffer is not recycled, while a
+// buffer that grows is kept in its larger size.
+func answerSize(res *engine.Result) int {
+	return 320*(len(res.Requests)+len(res.Summaries)) + 1024
+}
 
-// maxPooledBuffer bounds the buffers bufFree keeps (4 of them: 16 MiB).
-const maxPooledBuffer = 4 << 20
+// responseBuffers recycles response buffers: allocating (and zeroing) a
+// buffer for every response costs more than rendering it (an answer to
+// nova's default limit of 1000 candidates is about 1 MB, the full answer
+// of a 7,000-provider nested cloud 2.4 MB; BenchmarkBigAnswers). Unlike a
+// sync.Pool it survives garbage collections, so it is bounded: at most
+// pooledBuffers buffers of at most maxPooledBuffer bytes each and
+// pooledBytes in all. Larger answers get a buffer of their own that the
+// collector frees.
+var responseBuffers = bufferPool{limit: pooledBytes, count: pooledBuffers}
 
-func getBuffer(estimate int) []byte {
+const (
+	// maxPooledBuffer bounds one pooled buffer: answers capped at the
+	// default 10,000 candidates fit (5-21 MB in BenchmarkGrowthHTTP; an
+	// answer of 21 MB in a fresh buffer took 2.3x the CPU of one in a
+	// recycled buffer).
+	maxPooledBuffer = 32 << 20
+	// pooledBytes bounds what the pool holds in all: two such answers.
+	pooledBytes = 64 << 20
+	// pooledBuffers bounds how many buffers it holds.
+	pooledBuffers = 8
+)
+
+// bufferPool keeps free buffers by capacity, the smallest first, within a
+// total of limit bytes and count buffers. A buffer is handed out for an
+// answer when it fits the estimate (the smallest that does); room for a
+// buffer given back is made by dropping smaller ones, so that buffers of
+// small answers do not keep out those of large ones. Safe for concurrent
+// use.
+type bufferPool struct {
+	mu           sync.Mutex
+	free         [][]byte // by capacity, ascending
+	held         int      // the sum of their capacities
+	limit, count int
+}
+
+// get returns an empty buffer of at least estimate bytes of capacity.
+func (p *bufferPool) get(estimate int) []byte {
 	if estimate <= maxPooledBuffer {
-		select {
-		case b := <-bufFree:
-			if cap(b) >= estimate {
-				return b
-			}
-			// Too small: drop it, so that buffers of small answers do not
-			// fill the pool and keep out those of large ones.
-		default:
+		p.mu.Lock()
+		i, _ := slices.BinarySearchFunc(p.free, estimate, func(b []byte, n int) int { return cmp.Compare(cap(b), n) })
+		if i < len(p.free) {
+			b := p.free[i]
+			p.free = slices.Delete(p.free, i, i+1)
+			p.held -= cap(b)
+			p.mu.Unlock()
+			return b[:0]
 		}
+		p.mu.Unlock()
 	}
 	return make([]byte, 0, estimate)
 }
 
-func putBuffer(b []byte) {
-	if cap(b) > maxPooledBuffer {
+// put gives b back to the pool, which keeps it if it is within the bounds
+// once smaller buffers are dropped; b must not be used afterwards.
+func (p *bufferPool) put(b []byte) {
+	if cap(b) > maxPooledBuffer || cap(b) > p.limit {
 		return
 	}
-	select {
-	case bufFree <- b[:0]:
-	default:
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.free) > 0 && cap(p.free[0]) < cap(b) && (p.held+cap(b) > p.limit || len(p.free) >= p.count) {
+		p.held -= cap(p.free[0])
+		p.free = slices.Delete(p.free, 0, 1)
 	}
+	if p.held+cap(b) > p.limit || len(p.free) >= p.count {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(p.free, cap(b), func(f []byte, n int) int { return cmp.Compare(cap(f), n) })
+	p.free = slices.Insert(p.free, i, b[:0])
+	p.held += cap(b)
 }
+
+func getBuffer(estimate int) []byte { return responseBuffers.get(estimate) }
+
+func putBuffer(b []byte) { responseBuffers.put(b) }
 
 // jsonPlain marks the bytes a JSON string can hold as they are (printable
 // ASCII other than the quote and the backslash).

@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"allot/internal/cputime"
 	"allot/internal/metrics"
 	"allot/internal/placement"
 	"allot/internal/store"
@@ -96,10 +96,8 @@ func BenchmarkHotPathMetrics(b *testing.B) {
 	}
 }
 
-// cpuTime is the process's CPU time (user and system) in nanoseconds: on
-// a shared machine it moves with the work done, less with the neighbours.
+// cpuTime is the process's CPU time in nanoseconds (internal/cputime).
 func cpuTime() int64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	d, _ := cputime.Process()
+	return d.Nanoseconds()
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"GenerationCompareAndSwap", testGenerationCAS},
 		{"ConsumersAndAllocations", testConsumersAndAllocations},
 		{"ChangeFeed", testChangeFeed},
+		{"AfterCommit", testAfterCommit},
 		{"RollbackLeavesNoTrace", testRollback},
 		{"SavepointUndoesOneChange", testSavepoint},
 		{"ConcurrentRevisionsAreGapFree", testConcurrentRevisions},
@@ -43,7 +44,9 @@ func Run(t *testing.T, open Opener) {
 		{"AllocationFailures", testAllocationFailures},
 		{"TryLockProviders", testTryLockProviders},
 		{"CountNodeAllocations", testCountNodeAllocations},
+		{"CountNodes", testCountNodes},
 		{"UsagesOfEveryone", testUsagesOfEveryone},
+		{"BulkInserts", testBulkInserts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
