@@ -44,22 +44,30 @@ func startConsoleServer(t testing.TB, policyFile string) *consoleServer {
 	cfg := cli.ServeConfig{PlacementListen: "127.0.0.1:0", DB: "sqlite:" + filepath.Join(t.TempDir(), "allot.db"),
 		SQLiteSynchronous: "normal", PlacementAuth: auth.NoAuth2, AllocationWorkers: -1,
 		Policy: policy.Options{PolicyFile: policyFile}}
+	l := serveInProcess(t, cfg, slog.New(slog.DiscardHandler))
+	return &consoleServer{url: "http://" + l.Placement}
+}
+
+// serveInProcess runs cli.Serve (allot serve) with cfg in this process
+// until the test ends, and returns the addresses it listens on.
+func serveInProcess(t testing.TB, cfg cli.ServeConfig, logger *slog.Logger) cli.Listening {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	bound := make(chan cli.Listening, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- cli.Serve(ctx, cfg, slog.New(slog.DiscardHandler), func(l cli.Listening) { bound <- l })
+		done <- cli.Serve(ctx, cfg, logger, func(l cli.Listening) { bound <- l })
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	select {
 	case l := <-bound:
-		return &consoleServer{url: "http://" + l.Placement}
+		return l
 	case err := <-done:
 		t.Fatalf("allot serve: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("allot serve did not start")
 	}
-	return nil
+	return cli.Listening{}
 }
 
 // api sends one request as token at microversion 1.39 and decodes the

@@ -79,7 +79,8 @@ type Origin struct {
 	Proxies TrustedProxies
 }
 
-// Base returns scheme://host (or the public URL) without a trailing slash.
+// Base returns scheme://host (or the public URL) without a trailing slash;
+// under a Mount, scheme://host and the mount's prefix.
 func (o Origin) Base(r *http.Request) string {
 	if o.Public != "" {
 		return strings.TrimSuffix(o.Public, "/")
@@ -101,7 +102,7 @@ func (o Origin) Base(r *http.Request) string {
 	if !validHostPort(host) {
 		host = listenerHost(r)
 	}
-	return scheme + "://" + host
+	return scheme + "://" + host + mountedAt(r)
 }
 
 // forwarded returns the protocol and host a proxy says the client used:

@@ -97,6 +97,9 @@ type KeystoneAuth struct {
 	// identity is the v3 client of the authenticated provider, nil until
 	// allot's first successful login.
 	identity atomic.Pointer[gophercloud.ServiceClient]
+	// signIn is the identity client of users' sign-ins (SignIn): no
+	// token of its own, and so no re-authentication on a refusal.
+	signIn *gophercloud.ServiceClient
 
 	cache       *tokenCache // nil when caching is off
 	cacheTime   time.Duration
@@ -148,7 +151,18 @@ func NewKeystone(cfg KeystoneConfig, logger *slog.Logger) (*KeystoneAuth, error)
 	provider.HTTPClient = http.Client{Transport: transport, Timeout: cfg.Timeout}
 	provider.UserAgent.Prepend("allot-keystone-auth")
 
-	k := &KeystoneAuth{cfg: cfg, logger: logger, authURL: cfg.AuthURL, provider: provider, now: time.Now}
+	signInProvider, err := openstack.NewClient(cfg.AuthURL)
+	if err != nil {
+		return nil, fmt.Errorf("[keystone_authtoken] auth_url %q: %w", cfg.AuthURL, err)
+	}
+	signInProvider.HTTPClient = provider.HTTPClient
+	signInProvider.UserAgent.Prepend("allot-console-sign-in")
+	signIn, err := openstack.NewIdentityV3(signInProvider, gophercloud.EndpointOpts{})
+	if err != nil {
+		return nil, fmt.Errorf("[keystone_authtoken] auth_url %q: %w", cfg.AuthURL, err)
+	}
+
+	k := &KeystoneAuth{cfg: cfg, logger: logger, authURL: cfg.AuthURL, provider: provider, signIn: signIn, now: time.Now}
 	uri := cfg.WWWAuthenticateURI
 	if uri == "" {
 		uri = cfg.AuthURL

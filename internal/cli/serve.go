@@ -63,6 +63,10 @@ type ServeConfig struct {
 	// negative is none).
 	AllocationWorkers int
 	AllocationLease   time.Duration
+	// FollowInterval is how often a replica on PostgreSQL catches its
+	// index up with the other replicas' writes in the background
+	// (placement.Service.Follow); 0 turns that off. SQLite ignores it.
+	FollowInterval time.Duration
 
 	// ConfigFile is the oslo.config INI file the settings were read from
 	// ("" for none); flags and environment variables override it.
@@ -123,6 +127,9 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if cfg.PlacementListen == "" && cfg.BaremetalListen == "" {
 		return usageError{errors.New("both --placement-listen and --baremetal-listen are empty: nothing to serve")}
 	}
+	if err := checkFollowInterval(cfg.FollowInterval); err != nil {
+		return usageError{err}
+	}
 	placementAccess, baremetalAccess, err := accessControl(cfg, logger)
 	if err != nil {
 		return err
@@ -153,8 +160,15 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	svc := placement.New(st, placement.Options{Logger: logger, Metrics: m, Search: engine.SearchOptions{
 		MaxCandidates: cfg.MaxCandidates, Budget: cfg.CandidateBudget, Order: order,
 	}})
+	loadStart := time.Now()
 	if err := svc.Sync(ctx); err != nil {
 		return fmt.Errorf("load the candidate index: %w", err)
+	}
+	logIndexLoaded(logger, svc.IndexedProviders(), time.Since(loadStart))
+
+	if st.Dialect() == "postgres" && cfg.FollowInterval > 0 {
+		stopFollowing := follow(ctx, svc, cfg.FollowInterval)
+		defer stopFollowing() // before the store closes
 	}
 
 	var servers []*http.Server
@@ -180,18 +194,9 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		servers = append(servers, limits.server(h, logger))
 		return ln.Addr().String(), nil
 	}
-	if cfg.PlacementListen != "" {
-		papi := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL, TrustedProxies: proxies,
-			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy})
-		papi.Metrics = m.HTTP("placement")
-		h := papi.Handler()
-		if !cfg.DisableConsole {
-			h = console.Mount(h) // the web console's static files under /ui/; the API answers every other path
-		}
-		if bound.Placement, err = open(cfg.PlacementListen, "placement", h, api.PlacementAnswers, api.PlacementAnswers); err != nil {
-			return err
-		}
-	}
+	// The Bare Metal API is built first: the console's page reaches it
+	// on the Placement listener too.
+	var bmHandler http.Handler
 	if cfg.BaremetalListen != "" {
 		bm := baremetal.New(svc, baremetal.Options{Logger: logger, Workers: cfg.AllocationWorkers, Lease: cfg.AllocationLease, Metrics: m})
 		bm.Start()
@@ -200,8 +205,29 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 		bmapi := baremetalapi.New(bm, baremetalapi.Options{Logger: logger, PublicURL: cfg.PublicBaremetalURL, TrustedProxies: proxies,
 			Auth: baremetalAccess.Auth, Challenge: baremetalAccess.Challenge, Policy: baremetalAccess.Policy})
 		bmapi.Metrics = m.HTTP("baremetal")
-		h := bmapi.Handler()
-		if bound.Baremetal, err = open(cfg.BaremetalListen, "baremetal", h, api.IronicAnswers, api.IronicAnswers); err != nil {
+		bmHandler = bmapi.Handler()
+	}
+	if cfg.PlacementListen != "" {
+		papi := placementapi.New(svc, placementapi.Options{Logger: logger, PublicURL: cfg.PublicPlacementURL, TrustedProxies: proxies,
+			Auth: placementAccess.Auth, Challenge: placementAccess.Challenge, Policy: placementAccess.Policy, SignIn: placementAccess.SignIn})
+		papi.Metrics = m.HTTP("placement")
+		h := papi.Handler()
+		if !cfg.DisableConsole {
+			if bmHandler != nil {
+				// The bare-metal page's way to the Bare Metal API (the
+				// console's pages talk only to their own origin): the same
+				// handler, in this process, under /baremetal.
+				h = api.Mount(console.BaremetalPrefix, bmHandler, h)
+				warnNoauthOnPlacement(cfg, baremetalAccess.Auth == nil, logger)
+			}
+			h = console.Mount(h) // the web console's static files under /ui/; the API answers every other path
+		}
+		if bound.Placement, err = open(cfg.PlacementListen, "placement", h, api.PlacementAnswers, api.PlacementAnswers); err != nil {
+			return err
+		}
+	}
+	if cfg.BaremetalListen != "" {
+		if bound.Baremetal, err = open(cfg.BaremetalListen, "baremetal", bmHandler, api.IronicAnswers, api.IronicAnswers); err != nil {
 			for _, ln := range listeners {
 				ln.Close()
 			}
@@ -252,6 +278,17 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	return err
 }
 
+// warnNoauthOnPlacement warns when the console serves a Bare Metal API
+// that trusts every caller (noauth) on a Placement listener that other
+// hosts reach: the API is then open wherever that listener is.
+func warnNoauthOnPlacement(cfg ServeConfig, noauth bool, logger *slog.Logger) {
+	if noauth && !loopbackOnly(cfg.PlacementListen) {
+		logger.Warn("the Bare Metal API trusts every caller (noauth) and the console serves it under "+console.BaremetalPrefix+
+			" on the Placement listener too, which other hosts reach: use --baremetal-auth-strategy noauth2 or keystone, or --console=false",
+			"placement", cfg.PlacementListen)
+	}
+}
+
 // DefaultAdminListen is --admin-listen's default.
 const DefaultAdminListen = "127.0.0.1:9178"
 
@@ -281,4 +318,14 @@ func readiness(st *store.Store, svc *placement.Service) func(ctx context.Context
 		}
 		return nil
 	}
+}
+
+// logIndexLoaded logs, once at start, how many providers the candidate
+// index loaded, in how long, and the heap in use after it: what an
+// operator sizes a replica's memory and restart time by.
+func logIndexLoaded(logger *slog.Logger, providers int, took time.Duration) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	logger.Info("candidate index loaded", "providers", providers, "took", took.Round(time.Millisecond),
+		"heap_inuse_mb", ms.HeapInuse>>20)
 }

@@ -19,6 +19,8 @@ type access struct {
 	Auth      api.Authenticator // nil: noauth
 	Challenge string
 	Policy    *policy.Enforcer
+	// SignIn forwards password sign-ins to Keystone (keystone only).
+	SignIn placementapi.SignInFunc
 }
 
 // accessControl builds both APIs' access from the configuration: the auth
@@ -48,7 +50,7 @@ func accessControl(cfg ServeConfig, logger *slog.Logger) (placementAccess, barem
 			}
 			keystone = k
 		}
-		return access{Auth: keystone.ForService(serviceType), Challenge: keystone.Challenge()}, nil
+		return access{Auth: keystone.ForService(serviceType), Challenge: keystone.Challenge(), SignIn: keystone.SignIn}, nil
 	}
 	if cfg.PlacementListen != "" {
 		if placementAccess, err = authFor("Placement", "placement", orDefault(cfg.PlacementAuth, auth.NoAuth2), auth.NoAuth2, auth.Keystone); err != nil {

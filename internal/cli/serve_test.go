@@ -85,6 +85,7 @@ candidate_budget = 1s
 placement_listen = 127.0.0.1:1
 admin_listen = 127.0.0.1:9
 metrics_per_provider = false
+follow_interval = 250ms
 `)
 	t.Setenv("ALLOT_MAX_CANDIDATES", "2")
 	t.Setenv("ALLOT_DB", "sqlite:env.db")
@@ -100,7 +101,7 @@ metrics_per_provider = false
 		DB: "sqlite:env.db", DBMaxConns: 7, SQLiteSynchronous: "full", // environment; file; default
 		LogLevel: "debug", LogFormat: "text",
 		MaxCandidates: 3, CandidateBudget: time.Second, RandomizeCands: true, CandidateOrder: "default",
-		AllocationWorkers: 2, AllocationLease: 30 * time.Second,
+		AllocationWorkers: 2, AllocationLease: 30 * time.Second, FollowInterval: 250 * time.Millisecond, // file
 		AdminListen: "127.0.0.1:9", MetricsPerProvider: false, HealthcheckDisableFile: "/run/allot/healthcheck_disable", // file
 		PlacementAuth: "keystone", BaremetalAuth: "keystone", // file; derived
 		Keystone: auth.KeystoneConfig{AuthURL: "https://keystone.example.com", Username: "placement", Password: "env-password",
@@ -179,6 +180,8 @@ func TestServeConfigErrors(t *testing.T) {
 		{conf: "[allot]\nmax_candidates = many\n", want: `placement.conf:2: [allot] max_candidates: "many" is not an integer`},
 		{conf: "[allot]\ncandidate_budget = 10\n", want: `placement.conf:2: [allot] candidate_budget: "10" is not a duration`},
 		{conf: "[allot]\nrandomize_candidates = sometimes\n", want: `placement.conf:2: [allot] randomize_candidates: "sometimes" is not a boolean`},
+		{conf: "[allot]\nfollow_interval = 1ms\n", want: "--follow-interval 1ms: use 0 (catch up only when queried) or at least 10ms"},
+		{conf: "[allot]\nfollow_interval = -1s\n", want: "--follow-interval -1s: use 0"},
 		{conf: "[api]\nauth_strategy = noauth2\n", env: "maybe", want: `ALLOT_ENFORCE_SCOPE="maybe": "maybe" is not a boolean`},
 	} {
 		conf := writeConf(t, tc.conf)

@@ -16,6 +16,12 @@ import (
 // the API answers every other path exactly as before.
 const Prefix = "/ui/"
 
+// BaremetalPrefix is where the Placement listener also serves the Bare
+// Metal API (api.Mount) when the console and that API are both served, for
+// the console's bare-metal page: the pages talk only to their own origin.
+// Placement's URL space has no /baremetal.
+const BaremetalPrefix = "/baremetal"
+
 //go:embed static
 var static embed.FS
 

@@ -27,12 +27,7 @@ func (e *Engine) Capacity(n int) model.Capacity {
 				classes[in.class] = c
 				perRoot[in.class] = map[*provider]*model.RootCapacity{}
 			}
-			c.Providers++
-			c.Total += in.Total
-			c.Reserved += in.Reserved
-			c.Capacity += in.Capacity()
-			c.Used += in.Used
-			c.Free += in.Free()
+			addInventory(c, &in)
 			root := p.root
 			if root == nil {
 				root = p

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"strings"
+
 	"allot/internal/model"
 	"allot/internal/query"
 )
@@ -38,9 +40,16 @@ func (e *Engine) ListProviders(f query.ProviderList) ([]model.Provider, error) {
 		}
 		rootID = p.RootID
 	}
+	needle := strings.ToLower(f.NameContains)
 	out := []model.Provider{}
 	for _, p := range candidates {
 		if f.Name != nil && p.Name != *f.Name {
+			continue
+		}
+		if f.UUIDPrefix != "" && !strings.HasPrefix(p.UUID, f.UUIDPrefix) {
+			continue
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(p.Name), needle) {
 			continue
 		}
 		if rootID != 0 && p.RootID != rootID {

@@ -51,3 +51,53 @@ type RootCapacity struct {
 	Used     int64  `json:"used"`
 	Free     int64  `json:"free"`
 }
+
+// AggregateCapacity is the capacity of the providers of one aggregate: a
+// provider counts when it or its tree's root is directly in the aggregate
+// (as member_of judges a tree in GET /allocation_candidates).
+type AggregateCapacity struct {
+	UUID      string `json:"uuid"`
+	Providers int    `json:"providers"`
+	// Classes are ordered by name; Providers in each counts the providers
+	// with an inventory of the class.
+	Classes []ClassCapacity `json:"resource_classes"`
+}
+
+// AggregateCapacities is one page of the aggregates, by UUID.
+type AggregateCapacities struct {
+	Revision int64 `json:"revision"`
+	// Count is the number of aggregates in the cloud, every page together.
+	Count      int                 `json:"count"`
+	Aggregates []AggregateCapacity `json:"aggregates"`
+}
+
+// RootShares is every tree with an inventory of one class, in the order of
+// its root's name (then UUID): a heat map's cells (UsedPermille, one small
+// number per tree) and one page of the trees in full (Roots, from Offset).
+type RootShares struct {
+	Revision      int64  `json:"revision"`
+	ResourceClass string `json:"resource_class"`
+	Count         int    `json:"count"`
+	// UsedPermille is, per tree, 1000 * used / capacity rounded down (more
+	// than 1000 when over-committed; 1000 for usage without capacity).
+	UsedPermille []int64        `json:"used_permille"`
+	Offset       int            `json:"offset"`
+	Roots        []RootCapacity `json:"roots"`
+}
+
+// Sharing is a provider's sharing relations: the aggregates it is in, and
+// when it shares (trait MISC_SHARES_VIA_AGGREGATE) the trees it serves;
+// and the sharing providers that serve its tree.
+type Sharing struct {
+	UUID       string   `json:"uuid"`
+	Shares     bool     `json:"shares"`
+	Aggregates []string `json:"aggregates"`
+	// Serves are the roots of the trees that share an aggregate with the
+	// provider (at most the requested number, by root name); ServesCount
+	// counts them all. Empty unless the provider shares.
+	Serves      []ProviderRef `json:"serves"`
+	ServesCount int           `json:"serves_count"`
+	// SharedBy are the sharing providers that serve the provider's tree,
+	// by name.
+	SharedBy []ProviderRef `json:"shared_by"`
+}

@@ -13,6 +13,11 @@ type ProviderList struct {
 	Resources []Amount
 	InTree    string
 	Required  TraitExpr
+	// NameContains and UUIDPrefix are allot's console search (GET
+	// /allot/v1/resource_providers): a substring of the name, any case,
+	// and the start of the UUID, in lower case. Empty: no filter.
+	NameContains string
+	UUIDPrefix   string
 }
 
 // ParseProviderList validates and parses the query of GET

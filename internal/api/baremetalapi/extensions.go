@@ -17,5 +17,6 @@ func (h *handlers) extensionRoutes() []api.Route {
 	var routes []api.Route
 	routes = append(routes, h.dryRunRoutes()...)
 	routes = append(routes, h.failureRoutes()...)
+	routes = append(routes, h.consoleRoutes()...)
 	return routes
 }

@@ -37,6 +37,10 @@ type Options struct {
 	// X-Forwarded-Host and Forwarded headers build Location headers when
 	// PublicURL is not set (none: those headers are ignored).
 	TrustedProxies api.TrustedProxies
+	// SignIn, when set (keystone mode), serves POST /allot/v1/tokens:
+	// password sign-ins forwarded to Keystone. Without it that path is a
+	// 404 that says why.
+	SignIn SignInFunc
 }
 
 // handlers holds what every handler needs.
@@ -46,6 +50,9 @@ type handlers struct {
 	prefix    string // path prefix of PublicURL, for relative links
 	origin    api.Origin
 	memo      *summaryMemo // rendered provider summaries
+	// signInFunc makes the sign-ins of POST /allot/v1/tokens (nil: not
+	// in keystone mode).
+	signInFunc SignInFunc
 }
 
 // New returns the Placement API as an api.Service.
@@ -56,7 +63,7 @@ func New(svc *placement.Service, opts Options) *api.Service {
 	if opts.Policy == nil {
 		opts.Policy = DefaultPolicy()
 	}
-	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/"), memo: newSummaryMemo()}
+	h := &handlers{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/"), memo: newSummaryMemo(), signInFunc: opts.SignIn}
 	h.origin = api.Origin{Public: h.publicURL, Proxies: opts.TrustedProxies}
 	if h.publicURL != "" {
 		if i := strings.Index(h.publicURL, "://"); i >= 0 {

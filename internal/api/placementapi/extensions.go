@@ -19,5 +19,6 @@ func (h *handlers) extensionRoutes() []api.Route {
 	routes = append(routes, h.rankedRoutes()...)
 	routes = append(routes, h.explainRoutes()...)
 	routes = append(routes, h.consoleRoutes()...)
+	routes = append(routes, h.tokenRoutes()...)
 	return routes
 }

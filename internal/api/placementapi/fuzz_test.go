@@ -87,11 +87,14 @@ func FuzzJSONBodies(f *testing.F) {
 // FuzzQueryStrings sends arbitrary query strings to the GET endpoints.
 func FuzzQueryStrings(f *testing.F) {
 	h := fuzzServer(f)
-	paths := []string{"/resource_providers", "/traits", "/usages", "/allocation_candidates"}
+	paths := []string{"/resource_providers", "/traits", "/usages", "/allocation_candidates",
+		// The console's extensions.
+		"/allot/v1/capacity/aggregates", "/allot/v1/capacity/roots", "/allot/v1/resource_providers",
+		"/allot/v1/resource_providers/" + fuzzRP + "/sharing", "/allot/v1/resource_providers/" + fuzzRP + "/consumers"}
 	for i := range paths {
 		for _, q := range []string{"", "name=x", "resources=VCPU:1", "member_of=in:" + fuzzRP, "required=in:A", "project_id=p&consumer_type=all",
 			"resources1=VCPU:1&group_policy=isolate", "same_subtree=_a,_b", "limit=0", "%%",
-			"name=a%00b", "name=%ff", "%ff=1", "project_id=%c3%28", "member_of=%00", "resources=VCPU:1e999999"} {
+			"name=a%00b", "name=%ff", "%ff=1", "uuid=AB-c", "resource_class=VCPU&limit=2&offset=1", "project_id=%c3%28", "member_of=%00", "resources=VCPU:1e999999"} {
 			f.Add(uint8(i), uint8(39), q)
 		}
 	}

@@ -1,5 +1,6 @@
-// The console's only way to the server: the Placement API and allot's
-// extensions on the same origin, with the user's token.
+// The console's only way to the server: the Placement API, the Bare Metal
+// API under /baremetal and allot's extensions on the same origin, with the
+// user's token.
 
 const TOKEN_KEY = 'allot.console.token';
 
@@ -21,31 +22,47 @@ export class APIError extends Error {
   }
 }
 
-// detailOf reads Placement's error envelope ({"errors": [{"detail": ...}]}).
+// detailOf reads an API's error envelope: Placement's ({"errors":
+// [{"title", "detail"}]}) or Ironic's ({"error_message": "<JSON with
+// faultstring or description>"}).
 function detailOf(status, text) {
   try {
     const doc = JSON.parse(text);
+    if (doc.error_message) {
+      try {
+        const inner = JSON.parse(doc.error_message);
+        return `${status}: ${inner.faultstring || inner.description || inner.title || doc.error_message}`;
+      } catch (_) {
+        return `${status}: ${doc.error_message}`;
+      }
+    }
     const e = (doc.errors || [])[0];
     if (e) return `${e.title || status}: ${e.detail || ''}`.trim();
   } catch (_) { /* not JSON */ }
   return `${status}: ${text.slice(0, 300)}`;
 }
 
-// call sends one request; path is relative to the site root ("/usages").
-// It returns the decoded JSON (null for no content).
-export async function call(method, path, body, version = MICROVERSION) {
-  const headers = {'Accept': 'application/json'};
+// request sends one request to url with the user's token and the given
+// headers, and returns the decoded JSON (null for no content); an answer
+// other than 2xx is an APIError with the API's own detail.
+export async function request(method, url, headers, body) {
+  headers = {'Accept': 'application/json', ...headers};
   if (token()) headers['X-Auth-Token'] = token();
-  if (version) headers['OpenStack-API-Version'] = 'placement ' + version;
   const init = {method, headers, credentials: 'omit'};
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const resp = await fetch(BASE + path, init);
+  const resp = await fetch(url, init);
   const text = await resp.text();
   if (!resp.ok) throw new APIError(resp.status, detailOf(resp.status, text), resp.headers.get('WWW-Authenticate'));
   return text ? JSON.parse(text) : null;
+}
+
+// call sends one request to the Placement API; path is relative to the
+// site root ("/usages").
+export function call(method, path, body, version = MICROVERSION) {
+  return request(method, BASE + path, version ? {'OpenStack-API-Version': 'placement ' + version} : {}, body);
 }
 
 export const get = (path, version) => call('GET', path, undefined, version);

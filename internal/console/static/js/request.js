@@ -1,12 +1,16 @@
-// Request builder: the seed command's options as a form. It shows the
-// candidates of GET /allocation_candidates, the explanation of GET
-// /allot/v1/allocation_candidates/explain when there are few or none, the
-// equivalent allot command and the raw URL.
+// Request builder: the seed command's options as a form, with allot's
+// ranking (strategy and preferences). It shows the candidates of GET
+// /allocation_candidates (GET /allot/v1/allocation_candidates when ranked),
+// the explanation of GET /allot/v1/allocation_candidates/explain as a
+// funnel per group when there are few or none, the equivalent allot
+// command and the raw URL.
 import {get, call, names, uuid4, BASE, MICROVERSION} from './api.js';
 import {h, fmt} from './dom.js';
 
 // fields: the form, in the CLI's terms. kind "lines" takes one value a
-// line (a repeatable option), "suffixed" lines of SUFFIX=VALUE.
+// line (a repeatable option), "suffixed" lines of SUFFIX=VALUE; ext marks
+// allot's ranking extension, which only /allot/v1/allocation_candidates
+// takes.
 const fields = [
   {name: 'resources', label: 'Resources', hint: 'VCPU:4,MEMORY_MB:2048', flag: '--resources', param: 'resources'},
   {name: 'required', label: 'Required traits', hint: 'one a line: HW_CPU_X86_AVX2, !COMPUTE_STATUS_DISABLED, in:A,B', flag: '--required', param: 'required', kind: 'lines'},
@@ -16,7 +20,12 @@ const fields = [
   {name: 'group_required', label: 'Group traits', hint: 'one a line: _A=HW_NIC_SRIOV', flag: '--required-group', param: 'required', kind: 'suffixed'},
   {name: 'root_required', label: 'Root required', hint: 'one a line: !COMPUTE_STATUS_DISABLED', flag: '--root-required', param: 'root_required', kind: 'lines'},
   {name: 'same_subtree', label: 'Same subtree', hint: 'one a line: _A,_B', flag: '--same-subtree', param: 'same_subtree', kind: 'lines'},
+  {name: 'prefer_trait', label: 'Prefer traits', hint: 'one a line: CUSTOM_SSD:2 (TRAIT[:WEIGHT], allot\'s extension)', flag: '--prefer-trait', param: 'prefer_trait', kind: 'lines', ext: true},
+  {name: 'prefer_member_of', label: 'Prefer aggregates', hint: 'one a line: AGGREGATE_UUID:-1 (allot\'s extension)', flag: '--prefer-member-of', param: 'prefer_member_of', kind: 'lines', ext: true},
 ];
+
+// STRATEGIES are the orders of allot's ranking ('' leaves the server's).
+const STRATEGIES = ['default', 'pack', 'spread', 'random'];
 
 // FEW is how few candidates make the page ask why.
 const FEW = 2;
@@ -29,16 +38,21 @@ function lines(v) { return v.split('\n').map((s) => s.trim()).filter(Boolean); }
 // shellQuote quotes a value for a POSIX shell when it needs it.
 function shellQuote(s) { return /^[A-Za-z0-9_:,.=\/-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`; }
 
-// build turns the form into the query and the equivalent command; a
-// malformed suffixed line is an error a person can act on.
+// build turns the form into the query (Placement's options: what the
+// explanation takes), the ranking (allot's extension, '' when none) and
+// the equivalent command; a malformed suffixed line is an error a person
+// can act on.
 export function build(form) {
   const q = new URLSearchParams();
+  const x = new URLSearchParams();
   const args = ['allot', 'placement', 'allocation-candidate', 'list'];
   for (const f of fields) {
     const raw = form.elements[f.name].value;
     const values = f.kind ? lines(raw) : [raw.trim()].filter(Boolean);
     for (const v of values) {
-      if (f.kind === 'suffixed') {
+      if (f.ext) {
+        x.append(f.param, v);
+      } else if (f.kind === 'suffixed') {
         const m = /^([A-Za-z0-9_-]{1,64})=(.+)$/.exec(v);
         if (!m) throw new Error(`${f.label}: "${v}" is not SUFFIX=VALUE (e.g. ${f.hint.replace('one a line: ', '')})`);
         q.append(f.param + m[1], m[2]);
@@ -52,9 +66,12 @@ export function build(form) {
   if (policy) { q.append('group_policy', policy); args.push('--group-policy', policy); }
   const limit = form.elements.limit.value.trim();
   if (limit) { q.append('limit', limit); args.push('--limit', shellQuote(limit)); }
+  const strategy = form.elements.strategy.value;
+  if (strategy) { x.append('strategy', strategy); args.push('--strategy', strategy); }
   // Colons and commas need no escaping in a query string: keep them
   // readable in the URL shown.
-  return {query: q.toString().replace(/%3A/gi, ':').replace(/%2C/gi, ','), command: args.join(' ')};
+  const readable = (p) => p.toString().replace(/%3A/gi, ':').replace(/%2C/gi, ',');
+  return {query: readable(q), ranking: readable(x), command: args.join(' ')};
 }
 
 // candidateKey is a candidate's canonical text: provider, class and amount
@@ -79,6 +96,9 @@ export async function render(root, ctx) {
     h('select', {id: 'rq-group_policy', name: 'group_policy'},
       h('option', {value: ''}, '(none given)'), h('option', {value: 'none'}, 'none'), h('option', {value: 'isolate'}, 'isolate')),
     h('label', {for: 'rq-limit'}, 'Limit'), h('input', {type: 'number', id: 'rq-limit', name: 'limit', min: 1}),
+    h('label', {for: 'rq-strategy'}, 'Order'),
+    h('select', {id: 'rq-strategy', name: 'strategy'},
+      h('option', {value: ''}, '(the server\'s)'), STRATEGIES.map((v) => h('option', {value: v}, v + (v === 'default' ? ' (Placement\'s)' : '')))),
     h('span'), h('div', {}, h('button', {type: 'submit', id: 'rq-submit'}, 'Find candidates')));
   const out = h('div', {id: 'request-result'});
   root.append(h('h2', {}, 'Request builder'),
@@ -98,8 +118,9 @@ export async function render(root, ctx) {
 }
 
 async function answer(form, out, ctx) {
-  const {query, command} = build(form);
-  const url = '/allocation_candidates?' + query;
+  const {query, ranking, command} = build(form);
+  // Ranked: allot's extension of the same query, in the order asked for.
+  const url = ranking ? `/allot/v1/allocation_candidates?${query}${query ? '&' : ''}${ranking}` : '/allocation_candidates?' + query;
   const doc = await get(url);
   const ars = doc.allocation_requests;
   const uuids = ars.slice(0, PAGE).flatMap((ar) => Object.keys(ar.allocations));
@@ -137,28 +158,49 @@ async function answer(form, out, ctx) {
 }
 
 // explanation draws GET /allot/v1/allocation_candidates/explain: per
-// group, what each stage removed; and the nearest misses.
+// group a funnel (the providers, what each stage removed, what is left),
+// the trees each rule removed, and the nearest misses.
 async function explanation(query) {
   const ex = await get('/allot/v1/allocation_candidates/explain?' + query);
   const box = h('div', {id: 'explanation'},
     h('h3', {}, 'Why so few'),
     h('p', {}, `${fmt(ex.providers)} providers in ${fmt(ex.trees)} trees; ${fmt(ex.candidates)} candidates from ${fmt(ex.trees_with_candidates)} trees.`));
   for (const g of ex.groups) {
-    const stages = g.stages.filter((s) => s.removed > 0);
+    const rows = [...g.stages, ...(g.tree_stages || []).map((s) => ({...s, tree: true}))].filter((s) => s.removed > 0);
+    if (g.not_examined > 0) rows.push({stage: 'not_examined', removed: g.not_examined, examples: []});
     box.append(h('h4', {}, g.suffix ? `Group ${g.suffix}` : 'Unsuffixed group'),
-      h('ul', {class: 'funnel'},
-        h('li', {}, `${fmt(g.providers)} providers`),
-        stages.map((s) => h('li', {dataset: {stage: s.stage}}, `${s.stage}: ${fmt(s.removed)} removed`,
-          (s.examples || []).length ? h('span', {class: 'muted'}, ' (e.g. ' + s.examples.map((e) => e.name || e.uuid).join(', ') + ')') : null)),
-        h('li', {}, `${fmt(g.in_candidates)} in candidates`)));
+      funnel(g.providers, rows, g.in_candidates, 'providers', {group: g.suffix || '(unsuffixed)'}));
   }
   const trees = (ex.tree_stages || []).filter((s) => s.removed > 0);
-  if (trees.length) box.append(h('h4', {}, 'Trees'), h('ul', {}, trees.map((s) => h('li', {}, `${s.stage}: ${fmt(s.removed)} removed`))));
+  if (trees.length) {
+    box.append(h('h4', {}, 'Trees'), funnel(ex.trees, trees, ex.trees_with_candidates, 'trees', {group: '(trees)'}));
+  }
   if ((ex.nearest_misses || []).length) {
     box.append(h('h4', {}, 'Nearest misses'), h('ol', {id: 'nearest-misses'}, ex.nearest_misses.map((m) =>
       h('li', {}, h('strong', {}, m.root.name || m.root.uuid), ': ', m.unmet.join('; ')))));
   }
   return box;
+}
+
+// funnel draws a count going through stages: a bar per stage as wide as
+// what is left after it, with what the stage removed (and examples), down
+// to what is left at the end.
+function funnel(start, stages, end, unit, data) {
+  const bar = (n) => {
+    const b = h('span', {class: 'bar'});
+    b.style.width = `${start ? Math.max((100 * n) / start, n > 0 ? 1 : 0) : 0}%`;
+    return h('span', {class: 'track'}, b);
+  };
+  let left = start;
+  const rows = [h('li', {class: 'start', dataset: {left: start}}, bar(start), h('span', {}, `${fmt(start)} ${unit}`))];
+  for (const s of stages) {
+    left -= s.removed;
+    rows.push(h('li', {dataset: {stage: s.stage, removed: s.removed, left}}, bar(left),
+      h('span', {}, `${s.stage.replace(/_/g, ' ')}${s.tree ? ' (its tree)' : ''}: ${fmt(s.removed)} removed, ${fmt(left)} left`,
+        (s.examples || []).length ? h('span', {class: 'muted'}, ' (e.g. ' + s.examples.map((e) => e.name || e.uuid).join(', ') + ')') : null)));
+  }
+  rows.push(h('li', {class: 'end', dataset: {left: end}}, bar(end), h('span', {}, `${fmt(end)} in candidates`)));
+  return h('ul', {class: 'funnel', dataset: data}, rows);
 }
 
 // claimButton claims the candidate for a new consumer with PUT
