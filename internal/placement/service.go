@@ -99,64 +99,28 @@ func (s *Service) syncTo(ctx context.Context, rev int64) error {
 		return nil
 	}
 	start := time.Now()
-	return s.store.Read(ctx, func(tx *store.Tx) error {
-		cur, oldest, err := tx.Revision(ctx)
-		if err != nil {
-			return err
+	ch, err := s.store.ChangesSince(ctx, s.engine.Revision())
+	if err != nil {
+		return err
+	}
+	u := engine.Update{Revision: ch.Revision, Full: ch.Full, Providers: ch.States}
+	if !ch.Full {
+		present := make(map[int64]bool, len(ch.States))
+		for _, p := range ch.States {
+			present[p.ID] = true
 		}
-		since := s.engine.Revision()
-		u := engine.Update{Revision: cur}
-		global := false
-		if since == 0 || since < oldest {
-			u.Full, global = true, true
-			if u.Providers, err = tx.ProviderStates(ctx, nil); err != nil {
-				return err
-			}
-		} else {
-			ids, g, err := tx.ChangedProviders(ctx, since, cur)
-			if err != nil {
-				return err
-			}
-			global = g
-			// A change of the catalogs alone names no provider: ids is
-			// then empty, and ProviderStates would read every provider.
-			if len(ids) > 0 {
-				if u.Providers, err = tx.ProviderStates(ctx, ids); err != nil {
-					return err
-				}
-			}
-			present := make(map[int64]bool, len(u.Providers))
-			for _, p := range u.Providers {
-				present[p.ID] = true
-			}
-			for _, id := range ids {
-				if !present[id] {
-					u.Removed = append(u.Removed, id)
-				}
+		for _, id := range ch.Changed {
+			if !present[id] {
+				u.Removed = append(u.Removed, id)
 			}
 		}
-		if global {
-			rcs, err := tx.ResourceClasses(ctx)
-			if err != nil {
-				return err
-			}
-			u.Classes = make([]string, len(rcs))
-			for i, rc := range rcs {
-				u.Classes[i] = rc.Name
-			}
-			ts, err := tx.Traits(ctx, model.TraitFilter{})
-			if err != nil {
-				return err
-			}
-			u.Traits = make([]string, len(ts))
-			for i, t := range ts {
-				u.Traits[i] = t.Name
-			}
-		}
-		s.engine.Apply(u)
-		s.m.CatchUp(u.Full, time.Since(start))
-		return nil
-	})
+	}
+	if ch.Global {
+		u.Classes, u.Traits = ch.Classes, ch.Traits
+	}
+	s.engine.Apply(u)
+	s.m.CatchUp(u.Full, time.Since(start))
+	return nil
 }
 
 // IndexRevision is the store revision the candidate index reflects.

@@ -134,77 +134,127 @@ func (t *Tx) ProviderStates(ctx context.Context, ids []int64) ([]model.ProviderS
 	return out, nil
 }
 
-// fillStates adds inventories, traits and aggregates to states, reading
-// only providers matching the " IN (...)" clause in when it is not empty.
-func (t *Tx) fillStates(ctx context.Context, states []model.ProviderState, in string, args []any) error {
+// rowScanner is a result set as the state reads consume it: database/sql's
+// rows and pgx's (the pipelined catch-up, changes_postgres.go) alike.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// stateRead is one of the reads that fill a provider's state beyond its
+// row: the statement, given the WHERE clause on its provider column
+// (where returns "" to read every provider), and how one of its rows
+// lands in the state stateOf returns for the row's provider (nil: a
+// provider not read, whose row is skipped).
+type stateRead struct {
+	query func(where func(col string) string) string
+	add   func(sc rowScanner, stateOf func(pid int64) *model.ProviderState) error
+}
+
+// stateReads are a provider's inventories (with their usage), traits and
+// aggregates, each ordered by provider and then as the API lists them.
+var stateReads = []stateRead{
+	{
+		query: func(where func(string) string) string {
+			return `SELECT i.provider_id, ` + inventoryColumns + ` FROM inventories i
+		JOIN resource_classes rc ON rc.id = i.resource_class_id` + where("i.provider_id") + ` ORDER BY i.provider_id, i.resource_class_id`
+		},
+		add: func(sc rowScanner, stateOf func(int64) *model.ProviderState) error {
+			var pid int64
+			var inv model.Inventory
+			var created, updated sql.NullInt64
+			if err := sc.Scan(&pid, &inv.ResourceClass, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit, &inv.StepSize,
+				&inv.AllocationRatio, &inv.Used, &created, &updated); err != nil {
+				return err
+			}
+			inv.CreatedAt, inv.UpdatedAt = fromMicros(created), fromMicros(updated)
+			if st := stateOf(pid); st != nil {
+				st.Inventories = append(st.Inventories, inv)
+			}
+			return nil
+		},
+	},
+	{
+		query: func(where func(string) string) string {
+			return `SELECT pt.provider_id, t.name FROM provider_traits pt JOIN traits t ON t.id = pt.trait_id` +
+				where("pt.provider_id") + ` ORDER BY pt.provider_id, t.name`
+		},
+		add: func(sc rowScanner, stateOf func(int64) *model.ProviderState) error {
+			var pid int64
+			var name string
+			if err := sc.Scan(&pid, &name); err != nil {
+				return err
+			}
+			if st := stateOf(pid); st != nil {
+				st.Traits = append(st.Traits, name)
+			}
+			return nil
+		},
+	},
+	{
+		query: func(where func(string) string) string {
+			return `SELECT pa.provider_id, a.uuid FROM provider_aggregates pa JOIN aggregates a ON a.id = pa.aggregate_id` +
+				where("pa.provider_id") + ` ORDER BY pa.provider_id, a.uuid`
+		},
+		add: func(sc rowScanner, stateOf func(int64) *model.ProviderState) error {
+			var pid int64
+			var u string
+			if err := sc.Scan(&pid, &u); err != nil {
+				return err
+			}
+			if st := stateOf(pid); st != nil {
+				st.Aggregates = append(st.Aggregates, u)
+			}
+			return nil
+		},
+	},
+}
+
+// statesByID returns a lookup of states by provider id, for stateRead.add.
+func statesByID(states []model.ProviderState) func(pid int64) *model.ProviderState {
 	idx := make(map[int64]int, len(states))
 	for i, s := range states {
 		idx[s.ID] = i
 	}
+	return func(pid int64) *model.ProviderState {
+		if i, ok := idx[pid]; ok {
+			return &states[i]
+		}
+		return nil
+	}
+}
+
+// readStateRows adds every row of rows to the states through read.
+func readStateRows(rows rowScanner, read stateRead, stateOf func(int64) *model.ProviderState) error {
+	for rows.Next() {
+		if err := read.add(rows, stateOf); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// fillStates adds inventories, traits and aggregates to states, reading
+// only providers matching the " IN (...)" clause in when it is not empty.
+func (t *Tx) fillStates(ctx context.Context, states []model.ProviderState, in string, args []any) error {
 	where := func(col string) string {
 		if in == "" {
 			return ""
 		}
 		return " WHERE " + col + in
 	}
-	rows, err := t.query(ctx, `SELECT i.provider_id, `+inventoryColumns+` FROM inventories i
-		JOIN resource_classes rc ON rc.id = i.resource_class_id`+where("i.provider_id")+` ORDER BY i.provider_id, i.resource_class_id`, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var pid int64
-		var inv model.Inventory
-		var created, updated sql.NullInt64
-		if err := rows.Scan(&pid, &inv.ResourceClass, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit, &inv.StepSize,
-			&inv.AllocationRatio, &inv.Used, &created, &updated); err != nil {
-			rows.Close()
+	stateOf := statesByID(states)
+	for _, read := range stateReads {
+		rows, err := t.query(ctx, read.query(where), args...)
+		if err != nil {
 			return err
 		}
-		inv.CreatedAt, inv.UpdatedAt = fromMicros(created), fromMicros(updated)
-		if i, ok := idx[pid]; ok {
-			states[i].Inventories = append(states[i].Inventories, inv)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = t.query(ctx, `SELECT pt.provider_id, t.name FROM provider_traits pt JOIN traits t ON t.id = pt.trait_id`+
-		where("pt.provider_id")+` ORDER BY pt.provider_id, t.name`, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var pid int64
-		var name string
-		if err := rows.Scan(&pid, &name); err != nil {
-			rows.Close()
+		err = readStateRows(rows, read, stateOf)
+		rows.Close()
+		if err != nil {
 			return err
 		}
-		if i, ok := idx[pid]; ok {
-			states[i].Traits = append(states[i].Traits, name)
-		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = t.query(ctx, `SELECT pa.provider_id, a.uuid FROM provider_aggregates pa JOIN aggregates a ON a.id = pa.aggregate_id`+
-		where("pa.provider_id")+` ORDER BY pa.provider_id, a.uuid`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var pid int64
-		var u string
-		if err := rows.Scan(&pid, &u); err != nil {
-			return err
-		}
-		if i, ok := idx[pid]; ok {
-			states[i].Aggregates = append(states[i].Aggregates, u)
-		}
-	}
-	return rows.Err()
+	return nil
 }

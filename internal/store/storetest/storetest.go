@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConsumersAndAllocations", testConsumersAndAllocations},
 		{"ChangeFeed", testChangeFeed},
 		{"AfterCommit", testAfterCommit},
+		{"ChangesSince", testChangesSince},
 		{"RollbackLeavesNoTrace", testRollback},
 		{"SavepointUndoesOneChange", testSavepoint},
 		{"ConcurrentRevisionsAreGapFree", testConcurrentRevisions},
