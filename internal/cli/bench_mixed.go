@@ -54,9 +54,9 @@ and p99.9 (of successful operations, from the request to the end of the
 answer), conflicts (409s) and retries, and errors by kind; as a table, or
 as JSON with --json. --metrics-url (allot serve's admin listener,
 http://HOST:PORT/metrics; repeatable, one per replica) adds the server's
-heap in use at the end of the run (read once: on a big cloud start allot
-serve with --metrics-per-provider=false, or each scrape costs it seconds
-of CPU, 1.2 million series at 100,000 providers). On a terminal a progress line
+heap in use at the end of the run (read once: with per-provider series a
+scrape costs the server about a second of CPU per 10,000 providers; allot
+serve leaves them out above --metrics-per-provider-max). On a terminal a progress line
 shows the run. Claims still held at the end are released after it,
 unmeasured.
 

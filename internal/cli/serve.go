@@ -50,8 +50,10 @@ type ServeConfig struct {
 	// address when AdminListen is left at its default.
 	PprofListen string
 	// MetricsPerProvider exports the openstack_placement_resource_*
-	// series, one per provider and resource class.
-	MetricsPerProvider bool
+	// series, one per provider and resource class, while the cloud has
+	// at most MetricsPerProviderMax providers (0: any number).
+	MetricsPerProvider    bool
+	MetricsPerProviderMax int
 	// HealthcheckDisableFile, when it names a file that exists, makes
 	// /healthcheck answer 503 "DISABLED BY FILE".
 	HealthcheckDisableFile string
@@ -130,6 +132,9 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	if err := checkFollowInterval(cfg.FollowInterval); err != nil {
 		return usageError{err}
 	}
+	if cfg.MetricsPerProviderMax < 0 {
+		return usageError{fmt.Errorf("--metrics-per-provider-max is %d: give a number of providers, or 0 for no limit", cfg.MetricsPerProviderMax)}
+	}
 	placementAccess, baremetalAccess, err := accessControl(cfg, logger)
 	if err != nil {
 		return err
@@ -180,7 +185,9 @@ func Serve(ctx context.Context, cfg ServeConfig, logger *slog.Logger, ready func
 	}
 	health := api.HealthOptions{DisableByFile: cfg.HealthcheckDisableFile, Check: st.Ping}
 	sources := metrics.Sources{EngineRevision: svc.IndexRevision, StoreRevision: st.Revision, CatchUp: svc.Sync, Providers: svc.IndexedProviders,
-		Pool: st.PoolStats, Capacity: svc.EachInventoryCapacity, PerProvider: cfg.MetricsPerProvider}
+		Pool: st.PoolStats, Capacity: svc.EachInventoryCapacity, PerProvider: cfg.MetricsPerProvider,
+		PerProviderMax: cfg.MetricsPerProviderMax}
+	warnPerProviderOmitted(cfg, svc.IndexedProviders(), logger)
 	open := func(addr, name string, h http.Handler, render, busy api.Answerer) (string, error) {
 		ln, err := api.Listen(ctx, addr)
 		if err != nil {
@@ -286,6 +293,16 @@ func warnNoauthOnPlacement(cfg ServeConfig, noauth bool, logger *slog.Logger) {
 		logger.Warn("the Bare Metal API trusts every caller (noauth) and the console serves it under "+console.BaremetalPrefix+
 			" on the Placement listener too, which other hosts reach: use --baremetal-auth-strategy noauth2 or keystone, or --console=false",
 			"placement", cfg.PlacementListen)
+	}
+}
+
+// warnPerProviderOmitted says at start when the cloud is too large for the
+// per-provider capacity series (--metrics-per-provider-max): scrapes leave
+// them out, and allot_metrics_per_provider_omitted is 1.
+func warnPerProviderOmitted(cfg ServeConfig, providers int, logger *slog.Logger) {
+	if cfg.AdminListen != "" && cfg.MetricsPerProvider && cfg.MetricsPerProviderMax > 0 && providers > cfg.MetricsPerProviderMax {
+		logger.Warn("the per-provider capacity series (openstack_placement_resource_*) are left out of /metrics: the cloud has more providers than --metrics-per-provider-max; raise it (0: no limit) if Prometheus can take them, each scrape then costs about a second of CPU per 10,000 providers",
+			"providers", providers, "metrics_per_provider_max", cfg.MetricsPerProviderMax)
 	}
 }
 

@@ -75,7 +75,8 @@ func serveCommand(run func(*cobra.Command, ServeConfig, resolved) error) *cobra.
 	f.StringVar(&cfg.AdminListen, "admin-listen", DefaultAdminListen, "address of the admin listener: Prometheus /metrics, /livez, /readyz and Go's profiles (/debug/pprof/); empty turns it off [ALLOT_ADMIN_LISTEN]")
 	serveConsole := true
 	f.BoolVar(&serveConsole, "console", true, "serve the web console under /ui/ on the Placement listener (its pages call the APIs with the user's token) [ALLOT_CONSOLE]")
-	f.BoolVar(&cfg.MetricsPerProvider, "metrics-per-provider", true, "export the capacity series openstack_placement_resource_* per provider and resource class (turn off on very large clouds) [ALLOT_METRICS_PER_PROVIDER]")
+	f.BoolVar(&cfg.MetricsPerProvider, "metrics-per-provider", true, "export the capacity series openstack_placement_resource_* per provider and resource class (see --metrics-per-provider-max) [ALLOT_METRICS_PER_PROVIDER]")
+	f.IntVar(&cfg.MetricsPerProviderMax, "metrics-per-provider-max", 10000, "leave the per-provider capacity series out of /metrics while the cloud has more providers than this, since each scrape then costs about a second of CPU per 10,000 providers (allot_metrics_per_provider_omitted says so; 0: no limit) [ALLOT_METRICS_PER_PROVIDER_MAX]")
 	f.StringVar(&cfg.HealthcheckDisableFile, "healthcheck-disable-file", "", "while this file exists, /healthcheck answers 503 DISABLED BY FILE (oslo.middleware's disable_by_file_path) [ALLOT_HEALTHCHECK_DISABLE_FILE]")
 	f.StringVar(&cfg.PprofListen, "pprof-listen", "", "deprecated: use --admin-listen, which serves the profiles; moves the admin listener when --admin-listen keeps its default [ALLOT_PPROF_LISTEN]")
 	f.MarkDeprecated("pprof-listen", "use --admin-listen, which serves /debug/pprof/")

@@ -85,6 +85,7 @@ candidate_budget = 1s
 placement_listen = 127.0.0.1:1
 admin_listen = 127.0.0.1:9
 metrics_per_provider = false
+metrics_per_provider_max = 50000
 follow_interval = 250ms
 `)
 	t.Setenv("ALLOT_MAX_CANDIDATES", "2")
@@ -102,7 +103,7 @@ follow_interval = 250ms
 		LogLevel: "debug", LogFormat: "text",
 		MaxCandidates: 3, CandidateBudget: time.Second, RandomizeCands: true, CandidateOrder: "default",
 		AllocationWorkers: 2, AllocationLease: 30 * time.Second, FollowInterval: 250 * time.Millisecond, // file
-		AdminListen: "127.0.0.1:9", MetricsPerProvider: false, HealthcheckDisableFile: "/run/allot/healthcheck_disable", // file
+		AdminListen: "127.0.0.1:9", MetricsPerProvider: false, MetricsPerProviderMax: 50000, HealthcheckDisableFile: "/run/allot/healthcheck_disable", // file
 		PlacementAuth: "keystone", BaremetalAuth: "keystone", // file; derived
 		Keystone: auth.KeystoneConfig{AuthURL: "https://keystone.example.com", Username: "placement", Password: "env-password",
 			ProjectName: "service", UserDomainName: "Default", ProjectDomainName: "Default", TokenCacheTime: 30 * time.Second,
@@ -182,6 +183,7 @@ func TestServeConfigErrors(t *testing.T) {
 		{conf: "[allot]\nrandomize_candidates = sometimes\n", want: `placement.conf:2: [allot] randomize_candidates: "sometimes" is not a boolean`},
 		{conf: "[allot]\nfollow_interval = 1ms\n", want: "--follow-interval 1ms: use 0 (catch up only when queried) or at least 10ms"},
 		{conf: "[allot]\nfollow_interval = -1s\n", want: "--follow-interval -1s: use 0"},
+		{conf: "[allot]\nmetrics_per_provider_max = -5\n", want: "--metrics-per-provider-max is -5: give a number of providers, or 0 for no limit"},
 		{conf: "[api]\nauth_strategy = noauth2\n", env: "maybe", want: `ALLOT_ENFORCE_SCOPE="maybe": "maybe" is not a boolean`},
 	} {
 		conf := writeConf(t, tc.conf)

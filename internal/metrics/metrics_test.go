@@ -87,7 +87,9 @@ allot_http_requests_in_flight{api="placement"} 0
 
 // The scrape-time collector exports what its sources say: every known
 // bare-metal state (0 when none), an unknown one as it is, the capacity
-// series only with PerProvider, and which source failed.
+// series only with PerProvider and only while the providers are within
+// PerProviderMax (a gauge says when they are left out), and which source
+// failed.
 func TestSources(t *testing.T) {
 	cases := []struct {
 		name string
@@ -120,6 +122,27 @@ func TestSources(t *testing.T) {
 			`allot_baremetal_allocations{state="deleting"}`:                                     1,
 			"allot_baremetal_queue_depth":                                                       0,
 		}, []string{"allot_scrape_errors"}},
+		{"per provider, within the cap", Sources{
+			Providers:      func() int { return 2 },
+			Capacity:       func(yield func(Capacity)) { yield(Capacity{Provider: "cn1", Class: "VCPU", Total: 8}) },
+			PerProvider:    true,
+			PerProviderMax: 2,
+		}, map[string]float64{
+			`openstack_placement_resource_total{hostname="cn1",resourcetype="VCPU"}`: 8,
+			"allot_metrics_per_provider_omitted":                                     0,
+		}, nil},
+		{"per provider, over the cap", Sources{
+			Providers:      func() int { return 3 },
+			Capacity:       func(yield func(Capacity)) { yield(Capacity{Provider: "cn1", Class: "VCPU", Total: 8}) },
+			PerProvider:    true,
+			PerProviderMax: 2,
+		}, map[string]float64{"allot_metrics_per_provider_omitted": 1, "allot_engine_providers": 3},
+			[]string{"openstack_placement_resource_"}},
+		{"per provider off", Sources{
+			Providers:      func() int { return 3 },
+			Capacity:       func(yield func(Capacity)) { yield(Capacity{Provider: "cn1", Class: "VCPU", Total: 8}) },
+			PerProviderMax: 2,
+		}, nil, []string{"openstack_placement_resource_", "allot_metrics_per_provider_omitted"}},
 		{"store down", Sources{
 			EngineRevision: func() int64 { return 7 },
 			StoreRevision:  func(context.Context) (int64, error) { return 0, errors.New("down") },
