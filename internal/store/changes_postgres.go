@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -28,9 +29,16 @@ const changedSince = `SELECT provider_id FROM changes WHERE revision > $1 AND re
 // waits for one round trip instead of eight. ch.Full reports a since
 // older than the change feed keeps: the caller then reads everything.
 func (s *Store) changesPipelined(ctx context.Context, since int64) (ch Changes, err error) {
+	start := time.Now()
+	defer func() {
+		// Counted as the read transaction it is, as Read counts its own.
+		s.m.Tx("read", time.Since(start), err)
+		err = s.classify(err)
+		s.countError(err)
+	}()
 	conn, err := s.reader.Conn(ctx)
 	if err != nil {
-		return ch, s.classify(err)
+		return ch, err
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
@@ -47,7 +55,7 @@ func (s *Store) changesPipelined(ctx context.Context, since int64) (ch Changes, 
 		}
 		return err
 	})
-	return ch, s.classify(err)
+	return ch, err
 }
 
 // readChangesBatch sends the catch-up's statements as one batch and reads
