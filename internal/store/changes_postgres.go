@@ -61,7 +61,11 @@ func (s *Store) changesPipelined(ctx context.Context, since int64) (ch Changes, 
 // readChangesBatch sends the catch-up's statements as one batch and reads
 // their results in order.
 func readChangesBatch(ctx context.Context, pc *pgx.Conn, since int64) (ch Changes, err error) {
-	where := func(col string) string { return ` WHERE ` + col + ` IN (` + changedSince + `)` }
+	// = ANY(ARRAY(...)) evaluates the change feed's few ids once and
+	// looks each up in the tables' indexes; IN (subquery) lets the planner
+	// hash-join them against a sequential scan of the whole table, which
+	// grows with the cloud (5 ms at 10,000 providers).
+	where := func(col string) string { return ` WHERE ` + col + ` = ANY (ARRAY(` + changedSince + `))` }
 	global := `EXISTS (SELECT 1 FROM changes WHERE provider_id = ` + fmt.Sprint(GlobalChange) +
 		` AND revision > $1 AND revision <= (SELECT revision FROM meta WHERE id = 1))`
 
