@@ -175,10 +175,19 @@ var stateReads = []stateRead{
 			return nil
 		},
 	},
-	{
+	nameRead(`SELECT pt.provider_id, t.name FROM provider_traits pt JOIN traits t ON t.id = pt.trait_id`, "pt.provider_id", "t.name",
+		func(st *model.ProviderState) *[]string { return &st.Traits }),
+	nameRead(`SELECT pa.provider_id, a.uuid FROM provider_aggregates pa JOIN aggregates a ON a.id = pa.aggregate_id`, "pa.provider_id", "a.uuid",
+		func(st *model.ProviderState) *[]string { return &st.Aggregates }),
+}
+
+// nameRead is a state read of rows (provider id, one name), ordered by
+// provider and name, each name appended to the state's list that field
+// returns: a provider's traits, its aggregates.
+func nameRead(selectFrom, idCol, nameCol string, field func(*model.ProviderState) *[]string) stateRead {
+	return stateRead{
 		query: func(where func(string) string) string {
-			return `SELECT pt.provider_id, t.name FROM provider_traits pt JOIN traits t ON t.id = pt.trait_id` +
-				where("pt.provider_id") + ` ORDER BY pt.provider_id, t.name`
+			return selectFrom + where(idCol) + ` ORDER BY ` + idCol + `, ` + nameCol
 		},
 		add: func(sc rowScanner, stateOf func(int64) *model.ProviderState) error {
 			var pid int64
@@ -187,28 +196,12 @@ var stateReads = []stateRead{
 				return err
 			}
 			if st := stateOf(pid); st != nil {
-				st.Traits = append(st.Traits, name)
+				list := field(st)
+				*list = append(*list, name)
 			}
 			return nil
 		},
-	},
-	{
-		query: func(where func(string) string) string {
-			return `SELECT pa.provider_id, a.uuid FROM provider_aggregates pa JOIN aggregates a ON a.id = pa.aggregate_id` +
-				where("pa.provider_id") + ` ORDER BY pa.provider_id, a.uuid`
-		},
-		add: func(sc rowScanner, stateOf func(int64) *model.ProviderState) error {
-			var pid int64
-			var u string
-			if err := sc.Scan(&pid, &u); err != nil {
-				return err
-			}
-			if st := stateOf(pid); st != nil {
-				st.Aggregates = append(st.Aggregates, u)
-			}
-			return nil
-		},
-	},
+	}
 }
 
 // statesByID returns a lookup of states by provider id, for stateRead.add.
