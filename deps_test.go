@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 	"internal/console":          {}, // static files: standard library only
 	"scripts/replay":            {}, // a measuring aid: standard library only
 	"scripts/testreport":        {}, // the test command's report: standard library only
-	"internal/testserver":       {"internal/api", "internal/api/placementapi", "internal/api/baremetalapi", "internal/baremetal", "internal/placement", "internal/store", "internal/testpg"},
+	"internal/testserver":       {"internal/api", "internal/api/placementapi", "internal/api/baremetalapi", "internal/baremetal", "internal/placement", "internal/model", "internal/store", "internal/testpg"},
 }
 
 // forbiddenStd names standard or third-party imports a package must not use.

@@ -301,46 +301,13 @@ func benchAgg(i int) string { return fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012x"
 func loadNestedCloud(b *testing.B, st *store.Store, n int) (hosts []benchHost, pools []string) {
 	ctx := context.Background()
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		classes, err := tx.ResourceClassIDs(ctx, []string{"VCPU", "MEMORY_MB", "DISK_GB"})
+		w, err := testserver.NewProviderWriter(ctx, tx, "cccccccc-0000-4000-8000-",
+			[]string{"VCPU", "MEMORY_MB", "DISK_GB"}, []string{"HW_CPU_X86_AVX2", "HW_NUMA_ROOT", model.SharesViaAggregate})
 		if err != nil {
 			return err
 		}
-		traits, err := tx.Traits(ctx, model.TraitFilter{Names: []string{"HW_CPU_X86_AVX2", "HW_NUMA_ROOT", model.SharesViaAggregate}})
-		if err != nil {
-			return err
-		}
-		traitID := map[string]int64{}
-		for _, t := range traits {
-			traitID[t.Name] = t.ID
-		}
-		id := 0
 		add := func(parent *model.Provider, invs []model.Inventory, traits []string, aggs []string) (model.Provider, error) {
-			id++
-			u := fmt.Sprintf("cccccccc-0000-4000-8000-%012x", id)
-			p := model.Provider{UUID: u, Name: u}
-			if parent != nil {
-				p.ParentID, p.ParentUUID, p.RootID, p.RootUUID = parent.ID, parent.UUID, parent.RootID, parent.RootUUID
-			}
-			p, err := tx.CreateProvider(ctx, p)
-			if err != nil {
-				return p, fmt.Errorf("create provider %d: %w", id, err)
-			}
-			for _, in := range invs {
-				if err := tx.InsertInventory(ctx, p.ID, classes[in.ResourceClass], in); err != nil {
-					return p, err
-				}
-			}
-			var ids []int64
-			for _, t := range traits {
-				ids = append(ids, traitID[t])
-			}
-			if _, err := tx.SetProviderTraits(ctx, p.ID, ids); err != nil {
-				return p, err
-			}
-			if _, err := tx.SetProviderAggregates(ctx, p.ID, aggs); err != nil {
-				return p, err
-			}
-			return p, nil
+			return w.Add(ctx, parent, invs, traits, aggs)
 		}
 		inv := func(class string, total int64, ratio float64) model.Inventory {
 			return model.Inventory{ResourceClass: class, Total: total, MinUnit: 1, MaxUnit: total, StepSize: 1, AllocationRatio: ratio}
@@ -353,7 +320,7 @@ func loadNestedCloud(b *testing.B, st *store.Store, n int) (hosts []benchHost, p
 			}
 			pools = append(pools, p.UUID)
 		}
-		for i := 0; id+3 <= n; i++ {
+		for i := 0; w.Count()+3 <= n; i++ {
 			root, err := add(nil, []model.Inventory{inv("DISK_GB", 1600, 1)}, []string{"HW_CPU_X86_AVX2"}, []string{benchAgg(i % naggs)})
 			if err != nil {
 				return err

@@ -153,39 +153,13 @@ func cpuTime(b *testing.B) time.Duration {
 func loadCloud(b *testing.B, st *store.Store, n int, nested bool) {
 	ctx := context.Background()
 	err := st.Write(ctx, func(tx *store.Tx) error {
-		classes, err := tx.ResourceClassIDs(ctx, []string{"VCPU", "MEMORY_MB", "DISK_GB", "SRIOV_NET_VF"})
+		w, err := testserver.NewProviderWriter(ctx, tx, "eeeeeeee-0000-4000-8000-",
+			[]string{"VCPU", "MEMORY_MB", "DISK_GB", "SRIOV_NET_VF"}, []string{"HW_CPU_X86_AVX2", "HW_NUMA_ROOT", "HW_NIC_SRIOV"})
 		if err != nil {
 			return err
 		}
-		ts, err := tx.Traits(ctx, model.TraitFilter{Names: []string{"HW_CPU_X86_AVX2", "HW_NUMA_ROOT", "HW_NIC_SRIOV"}})
-		if err != nil {
-			return err
-		}
-		traitID := map[string]int64{}
-		for _, t := range ts {
-			traitID[t.Name] = t.ID
-		}
-		id := 0
 		add := func(parent *model.Provider, trait string, invs ...model.Inventory) (model.Provider, error) {
-			id++
-			u := fmt.Sprintf("eeeeeeee-0000-4000-8000-%012x", id)
-			p := model.Provider{UUID: u, Name: u}
-			if parent != nil {
-				p.ParentID, p.ParentUUID, p.RootID, p.RootUUID = parent.ID, parent.UUID, parent.RootID, parent.RootUUID
-			}
-			p, err := tx.CreateProvider(ctx, p)
-			if err != nil {
-				return p, fmt.Errorf("create provider %d: %w", id, err)
-			}
-			for _, in := range invs {
-				if err := tx.InsertInventory(ctx, p.ID, classes[in.ResourceClass], in); err != nil {
-					return p, fmt.Errorf("inventory of provider %d: %w", id, err)
-				}
-			}
-			if _, err := tx.SetProviderTraits(ctx, p.ID, []int64{traitID[trait]}); err != nil {
-				return p, fmt.Errorf("traits of provider %d: %w", id, err)
-			}
-			return p, nil
+			return w.Add(ctx, parent, invs, []string{trait}, nil)
 		}
 		inv := func(class string, total, reserved int64, ratio float64) model.Inventory {
 			return model.Inventory{ResourceClass: class, Total: total, Reserved: reserved, MinUnit: 1, MaxUnit: total, StepSize: 1, AllocationRatio: ratio}
@@ -193,7 +167,7 @@ func loadCloud(b *testing.B, st *store.Store, n int, nested bool) {
 		for t := 0; ; t++ {
 			disk := inv("DISK_GB", 1600, int64(t%100), 1)
 			if !nested {
-				if id+1 > n {
+				if w.Count()+1 > n {
 					return nil
 				}
 				if _, err := add(nil, "HW_CPU_X86_AVX2", disk, inv("VCPU", 64, int64(t%4), 4), inv("MEMORY_MB", 262144, 4096, 1)); err != nil {
@@ -201,7 +175,7 @@ func loadCloud(b *testing.B, st *store.Store, n int, nested bool) {
 				}
 				continue
 			}
-			if id+7 > n {
+			if w.Count()+7 > n {
 				return nil
 			}
 			root, err := add(nil, "HW_CPU_X86_AVX2", disk)
