@@ -103,18 +103,7 @@ func (s *Service) syncTo(ctx context.Context, rev int64) error {
 	if err != nil {
 		return err
 	}
-	u := engine.Update{Revision: ch.Revision, Full: ch.Full, Providers: ch.States}
-	if !ch.Full {
-		present := make(map[int64]bool, len(ch.States))
-		for _, p := range ch.States {
-			present[p.ID] = true
-		}
-		for _, id := range ch.Changed {
-			if !present[id] {
-				u.Removed = append(u.Removed, id)
-			}
-		}
-	}
+	u := engine.Update{Revision: ch.Revision, Full: ch.Full, Providers: ch.States, Removed: ch.Removed}
 	if ch.Global {
 		u.Classes, u.Traits = ch.Classes, ch.Traits
 	}

@@ -15,14 +15,14 @@ type Changes struct {
 	Revision int64
 	// Full says that States holds every provider: the reader had read
 	// nothing yet (since 0), or since is older than the change feed keeps.
-	// Changed is then empty and the catalogs are set.
+	// Removed is then empty and the catalogs are set.
 	Full bool
-	// Changed are the ids of the providers written after since, in id
-	// order; the ones missing from States were deleted.
-	Changed []int64
-	// States are the changed providers that exist, in id order, with
-	// their inventories (and usage), traits and aggregates.
+	// States are the providers written after since that exist, in id
+	// order, with their inventories (and usage), traits and aggregates.
 	States []model.ProviderState
+	// Removed are the providers written after since that no longer
+	// exist (deleted), in id order.
+	Removed []int64
 	// Global says that the catalogs of resource classes or traits
 	// changed; Classes (in the order they were made) and Traits (by
 	// name) are then every name in them.
@@ -73,10 +73,11 @@ func (t *Tx) changesSince(ctx context.Context, since int64) (ch Changes, err err
 		// A change of the catalogs alone names no provider: ids is then
 		// empty, and ProviderStates(nil) would read every provider.
 		if len(ids) > 0 {
-			ch.Changed = sortedUnique(ids)
-			if ch.States, err = t.ProviderStates(ctx, ch.Changed); err != nil {
+			ids = sortedUnique(ids)
+			if ch.States, err = t.ProviderStates(ctx, ids); err != nil {
 				return ch, err
 			}
+			ch.Removed = missingFrom(ids, ch.States)
 		}
 	}
 	if ch.Global {
@@ -135,4 +136,20 @@ func scanNames(rows rowScanner) ([]string, error) {
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// missingFrom returns the ids, in id order, that no state has: the
+// changed providers that were deleted. Both lists are in id order.
+func missingFrom(ids []int64, states []model.ProviderState) []int64 {
+	var out []int64
+	i := 0
+	for _, id := range ids {
+		for i < len(states) && states[i].ID < id {
+			i++
+		}
+		if i == len(states) || states[i].ID != id {
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -120,5 +121,30 @@ func BenchmarkChangesSince(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestMissingFrom(t *testing.T) {
+	states := func(ids ...int64) []model.ProviderState {
+		out := make([]model.ProviderState, len(ids))
+		for i, id := range ids {
+			out[i].ID = id
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		ids    []int64
+		states []model.ProviderState
+		want   []int64
+	}{
+		{nil, nil, nil},
+		{[]int64{1, 2, 3}, states(1, 2, 3), nil},
+		{[]int64{1, 2, 3}, nil, []int64{1, 2, 3}},
+		{[]int64{1, 2, 3, 7}, states(2, 7), []int64{1, 3}},
+		{[]int64{5, 9}, states(5), []int64{9}},
+	} {
+		if got := missingFrom(tc.ids, tc.states); !slices.Equal(got, tc.want) {
+			t.Errorf("missingFrom(%v, %d states) = %v, want %v", tc.ids, len(tc.states), got, tc.want)
+		}
 	}
 }

@@ -114,7 +114,6 @@ func readChangesBatch(ctx context.Context, pc *pgx.Conn, since int64) (ch Change
 	}); err != nil {
 		return ch, err
 	}
-	ch.Changed = ids
 	if err := batchRows(br, "the changed providers' rows", func(rows pgx.Rows) error {
 		p, err := scanProvider(rows)
 		if err == nil {
@@ -124,6 +123,7 @@ func readChangesBatch(ctx context.Context, pc *pgx.Conn, since int64) (ch Change
 	}); err != nil {
 		return ch, err
 	}
+	ch.Removed = missingFrom(ids, ch.States)
 	stateOf := statesByID(ch.States)
 	for _, read := range stateReads {
 		if err := batchRows(br, "the changed providers' state", func(rows pgx.Rows) error {

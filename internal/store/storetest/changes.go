@@ -32,10 +32,20 @@ func testChangesSince(t *testing.T, s *store.Store) {
 				return err
 			}
 			slices.Sort(ids)
-			ch.Changed, ch.Global = slices.Compact(ids), global
-			if len(ch.Changed) > 0 {
-				if ch.States, err = tx.ProviderStates(ctx, ch.Changed); err != nil {
+			ids = slices.Compact(ids)
+			ch.Global = global
+			if len(ids) > 0 {
+				if ch.States, err = tx.ProviderStates(ctx, ids); err != nil {
 					return err
+				}
+			}
+			present := map[int64]bool{}
+			for _, st := range ch.States {
+				present[st.ID] = true
+			}
+			for _, id := range ids {
+				if !present[id] {
+					ch.Removed = append(ch.Removed, id)
 				}
 			}
 			if global {
@@ -98,14 +108,14 @@ func testChangesSince(t *testing.T, s *store.Store) {
 	rev1, _ := s.Revision(ctx)
 	write(t, s, func(tx *store.Tx) error { return tx.DeleteProvider(ctx, b.ID) })
 	got = check("a deleted provider", rev1)
-	if !slices.Equal(got.Changed, []int64{b.ID}) || len(got.States) != 0 || got.Global || got.Classes != nil {
-		t.Errorf("after deleting %d: changed %v, %d states, global %v, classes %v; want only the id, no state, no catalogs",
-			b.ID, got.Changed, len(got.States), got.Global, got.Classes)
+	if !slices.Equal(got.Removed, []int64{b.ID}) || len(got.States) != 0 || got.Global || got.Classes != nil {
+		t.Errorf("after deleting %d: removed %v, %d states, global %v, classes %v; want only the id, no state, no catalogs",
+			b.ID, got.Removed, len(got.States), got.Global, got.Classes)
 	}
 
 	rev2, _ := s.Revision(ctx)
 	got = check("nothing", rev2)
-	if got.Revision != rev2 || len(got.Changed) != 0 || got.Full {
+	if got.Revision != rev2 || len(got.States)+len(got.Removed) != 0 || got.Full {
 		t.Errorf("nothing written since %d: %+v", rev2, got)
 	}
 
