@@ -66,13 +66,12 @@ func readChangesBatch(ctx context.Context, pc *pgx.Conn, since int64) (ch Change
 	// hash-join them against a sequential scan of the whole table, which
 	// grows with the cloud (5 ms at 10,000 providers).
 	where := func(col string) string { return ` WHERE ` + col + ` = ANY (ARRAY(` + changedSince + `))` }
-	global := `EXISTS (SELECT 1 FROM changes WHERE provider_id = ` + fmt.Sprint(GlobalChange) +
-		` AND revision > $1 AND revision <= (SELECT revision FROM meta WHERE id = 1))`
+	global := `EXISTS (` + changedSince + ` AND provider_id = ` + fmt.Sprint(GlobalChange) + `)`
 
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
 	b.Queue(`SELECT revision, oldest_change FROM meta WHERE id = 1`)
-	b.Queue(`SELECT DISTINCT provider_id FROM changes WHERE revision > $1 AND revision <= (SELECT revision FROM meta WHERE id = 1) ORDER BY provider_id`, since)
+	b.Queue(`SELECT DISTINCT provider_id FROM (`+changedSince+`) c ORDER BY provider_id`, since)
 	b.Queue(`SELECT `+providerColumns+providerFrom+where("p.id")+` ORDER BY p.id`, since)
 	for _, read := range stateReads {
 		b.Queue(read.query(where), since)
