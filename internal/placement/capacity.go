@@ -86,7 +86,8 @@ type ProviderConsumer struct {
 
 // ProviderConsumers returns the consumers holding allocations on a
 // provider, by consumer UUID, with their project, user and type, read in
-// one transaction; at most limit of them, and how many there are.
+// one transaction (the consumers in one statement); at most limit of
+// them, and how many there are.
 func (s *Service) ProviderConsumers(ctx context.Context, providerUUID string, limit int) ([]ProviderConsumer, int, error) {
 	var out []ProviderConsumer
 	count := 0
@@ -108,12 +109,14 @@ func (s *Service) ProviderConsumers(ctx context.Context, providerUUID string, li
 		}
 		uuids := slices.Sorted(maps.Keys(byConsumer))
 		count = len(uuids)
-		out = make([]ProviderConsumer, 0, min(limit, count))
-		for _, u := range uuids[:min(limit, count)] {
-			c, ok, err := tx.Consumer(ctx, u, false)
-			if err != nil {
-				return fmt.Errorf("consumer %s: %w", u, err)
-			}
+		uuids = uuids[:min(limit, count)]
+		consumers, err := tx.ConsumersByUUID(ctx, uuids)
+		if err != nil {
+			return fmt.Errorf("consumers of provider %s: %w", providerUUID, err)
+		}
+		out = make([]ProviderConsumer, 0, len(uuids))
+		for _, u := range uuids {
+			c, ok := consumers[u]
 			if !ok { // cannot happen in one read: an allocation has its consumer
 				c = model.Consumer{UUID: u}
 			}

@@ -37,6 +37,28 @@ func (t *Tx) Consumer(ctx context.Context, uuid string, lock bool) (c model.Cons
 	return c, err == nil, err
 }
 
+// ConsumersByUUID returns the consumers with these uuids that exist,
+// keyed by uuid, in one statement per chunk of uuids.
+func (t *Tx) ConsumersByUUID(ctx context.Context, uuids []string) (map[string]model.Consumer, error) {
+	out := make(map[string]model.Consumer, len(uuids))
+	err := inChunks(uuids, func(chunk []string) error {
+		rows, err := t.query(ctx, `SELECT `+consumerColumns+consumerFrom+` WHERE c.uuid IN (`+placeholders(1, len(chunk))+`)`, stringArgs(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanConsumer(rows)
+			if err != nil {
+				return err
+			}
+			out[c.UUID] = c
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // ensureNamed returns the id of an external name in a lookup table
 // (projects, users, consumer_types), creating it if needed.
 //

@@ -395,6 +395,11 @@ func testConsumersAndAllocations(t *testing.T, s *store.Store) {
 		if c.ProjectID != "proj" || c.UserID != "user" || c.ConsumerType != "INSTANCE" || c.Generation != 0 {
 			t.Errorf("consumer = %+v", c)
 		}
+		missing := uuid.NewString()
+		byUUID, err := tx.ConsumersByUUID(ctx, []string{cu, missing})
+		if err != nil || len(byUUID) != 1 || byUUID[cu] != c {
+			t.Errorf("ConsumersByUUID(%s, %s) = %+v, %v; want only %+v", cu, missing, byUUID, err, c)
+		}
 		as, err := tx.ConsumerAllocations(ctx, c.ID)
 		if len(as) != 1 || as[0].Used != 3 || as[0].ProviderUUID != p.UUID || as[0].ResourceClass != "VCPU" {
 			t.Errorf("allocations = %+v", as)
