@@ -17,37 +17,23 @@ func (e *Engine) Capacity(n int) model.Capacity {
 	out := model.Capacity{Revision: e.rev, Providers: len(e.ordered), Roots: len(e.roots),
 		Classes: []model.ClassCapacity{}, Fullest: map[string][]model.RootCapacity{}, Emptiest: map[string][]model.RootCapacity{}}
 	classes := map[classID]*model.ClassCapacity{}
-	// perRoot[class][root] is the class summed over the root's tree.
-	perRoot := map[classID]map[*provider]*model.RootCapacity{}
+	// perRoot[class] is the class summed over each tree.
+	perRoot := map[classID]treeSums{}
 	for _, p := range e.ordered {
 		for _, in := range p.invs {
 			c := classes[in.class]
 			if c == nil {
 				c = &model.ClassCapacity{ResourceClass: e.classNames[in.class]}
 				classes[in.class] = c
-				perRoot[in.class] = map[*provider]*model.RootCapacity{}
+				perRoot[in.class] = treeSums{}
 			}
 			addInventory(c, &in)
-			root := p.root
-			if root == nil {
-				root = p
-			}
-			r := perRoot[in.class][root]
-			if r == nil {
-				r = &model.RootCapacity{UUID: root.UUID, Name: root.Name}
-				perRoot[in.class][root] = r
-			}
-			r.Capacity += in.Capacity()
-			r.Used += in.Used
-			r.Free += in.Free()
+			perRoot[in.class].add(p, &in)
 		}
 	}
 	for id, c := range classes {
 		out.Classes = append(out.Classes, *c)
-		roots := make([]model.RootCapacity, 0, len(perRoot[id]))
-		for _, r := range perRoot[id] {
-			roots = append(roots, *r)
-		}
+		roots := perRoot[id].list()
 		sort.Slice(roots, func(i, j int) bool { return fuller(roots[i], roots[j]) })
 		k := min(n, len(roots))
 		out.Fullest[c.ResourceClass] = roots[:k:k]

@@ -21,6 +21,35 @@ func addInventory(c *model.ClassCapacity, in *inv) {
 	c.Free += in.Free()
 }
 
+// treeSums sums one class's inventories per tree, keyed by the tree's
+// root.
+type treeSums map[*provider]*model.RootCapacity
+
+// add adds p's inventory in to the sums of p's tree.
+func (s treeSums) add(p *provider, in *inv) {
+	root := p.root
+	if root == nil {
+		root = p
+	}
+	r := s[root]
+	if r == nil {
+		r = &model.RootCapacity{UUID: root.UUID, Name: root.Name}
+		s[root] = r
+	}
+	r.Capacity += in.Capacity()
+	r.Used += in.Used
+	r.Free += in.Free()
+}
+
+// list returns the trees' sums, in no particular order.
+func (s treeSums) list() []model.RootCapacity {
+	out := make([]model.RootCapacity, 0, len(s))
+	for _, r := range s {
+		out = append(out, *r)
+	}
+	return out
+}
+
 // AggregateCapacity sums, per aggregate, the inventories of the providers
 // that are in it or whose root is in it, per class; ordered by aggregate
 // UUID. An aggregate appears when a provider is in it, with or without
@@ -87,26 +116,11 @@ func (e *Engine) RootShares(class string, offset, limit int) model.RootShares {
 	if !ok {
 		return out
 	}
-	perRoot := map[*provider]*model.RootCapacity{}
+	perRoot := treeSums{}
 	for _, p := range e.byClass[id] {
-		in := p.inventory(id)
-		root := p.root
-		if root == nil {
-			root = p
-		}
-		r := perRoot[root]
-		if r == nil {
-			r = &model.RootCapacity{UUID: root.UUID, Name: root.Name}
-			perRoot[root] = r
-		}
-		r.Capacity += in.Capacity()
-		r.Used += in.Used
-		r.Free += in.Free()
+		perRoot.add(p, p.inventory(id))
 	}
-	roots := make([]model.RootCapacity, 0, len(perRoot))
-	for _, r := range perRoot {
-		roots = append(roots, *r)
-	}
+	roots := perRoot.list()
 	slices.SortFunc(roots, func(x, y model.RootCapacity) int {
 		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.UUID, y.UUID))
 	})
