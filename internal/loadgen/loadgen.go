@@ -177,7 +177,7 @@ type Cloud struct {
 // their own, through the first endpoint.
 func Setup(ctx context.Context, cfg Config, n int, total int64, prefix string) (Cloud, error) {
 	cloud := Cloud{Providers: make([]string, n), Aggregate: uuid.NewString(), Total: total}
-	p, err := placementClient(cfg, 0)
+	p, err := newClient(cfg.URLs, cfg.Token, 0)
 	if err != nil {
 		return cloud, err
 	}
@@ -220,7 +220,7 @@ func Setup(ctx context.Context, cfg Config, n int, total int64, prefix string) (
 // Remaining counts the claims of cfg that still fit on the cloud: per
 // provider, its free units of the class over Amount.
 func Remaining(ctx context.Context, cfg Config, cloud Cloud) (int64, error) {
-	p, err := placementClient(cfg, 0)
+	p, err := newClient(cfg.URLs, cfg.Token, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -238,14 +238,17 @@ func Remaining(ctx context.Context, cfg Config, cloud Cloud) (int64, error) {
 	return left, nil
 }
 
-func placementClient(cfg Config, worker int) (*client.Placement, error) {
-	if len(cfg.URLs) == 0 {
+// newClient returns worker's own keep-alive client of the Placement
+// endpoint urls[worker % len(urls)]: every load tool spreads its workers
+// over the replicas this way.
+func newClient(urls []string, token string, worker int) (*client.Placement, error) {
+	if len(urls) == 0 {
 		return nil, errors.New("no Placement URL")
 	}
 	transport := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}
-	return client.NewPlacement(cfg.URLs[worker%len(cfg.URLs)], client.Options{
-		Token: cfg.Token, Version: "1.39", UserAgent: "allot-bench",
-		HTTPClient: &http.Client{Transport: transport, Timeout: 30 * time.Second},
+	return client.NewPlacement(urls[worker%len(urls)], client.Options{
+		Token: token, Version: "1.39", UserAgent: "allot-bench",
+		HTTPClient: &http.Client{Transport: transport, Timeout: 60 * time.Second},
 	})
 }
 
@@ -276,7 +279,7 @@ func RunClaims(ctx context.Context, cfg Config, cloud Cloud) (Result, error) {
 	}
 	clients := make([]*client.Placement, cfg.Concurrency)
 	for i := range clients {
-		c, err := placementClient(cfg, i)
+		c, err := newClient(cfg.URLs, cfg.Token, i)
 		if err != nil {
 			return Result{}, err
 		}

@@ -320,11 +320,7 @@ type mixedRun struct {
 // client returns a new client of endpoint i % len(URLs) (Validate checked
 // that every URL makes one).
 func (m *mixedRun) client(i int) *client.Placement {
-	transport := &http.Transport{MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second}
-	p, _ := client.NewPlacement(m.cfg.URLs[i%len(m.cfg.URLs)], client.Options{
-		Token: m.cfg.Token, Version: "1.39", UserAgent: "allot-bench",
-		HTTPClient: &http.Client{Transport: transport, Timeout: 60 * time.Second},
-	})
+	p, _ := newClient(m.cfg.URLs, m.cfg.Token, i)
 	return p
 }
 
